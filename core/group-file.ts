@@ -1,0 +1,144 @@
+import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { ErrorCodes, HpckvError } from './errors.js';
+import { type Limits } from './limits.js';
+import { DATABASE_NAME_PATTERN } from './protocol.js';
+
+/**
+ * A group's identity, the way Mochi SSG group files work: servers write it once they all listen,
+ * clients attach by reading it. It is written atomically (temp file + rename) so a reader never
+ * sees half a file.
+ */
+
+export const GROUP_FILE_FORMAT = 1;
+
+/** Key types a store can hold. ('bytes' orders keys by plain byte order.) */
+export type KeyType = 'bytes';
+
+export interface HashPartitionSpec {
+  scheme: 'hash';
+  /** Virtual nodes per server on the ring. */
+  virtualNodes: number;
+  /** Seed of the ring's hash; the same (servers, virtualNodes, seed) always gives the same ring. */
+  seed: number;
+}
+
+export type PartitionSpec = HashPartitionSpec;
+
+export interface GroupServer {
+  rank: number;
+  /** Transport address: tcp://HOST:PORT, unix:///PATH or inproc://NAME. */
+  address: string;
+  databases: string[];
+  host?: string;
+  pid?: number;
+}
+
+export interface GroupFile {
+  format: typeof GROUP_FILE_FORMAT;
+  service: string;
+  keyType: KeyType;
+  partition: PartitionSpec;
+  /** Bumped whenever the server set or partition map changes. */
+  epoch: number;
+  /** Limits every member of the group applies (overlaid on the defaults). */
+  limits: Partial<Limits>;
+  servers: GroupServer[];
+  createdAt: string;
+}
+
+export const DEFAULT_PARTITION: HashPartitionSpec = { scheme: 'hash', virtualNodes: 64, seed: 0 };
+
+function fail(path: string, what: string): never {
+  throw new HpckvError(ErrorCodes.GROUP_FILE, `group file ${path}: ${what}`, { details: { path } });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks a parsed group file; `source` names it in errors. */
+export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
+  if (!isRecord(value)) fail(source, 'not a JSON object');
+  if (value['format'] !== GROUP_FILE_FORMAT) fail(source, `format must be ${GROUP_FILE_FORMAT}, got ${String(value['format'])}`);
+  const service = value['service'];
+  if (typeof service !== 'string' || service.length === 0) fail(source, 'service must be a non-empty string');
+  if (value['keyType'] !== 'bytes') fail(source, `unsupported keyType ${String(value['keyType'])}`);
+  const partition = value['partition'];
+  if (!isRecord(partition) || partition['scheme'] !== 'hash') fail(source, 'partition.scheme must be "hash"');
+  const virtualNodes = partition['virtualNodes'];
+  const seed = partition['seed'];
+  if (typeof virtualNodes !== 'number' || !Number.isInteger(virtualNodes) || virtualNodes < 1 || virtualNodes > 4096) {
+    fail(source, 'partition.virtualNodes must be an integer in 1..4096');
+  }
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
+    fail(source, 'partition.seed must be a 32-bit unsigned integer');
+  }
+  const epoch = value['epoch'];
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) fail(source, 'epoch must be a non-negative integer');
+  const limits = value['limits'] ?? {};
+  if (!isRecord(limits)) fail(source, 'limits must be an object');
+  const servers = value['servers'];
+  if (!Array.isArray(servers) || servers.length === 0) fail(source, 'servers must be a non-empty array');
+  const parsed: GroupServer[] = servers.map((server: unknown, index: number) => {
+    if (!isRecord(server)) fail(source, `servers[${index}] is not an object`);
+    if (server['rank'] !== index) fail(source, `servers[${index}].rank must be ${index}`);
+    const address = server['address'];
+    if (typeof address !== 'string' || !/^(tcp|unix|inproc):\/\//.test(address)) {
+      fail(source, `servers[${index}].address must be tcp://, unix:// or inproc://`);
+    }
+    const databases = server['databases'];
+    if (!Array.isArray(databases) || databases.length === 0
+      || !databases.every((db) => typeof db === 'string' && DATABASE_NAME_PATTERN.test(db))) {
+      fail(source, `servers[${index}].databases must be a non-empty list of database names`);
+    }
+    const entry: GroupServer = { rank: index, address, databases: [...databases] as string[] };
+    if (typeof server['host'] === 'string') entry.host = server['host'];
+    if (typeof server['pid'] === 'number') entry.pid = server['pid'];
+    return entry;
+  });
+  return {
+    format: GROUP_FILE_FORMAT,
+    service,
+    keyType: 'bytes',
+    partition: { scheme: 'hash', virtualNodes: virtualNodes as number, seed: seed as number },
+    epoch: epoch as number,
+    limits: limits as Partial<Limits>,
+    servers: parsed,
+    createdAt: typeof value['createdAt'] === 'string' ? value['createdAt'] : new Date(0).toISOString(),
+  };
+}
+
+export async function readGroupFile(path: string): Promise<GroupFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new HpckvError(ErrorCodes.GROUP_FILE,
+      code === 'ENOENT' ? `group file ${path} does not exist` : `group file ${path} cannot be read (${String(code)})`,
+      { cause, details: { path } });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new HpckvError(ErrorCodes.GROUP_FILE, `group file ${path} is not valid JSON`, { cause, details: { path } });
+  }
+  return parseGroupFile(json, path);
+}
+
+/** Writes atomically: a temp file beside the target, then rename over it. */
+export async function writeGroupFile(path: string, group: GroupFile): Promise<void> {
+  await writeAtomically(path, JSON.stringify(group, null, 2) + '\n');
+}
+
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(temp, text, { encoding: 'utf8', flush: true });
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,80 @@
+import { ErrorCodes, HpckvError } from './errors.js';
+
+/**
+ * Every limit of hpckv, each named with its unit. One object is resolved at start-up (defaults
+ * overlaid with the group's and the caller's values), checked, and then enforced with typed
+ * errors. Documented in docs/limits.md; keep both in step.
+ */
+export interface Limits {
+  /** Largest key, in bytes (keys are never empty). */
+  keyBytesMax: number;
+  /** Largest value, in bytes. */
+  valueBytesMax: number;
+  /** Most entries in one batch or bulk request. */
+  batchEntriesMax: number;
+  /** Largest frame (one encoded rpc message, without its 4-byte length prefix), in bytes. */
+  frameBytesMax: number;
+  /** Most requests one connection may have outstanding at a server. Clients queue beyond it. */
+  inFlightRequestsPerConnectionMax: number;
+  /** Most client connections one server accepts at once. */
+  connectionsPerServerMax: number;
+  /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
+  requestTimeoutMs: number;
+  /** Time a client waits to establish a connection, in milliseconds. */
+  connectTimeoutMs: number;
+  /** Time a server waits for in-flight requests to finish when shutting down, in milliseconds. */
+  shutdownDrainMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  keyBytesMax: 4096,
+  valueBytesMax: 16 * 1024 * 1024,
+  batchEntriesMax: 100_000,
+  frameBytesMax: 64 * 1024 * 1024,
+  inFlightRequestsPerConnectionMax: 1024,
+  connectionsPerServerMax: 1024,
+  requestTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  shutdownDrainMs: 10_000,
+});
+
+/** Bytes a frame needs beyond its keys and values (message envelope, op name, db name). */
+export const FRAME_OVERHEAD_BYTES = 1024;
+
+const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
+  'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
+  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'connectTimeoutMs',
+]);
+
+/** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */
+export function resolveLimits(...overrides: Array<Partial<Limits> | undefined>): Limits {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const override of overrides) {
+    if (override === undefined) continue;
+    for (const [name, value] of Object.entries(override)) {
+      if (!(name in DEFAULT_LIMITS)) {
+        throw new HpckvError(ErrorCodes.BAD_CONFIG, `unknown limit "${name}"`, { details: { limit: name } });
+      }
+      if (value === undefined) continue;
+      (limits as unknown as Record<string, unknown>)[name] = value;
+    }
+  }
+  for (const name of Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>) {
+    const value = limits[name];
+    const min = NON_ZERO.has(name) ? 1 : 0;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+      throw new HpckvError(ErrorCodes.BAD_CONFIG,
+        `limit ${name} must be an integer >= ${min}, got ${String(value)}`, { details: { limit: name } });
+    }
+  }
+  if (limits.frameBytesMax > 0xffff_ffff) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG, 'limit frameBytesMax must fit the 32-bit length prefix',
+      { details: { limit: 'frameBytesMax' } });
+  }
+  if (limits.frameBytesMax < limits.keyBytesMax + limits.valueBytesMax + FRAME_OVERHEAD_BYTES) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG,
+      'limit frameBytesMax must hold one largest key and value plus ' + FRAME_OVERHEAD_BYTES + ' bytes of envelope',
+      { details: { limit: 'frameBytesMax' } });
+  }
+  return limits;
+}

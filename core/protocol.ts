@@ -1,0 +1,111 @@
+/**
+ * The data-plane operations between clients and servers: names, request bodies and replies.
+ * Keys and values travel as raw bytes (msgpack bin). Client and server both import this file,
+ * so it is the single source of truth for the protocol.
+ */
+
+/** Opcode of each batch entry. */
+export const BatchOpCode = { put: 0, del: 1 } as const;
+
+/** One entry of a mixed batch: [0, key, value] puts, [1, key] deletes. */
+export type BatchEntry = [typeof BatchOpCode.put, Uint8Array, Uint8Array] | [typeof BatchOpCode.del, Uint8Array];
+
+export interface DbRequest {
+  /** Database name (one of the server's databases). */
+  db: string;
+}
+
+export interface KeyRequest extends DbRequest {
+  key: Uint8Array;
+}
+
+export interface WriteOptionsWire {
+  /** Flush LevelDB's log to disk (fsync) before answering. */
+  sync?: boolean;
+}
+
+export interface PutRequest extends KeyRequest, WriteOptionsWire {
+  value: Uint8Array;
+}
+
+export interface KeysRequest extends DbRequest {
+  keys: Uint8Array[];
+}
+
+export interface PutManyRequest extends DbRequest, WriteOptionsWire {
+  keys: Uint8Array[];
+  values: Uint8Array[];
+}
+
+export interface BatchRequest extends DbRequest, WriteOptionsWire {
+  ops: BatchEntry[];
+}
+
+export interface DatabaseStats {
+  /** Records stored. */
+  records: number;
+  /** Sum of key lengths, in bytes. */
+  keyBytes: number;
+  /** Sum of value lengths, in bytes. */
+  valueBytes: number;
+}
+
+export interface StatReply {
+  rank: number;
+  /** Milliseconds since the server started. */
+  uptimeMs: number;
+  /** Requests answered since the server started. */
+  requests: number;
+  databases: Record<string, DatabaseStats>;
+}
+
+export interface HelloReply {
+  rank: number;
+  service: string;
+  epoch: number;
+  databases: string[];
+}
+
+/** Request body and reply type of every operation. */
+export interface OpTable {
+  /** Liveness and identity check. */
+  hello: { req: Record<string, never>; res: HelloReply };
+  put: { req: PutRequest; res: null };
+  /** Value bytes, or null when the key is not stored. */
+  get: { req: KeyRequest; res: Uint8Array | null };
+  /** Deleting a missing key is not an error. */
+  del: { req: KeyRequest & WriteOptionsWire; res: null };
+  exists: { req: KeyRequest; res: boolean };
+  /** Value size in bytes, or null when the key is not stored. */
+  length: { req: KeyRequest; res: number | null };
+  /** Mixed puts and deletes, applied atomically by this server. */
+  batch: { req: BatchRequest; res: null };
+  /** Many puts, applied atomically by this server. */
+  putMany: { req: PutManyRequest; res: null };
+  /** Values in request order; null for keys not stored. */
+  getMany: { req: KeysRequest; res: Array<Uint8Array | null> };
+  delMany: { req: KeysRequest & WriteOptionsWire; res: null };
+  existsMany: { req: KeysRequest; res: boolean[] };
+  /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is already stored. */
+  putIfAbsent: { req: PutRequest; res: null };
+  /** Appends the bytes to the stored value (creating it); replies with the new value length. */
+  append: { req: PutRequest; res: number };
+  /** Per-database statistics; all databases when `db` is omitted. */
+  stat: { req: { db?: string }; res: StatReply };
+  /** Asks the server to drain in-flight requests, close its stores and exit. */
+  shutdown: { req: Record<string, never>; res: null };
+}
+
+export type OpName = keyof OpTable;
+export type OpRequest<O extends OpName> = OpTable[O]['req'];
+export type OpReply<O extends OpName> = OpTable[O]['res'];
+
+export const OP_NAMES: readonly OpName[] = [
+  'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
+  'existsMany', 'putIfAbsent', 'append', 'stat', 'shutdown',
+];
+
+export const DEFAULT_DATABASE = 'default';
+
+/** Database names: what a directory name can safely be on every file system. */
+export const DATABASE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
