@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE } from 'msgpackr';
 import { ErrorCodes, HpckvError } from '../errors.js';
 
 /**
@@ -24,4 +24,16 @@ export function decodeMessage(payload: Buffer): unknown {
   } catch (cause) {
     throw new HpckvError(ErrorCodes.PROTOCOL, 'malformed message: ' + (cause instanceof Error ? cause.message : String(cause)), { cause });
   }
+}
+
+const PREFIX_BYTES = 4;
+
+/**
+ * Encodes a message as one complete frame (4-byte length prefix + msgpack) in a single buffer:
+ * msgpackr reserves the prefix space in front of the payload, so no second copy is made.
+ */
+export function encodeFramedMessage(value: unknown): Buffer {
+  const frame = packr.pack(value, RESERVE_START_SPACE | PREFIX_BYTES);
+  frame.writeUInt32BE(frame.length - PREFIX_BYTES, 0);
+  return frame;
 }

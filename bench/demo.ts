@@ -1,0 +1,122 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '../client/client.js';
+import { isHpckvError } from '../core/errors.js';
+import { launchLocalGroup } from '../server/launcher.js';
+import { ProgressBar } from './progress-bar.js';
+
+export interface DemoOptions {
+  servers: number;
+  /** Operations in the mixed workload. */
+  operations: number;
+}
+
+/** Deterministic pseudo-random numbers, so every run does the same work. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The main job behind `npm start`: an embedded group of local server processes, a mixed
+ * workload checked against a model of what the store must hold, then per-server statistics.
+ */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-demo-'));
+  process.stdout.write(`Starting ${options.servers} hpckv servers in ${dir} ...\n`);
+  const group = await launchLocalGroup({ servers: options.servers, dir, output: 'pipe', databases: ['default', 'log'] });
+  const client = await Client.open(group.groupFile);
+  const model = new Map<string, string>();
+  const random = mulberry32(42);
+  const counts = { put: 0, get: 0, del: 0, batch: 0, putIfAbsent: 0, append: 0, conflicts: 0 };
+  const started = process.hrtime.bigint();
+  try {
+    const bar = new ProgressBar('mixed workload', options.operations);
+    const window = 64;
+    let done = 0;
+    while (done < options.operations) {
+      const round: Array<Promise<void>> = [];
+      // Requests in one window run concurrently, so a key is used at most once per window.
+      const used = new Set<string>();
+      for (let i = 0; i < window && done + round.length < options.operations; i++) {
+        const key = `key-${Math.floor(random() * 5000)}`;
+        const roll = random();
+        if (used.has(key)) continue;
+        used.add(key);
+        if (roll < 0.35) {
+          const value = `value-${done + i}-${'x'.repeat(Math.floor(random() * 200))}`;
+          model.set(key, value);
+          counts.put++;
+          round.push(client.put(key, value));
+        } else if (roll < 0.75) {
+          counts.get++;
+          const expected = model.get(key);
+          round.push(client.get(key).then((value) => {
+            if (value?.toString() !== expected) throw new Error(`${key}: read ${String(value)}, expected ${String(expected)}`);
+          }));
+        } else if (roll < 0.82) {
+          model.delete(key);
+          counts.del++;
+          round.push(client.del(key));
+        } else if (roll < 0.9) {
+          const keys = Array.from({ length: 32 }, (_, j) => `batch-${done + i}-${j}`);
+          for (const k of keys) model.set(k, k);
+          counts.batch++;
+          round.push(client.batch(keys.map((k) => ({ type: 'put' as const, key: k, value: k }))));
+        } else if (roll < 0.95) {
+          const wkey = `once-${Math.floor(random() * 500)}`;
+          if (used.has(wkey)) continue;
+          used.add(wkey);
+          const value = `first-${done + i}`;
+          const fresh = !model.has(wkey);
+          if (fresh) model.set(wkey, value);
+          counts.putIfAbsent++;
+          round.push(client.putIfAbsent(wkey, value).catch((error: unknown) => {
+            if (fresh || !isHpckvError(error, 'HPCKV_ERR_KEY_EXISTS')) throw error;
+            counts.conflicts++;
+          }));
+        } else {
+          counts.append++;
+          round.push(client.append('events', `e${done + i};`, { db: 'log' }).then(() => undefined));
+        }
+      }
+      // A window at a time: operations on the same key never race inside the model.
+      const keysInRound = round.length;
+      await Promise.all(round);
+      done += keysInRound;
+      bar.update(done);
+    }
+    bar.finish();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const check = [...model.keys()];
+    const values = await client.getMany(check);
+    const wrong = check.filter((key, i) => values[i]?.toString() !== model.get(key)).length;
+    const stats = await client.stat();
+    process.stdout.write(`\n${options.operations} operations in ${seconds.toFixed(2)} s ` +
+      `(${Math.round(options.operations / seconds).toLocaleString('en-US')} ops/s): ` +
+      `${counts.put} put, ${counts.get} get, ${counts.del} del, ${counts.batch} batches of 32, ` +
+      `${counts.putIfAbsent} write-once (${counts.conflicts} refused as existing), ${counts.append} appends\n`);
+    process.stdout.write(`verified ${check.length} keys against the model: ${wrong === 0 ? 'all correct' : `${wrong} WRONG`}\n\n`);
+    process.stdout.write('server  database  records     key bytes   value bytes  requests\n');
+    for (const stat of stats) {
+      for (const [name, db] of Object.entries(stat.databases)) {
+        process.stdout.write(`${String(stat.rank).padStart(6)}  ${name.padEnd(8)}  ${String(db.records).padStart(7)}  ` +
+          `${String(db.keyBytes).padStart(12)}  ${String(db.valueBytes).padStart(12)}  ${String(stat.requests).padStart(8)}\n`);
+      }
+    }
+    if (wrong !== 0) throw new Error(`${wrong} keys read back wrong`);
+  } finally {
+    await client.shutdownServers().catch(() => undefined);
+    await client.close();
+    await group.exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.stdout.write('\nservers shut down cleanly\n');
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { isHpckvError } from '../core/errors.js';
+import { Client } from '../client/client.js';
+import { launchLocalGroup } from '../server/launcher.js';
+import { serve } from '../server/serve.js';
+import { runDemo } from '../bench/demo.js';
+import type { Limits } from '../core/limits.js';
+
+const USAGE = `hpckv — a partitioned, ordered key-value store for HPC
+
+Usage:
+  hpckv launch --servers N --dir DIR [--transport unix|tcp] [--databases a,b] [--virtual-nodes V] [--seed S]
+      Start N local server processes, write DIR/group.json, stay in the foreground; Ctrl-C stops all.
+  hpckv serve --group-dir DIR --data DIR [--transport unix|tcp] [--host H] [--databases a,b] [--limits JSON]
+      Run one server rank (rank/size from hpckv launch, mpirun or srun).
+  hpckv put  --group FILE [--db NAME] KEY VALUE
+  hpckv get  --group FILE [--db NAME] KEY
+  hpckv del  --group FILE [--db NAME] KEY
+  hpckv stat --group FILE [--db NAME]
+  hpckv demo [--servers N] [--ops N]
+      The main job: an embedded group, a mixed workload with a progress bar, per-server stats.
+Keys and values on the command line are UTF-8 strings.`;
+
+const options = {
+  servers: { type: 'string' },
+  dir: { type: 'string' },
+  'group-dir': { type: 'string' },
+  data: { type: 'string' },
+  transport: { type: 'string' },
+  host: { type: 'string' },
+  service: { type: 'string' },
+  databases: { type: 'string' },
+  'virtual-nodes': { type: 'string' },
+  seed: { type: 'string' },
+  limits: { type: 'string' },
+  group: { type: 'string' },
+  db: { type: 'string' },
+  ops: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
+
+function need(flags: Flags, name: keyof Flags): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value.length === 0) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+class UsageError extends Error {}
+
+function integerFlag(flags: Flags, name: keyof Flags, fallback: number): number {
+  const text = flags[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (typeof text !== 'string' || !Number.isInteger(value)) throw new UsageError(`--${name} must be an integer`);
+  return value;
+}
+
+function transportFlag(flags: Flags): 'unix' | 'tcp' {
+  const transport = flags.transport ?? 'unix';
+  if (transport !== 'unix' && transport !== 'tcp') throw new UsageError('--transport must be unix or tcp');
+  return transport;
+}
+
+function partitionFlags(flags: Flags): { scheme: 'hash'; virtualNodes: number; seed: number } | undefined {
+  if (flags['virtual-nodes'] === undefined && flags.seed === undefined) return undefined;
+  return { scheme: 'hash', virtualNodes: integerFlag(flags, 'virtual-nodes', 64), seed: integerFlag(flags, 'seed', 0) };
+}
+
+function limitsFlag(flags: Flags): Partial<Limits> | undefined {
+  if (flags.limits === undefined) return undefined;
+  try {
+    return JSON.parse(flags.limits) as Partial<Limits>;
+  } catch {
+    throw new UsageError('--limits must be a JSON object');
+  }
+}
+
+async function withClient<T>(flags: Flags, run: (client: Client) => Promise<T>): Promise<T> {
+  const client = await Client.open(need(flags, 'group'));
+  try {
+    return await run(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values: flags, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const [command, ...rest] = positionals;
+  if (flags.help || command === undefined) {
+    process.stdout.write(USAGE + '\n');
+    return command === undefined && !flags.help ? 2 : 0;
+  }
+  const db = flags.db === undefined ? {} : { db: flags.db };
+  switch (command) {
+    case 'launch': {
+      const partition = partitionFlags(flags);
+      const limits = limitsFlag(flags);
+      const group = await launchLocalGroup({
+        servers: integerFlag(flags, 'servers', 4), dir: need(flags, 'dir'), transport: transportFlag(flags), output: 'inherit',
+        ...(flags.databases === undefined ? {} : { databases: flags.databases.split(',') }),
+        ...(partition === undefined ? {} : { partition }),
+        ...(limits === undefined ? {} : { limits }),
+      });
+      process.stdout.write(`hpckv group of ${group.group.servers.length} servers is up; group file: ${group.groupFile}\n` +
+        'Press Ctrl-C to stop.\n');
+      const stop = (): void => { void group.stop(); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await group.exited;
+      process.stdout.write('all servers stopped\n');
+      return 0;
+    }
+    case 'serve': {
+      const partition = partitionFlags(flags);
+      const limits = limitsFlag(flags);
+      await serve({
+        groupDir: need(flags, 'group-dir'), dataDir: need(flags, 'data'), transport: transportFlag(flags),
+        ...(flags.host === undefined ? {} : { host: flags.host }),
+        ...(flags.service === undefined ? {} : { service: flags.service }),
+        ...(flags.databases === undefined ? {} : { databases: flags.databases.split(',') }),
+        ...(partition === undefined ? {} : { partition }),
+        ...(limits === undefined ? {} : { limits }),
+      });
+      return 0;
+    }
+    case 'put': {
+      const [key, value] = rest;
+      if (key === undefined || value === undefined) throw new UsageError('put needs KEY VALUE');
+      await withClient(flags, (client) => client.put(key, value, db));
+      return 0;
+    }
+    case 'get': {
+      const [key] = rest;
+      if (key === undefined) throw new UsageError('get needs KEY');
+      const value = await withClient(flags, (client) => client.get(key, db));
+      if (value === undefined) {
+        process.stderr.write(`not found: ${key}\n`);
+        return 1;
+      }
+      process.stdout.write(value.toString('utf8') + '\n');
+      return 0;
+    }
+    case 'del': {
+      const [key] = rest;
+      if (key === undefined) throw new UsageError('del needs KEY');
+      await withClient(flags, (client) => client.del(key, db));
+      return 0;
+    }
+    case 'stat': {
+      const stats = await withClient(flags, (client) => client.stat(db));
+      process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+      return 0;
+    }
+    case 'demo':
+      await runDemo({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });
+      return 0;
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`hpckv: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else if (isHpckvError(error)) {
+      process.stderr.write(`hpckv: ${error.code}: ${error.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`hpckv: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,215 @@
+import { readGroupFile, type GroupFile } from '../core/group-file.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
+import {
+  BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest, type StatReply,
+} from '../core/protocol.js';
+import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
+import { asBuffer, checkBatchEntries, keyBytes, valueBytes, type BytesInput } from './bytes.js';
+import { ServerConnections } from './server-connections.js';
+
+export interface ClientOptions {
+  /** Limits of this client, overlaid on the group's (e.g. a shorter requestTimeoutMs). */
+  limits?: Partial<Limits>;
+}
+
+export interface RequestOptions {
+  /** Database name; default "default". */
+  db?: string;
+  /** Milliseconds to wait for the reply; default limits.requestTimeoutMs; 0 = no timeout. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteOptions extends RequestOptions {
+  /** Wait until LevelDB's log is flushed to disk (fsync) before acknowledging. */
+  sync?: boolean;
+}
+
+export type BatchOperation =
+  | { type: 'put'; key: BytesInput; value: BytesInput }
+  | { type: 'del'; key: BytesInput };
+
+/**
+ * The native hpckv client. Routes every key to its server with the group's partitioner, keeps
+ * one pipelined connection per server, splits multi-key calls into one message per server and
+ * puts the answers back in the caller's order.
+ */
+export class Client {
+  readonly group: GroupFile;
+  readonly limits: Limits;
+  private readonly partitioner: Partitioner;
+  private readonly connections: ServerConnections;
+
+  private constructor(group: GroupFile, limits: Limits) {
+    this.group = group;
+    this.limits = limits;
+    this.partitioner = createPartitioner(group.partition, group.servers.length);
+    this.connections = new ServerConnections(group, limits);
+  }
+
+  /** Attaches to a group by reading its group file. */
+  static async open(groupFilePath: string, options: ClientOptions = {}): Promise<Client> {
+    return Client.fromGroup(await readGroupFile(groupFilePath), options);
+  }
+
+  static async fromGroup(group: GroupFile, options: ClientOptions = {}): Promise<Client> {
+    return new Client(group, resolveLimits(group.limits, options.limits));
+  }
+
+  get serverCount(): number {
+    return this.group.servers.length;
+  }
+
+  /** Rank of the server that owns a key. */
+  serverFor(key: BytesInput): number {
+    return this.partitioner.serverFor(keyBytes(key, this.limits));
+  }
+
+  private call<O extends OpName>(rank: number, op: O, body: OpRequest<O>, options: RequestOptions): Promise<OpReply<O>> {
+    const callOptions: { timeoutMs?: number; signal?: AbortSignal } = {};
+    if (options.timeoutMs !== undefined) callOptions.timeoutMs = options.timeoutMs;
+    if (options.signal !== undefined) callOptions.signal = options.signal;
+    return this.connections.call(rank, op, body, callOptions) as Promise<OpReply<O>>;
+  }
+
+  private keyed(key: BytesInput, options: RequestOptions): { rank: number; body: { db: string; key: Uint8Array } } {
+    const bytes = keyBytes(key, this.limits);
+    return { rank: this.partitioner.serverFor(bytes), body: { db: options.db ?? DEFAULT_DATABASE, key: bytes } };
+  }
+
+  async put(key: BytesInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
+    const { rank, body } = this.keyed(key, options);
+    await this.call(rank, 'put', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
+  }
+
+  /** The value, or undefined when the key is not stored. */
+  async get(key: BytesInput, options: RequestOptions = {}): Promise<Buffer | undefined> {
+    const { rank, body } = this.keyed(key, options);
+    const value = await this.call(rank, 'get', body, options);
+    return value === null ? undefined : asBuffer(value);
+  }
+
+  async del(key: BytesInput, options: WriteOptions = {}): Promise<void> {
+    const { rank, body } = this.keyed(key, options);
+    await this.call(rank, 'del', { ...body, ...syncOf(options) }, options);
+  }
+
+  async exists(key: BytesInput, options: RequestOptions = {}): Promise<boolean> {
+    const { rank, body } = this.keyed(key, options);
+    return this.call(rank, 'exists', body, options);
+  }
+
+  /** Size of the stored value in bytes, or undefined when the key is not stored. */
+  async length(key: BytesInput, options: RequestOptions = {}): Promise<number | undefined> {
+    const { rank, body } = this.keyed(key, options);
+    const length = await this.call(rank, 'length', body, options);
+    return length === null ? undefined : length;
+  }
+
+  /** Write-once put: throws HPCKV_ERR_KEY_EXISTS (and writes nothing) when the key is stored. */
+  async putIfAbsent(key: BytesInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
+    const { rank, body } = this.keyed(key, options);
+    await this.call(rank, 'putIfAbsent', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
+  }
+
+  /** Appends to the stored value (MDHIM append mode), creating it if absent; returns the new length. */
+  async append(key: BytesInput, value: BytesInput, options: WriteOptions = {}): Promise<number> {
+    const { rank, body } = this.keyed(key, options);
+    return this.call(rank, 'append', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
+  }
+
+  /**
+   * Mixed puts and deletes, one message per server. Atomic within each server (one LevelDB
+   * batch); across servers each part commits or fails on its own, and the call fails if any did.
+   */
+  async batch(operations: readonly BatchOperation[], options: WriteOptions = {}): Promise<void> {
+    checkBatchEntries(operations.length, this.limits);
+    const keys = operations.map((op) => keyBytes(op.key, this.limits));
+    const entries: BatchEntry[] = operations.map((op, i) => {
+      if (op.type === 'put') return [BatchOpCode.put, keys[i]!, valueBytes(op.value, this.limits)];
+      if (op.type === 'del') return [BatchOpCode.del, keys[i]!];
+      throw new TypeError(`batch operation ${i} has unknown type ${String((op as { type: unknown }).type)}`);
+    });
+    const db = options.db ?? DEFAULT_DATABASE;
+    await this.perServer(keys, (rank, indices) =>
+      this.call(rank, 'batch', { db, ops: indices.map((i) => entries[i]!), ...syncOf(options) }, options));
+  }
+
+  /** Many puts, one message per server (atomic within each server). */
+  async putMany(entries: ReadonlyArray<readonly [BytesInput, BytesInput]>, options: WriteOptions = {}): Promise<void> {
+    checkBatchEntries(entries.length, this.limits);
+    const keys = entries.map(([key]) => keyBytes(key, this.limits));
+    const values = entries.map(([, value]) => valueBytes(value, this.limits));
+    const db = options.db ?? DEFAULT_DATABASE;
+    await this.perServer(keys, (rank, indices) => this.call(rank, 'putMany', {
+      db, keys: indices.map((i) => keys[i]!), values: indices.map((i) => values[i]!), ...syncOf(options),
+    }, options));
+  }
+
+  /** Values in the caller's order; undefined for keys not stored. */
+  async getMany(keyInputs: readonly BytesInput[], options: RequestOptions = {}): Promise<Array<Buffer | undefined>> {
+    checkBatchEntries(keyInputs.length, this.limits);
+    const keys = keyInputs.map((key) => keyBytes(key, this.limits));
+    const db = options.db ?? DEFAULT_DATABASE;
+    const out = new Array<Buffer | undefined>(keys.length);
+    await this.perServer(keys, async (rank, indices) => {
+      const values = await this.call(rank, 'getMany', { db, keys: indices.map((i) => keys[i]!) }, options);
+      for (let j = 0; j < indices.length; j++) {
+        const value = values[j];
+        out[indices[j]!] = value === null || value === undefined ? undefined : asBuffer(value);
+      }
+    });
+    return out;
+  }
+
+  async existsMany(keyInputs: readonly BytesInput[], options: RequestOptions = {}): Promise<boolean[]> {
+    checkBatchEntries(keyInputs.length, this.limits);
+    const keys = keyInputs.map((key) => keyBytes(key, this.limits));
+    const db = options.db ?? DEFAULT_DATABASE;
+    const out = new Array<boolean>(keys.length).fill(false);
+    await this.perServer(keys, async (rank, indices) => {
+      const found = await this.call(rank, 'existsMany', { db, keys: indices.map((i) => keys[i]!) }, options);
+      for (let j = 0; j < indices.length; j++) out[indices[j]!] = found[j] === true;
+    });
+    return out;
+  }
+
+  async delMany(keyInputs: readonly BytesInput[], options: WriteOptions = {}): Promise<void> {
+    checkBatchEntries(keyInputs.length, this.limits);
+    const keys = keyInputs.map((key) => keyBytes(key, this.limits));
+    const db = options.db ?? DEFAULT_DATABASE;
+    await this.perServer(keys, (rank, indices) =>
+      this.call(rank, 'delMany', { db, keys: indices.map((i) => keys[i]!), ...syncOf(options) }, options));
+  }
+
+  /** Statistics of every server, by rank. */
+  async stat(options: RequestOptions = {}): Promise<StatReply[]> {
+    const body = options.db === undefined ? {} : { db: options.db };
+    return Promise.all(this.group.servers.map((server) => this.call(server.rank, 'stat', body, options)));
+  }
+
+  /** Asks every server to drain and exit (what sdsdkv_destroy and `hpckv launch` do). */
+  async shutdownServers(options: RequestOptions = {}): Promise<void> {
+    await Promise.all(this.group.servers.map((server) => this.call(server.rank, 'shutdown', {}, options)));
+  }
+
+  /**
+   * Runs `send` once per server that owns any of the keys, all in parallel. Waits for every part
+   * before failing, so a caller never sees an error while parts of its call are still running.
+   */
+  private async perServer(keys: readonly Uint8Array[], send: (rank: number, indices: number[]) => Promise<unknown>): Promise<void> {
+    const byServer = groupByServer(this.partitioner, keys);
+    const parts: Array<Promise<unknown>> = [];
+    byServer.forEach((indices, rank) => { if (indices.length > 0) parts.push(send(rank, indices)); });
+    const results = await Promise.allSettled(parts);
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
+  async close(): Promise<void> {
+    await this.connections.close();
+  }
+}
+
+function syncOf(options: WriteOptions): { sync?: boolean } {
+  return options.sync === undefined ? {} : { sync: options.sync };
+}

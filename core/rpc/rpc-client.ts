@@ -1,0 +1,214 @@
+import { ErrorCodes, HpckvError, errorFromWire } from '../errors.js';
+import type { Limits } from '../limits.js';
+import { FrameChannel } from './frame-channel.js';
+import { connect } from './transport.js';
+import { CONNECTION_ERROR_ID, MessageKind, REQUEST_ID_MAX } from './rpc-messages.js';
+
+export interface CallOptions {
+  /** Milliseconds to wait for the reply; 0 disables; default limits.requestTimeoutMs. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: HpckvError) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** False once the caller gave up (timeout/abort); the reply is then dropped on arrival. */
+  live: boolean;
+}
+
+interface Waiting {
+  op: string;
+  body: unknown;
+  options: CallOptions;
+  resolve: (value: unknown) => void;
+  reject: (error: HpckvError) => void;
+}
+
+/**
+ * The requesting side of one connection: many requests in flight, matched to replies by id.
+ * At most `inFlightRequestsPerConnectionMax` requests are outstanding at the server; more calls
+ * wait here (FIFO) instead of being refused there. A request that times out or is aborted
+ * keeps its slot until the server answers it, so the server-side limit is never exceeded.
+ */
+export class RpcClient {
+  readonly address: string;
+  private readonly channel: FrameChannel;
+  private readonly limits: Limits;
+  private readonly pending = new Map<number, Pending>();
+  private readonly waiting: Waiting[] = [];
+  private nextId = 1;
+  private closedError: HpckvError | undefined;
+  private closeListeners: Array<(error: HpckvError) => void> = [];
+
+  private constructor(address: string, channel: FrameChannel, limits: Limits) {
+    this.address = address;
+    this.channel = channel;
+    this.limits = limits;
+  }
+
+  static async connect(address: string, limits: Limits): Promise<RpcClient> {
+    const link = await connect(address, limits.connectTimeoutMs);
+    let client: RpcClient | undefined;
+    const channel = new FrameChannel(link, limits.frameBytesMax, {
+      onMessage: (message) => client?.onMessage(message),
+      onProtocolError: (error) => {
+        client?.failAll(new HpckvError(ErrorCodes.PROTOCOL, `server ${address} sent bad bytes: ${error.message}`, { cause: error }));
+        channel.destroy();
+      },
+      onClose: (error) => client?.failAll(new HpckvError(ErrorCodes.CONNECTION_CLOSED,
+        `connection to ${address} closed` + (error ? `: ${error.message}` : ''), { cause: error, details: { address } })),
+    });
+    client = new RpcClient(address, channel, limits);
+    return client;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /** Called once when the connection is lost or closed. */
+  onClose(listener: (error: HpckvError) => void): void {
+    if (this.closedError !== undefined) listener(this.closedError);
+    else this.closeListeners.push(listener);
+  }
+
+  call(op: string, body: unknown, options: CallOptions = {}): Promise<unknown> {
+    if (this.closedError !== undefined) return Promise.reject(this.closedError);
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(abortError(op, signal));
+    return new Promise<unknown>((resolve, reject) => {
+      if (this.pending.size >= this.limits.inFlightRequestsPerConnectionMax) {
+        this.waiting.push({ op, body, options, resolve, reject });
+        return;
+      }
+      this.start(op, body, options, resolve, reject);
+    });
+  }
+
+  private start(op: string, body: unknown, options: CallOptions,
+    resolve: (value: unknown) => void, reject: (error: HpckvError) => void): void {
+    const signal = options.signal;
+    if (signal?.aborted) {
+      reject(abortError(op, signal));
+      return;
+    }
+    const id = this.allocateId();
+    const entry: Pending = { resolve, reject, timer: undefined, signal, onAbort: undefined, live: true };
+    const timeoutMs = options.timeoutMs ?? this.limits.requestTimeoutMs;
+    if (timeoutMs > 0) {
+      entry.timer = setTimeout(() => this.giveUp(entry, new HpckvError(ErrorCodes.TIMEOUT,
+        `${op} to ${this.address} timed out after ${timeoutMs} ms`, { details: { op, timeoutMs, address: this.address } })), timeoutMs);
+    }
+    if (signal !== undefined) {
+      entry.onAbort = () => this.giveUp(entry, abortError(op, signal));
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    this.pending.set(id, entry);
+    try {
+      this.channel.send([MessageKind.request, id, op, body]);
+    } catch (error) {
+      // Not sent (too large for one frame): free the slot at once.
+      this.pending.delete(id);
+      entry.live = false;
+      this.detach(entry);
+      reject(error as HpckvError);
+      this.startWaiting();
+    }
+  }
+
+  private allocateId(): number {
+    // Skip ids still in flight after a wrap (only possible with a request pending for 2^32 calls).
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
+      if (!this.pending.has(id)) return id;
+    }
+  }
+
+  private giveUp(entry: Pending, error: HpckvError): void {
+    if (!entry.live) return;
+    entry.live = false;
+    this.detach(entry);
+    entry.reject(error);
+  }
+
+  private detach(entry: Pending): void {
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+  }
+
+  private onMessage(message: unknown): void {
+    if (!Array.isArray(message) || typeof message[1] !== 'number') {
+      this.protocolFailure('reply is not an rpc envelope');
+      return;
+    }
+    const kind = message[0];
+    const id = message[1];
+    if (id === CONNECTION_ERROR_ID && kind === MessageKind.failure) {
+      // The server refuses the whole connection (e.g. too many connections); it closes next.
+      this.failAll(errorFromWire(message[2]));
+      this.channel.destroy();
+      return;
+    }
+    const entry = this.pending.get(id);
+    if (entry === undefined) {
+      this.protocolFailure(`reply for unknown request id ${id}`);
+      return;
+    }
+    this.pending.delete(id);
+    if (entry.live) {
+      entry.live = false;
+      this.detach(entry);
+      if (kind === MessageKind.success) entry.resolve(message[2]);
+      else if (kind === MessageKind.failure) entry.reject(errorFromWire(message[2]));
+      else entry.reject(new HpckvError(ErrorCodes.PROTOCOL, `unknown reply kind ${String(kind)}`));
+    }
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    while (this.waiting.length > 0 && this.pending.size < this.limits.inFlightRequestsPerConnectionMax) {
+      const next = this.waiting.shift()!;
+      this.start(next.op, next.body, next.options, next.resolve, next.reject);
+    }
+  }
+
+  private protocolFailure(what: string): void {
+    this.failAll(new HpckvError(ErrorCodes.PROTOCOL, `server ${this.address}: ${what}`));
+    this.channel.destroy();
+  }
+
+  private failAll(error: HpckvError): void {
+    if (this.closedError !== undefined) return;
+    this.closedError = error;
+    for (const entry of this.pending.values()) {
+      if (entry.live) {
+        entry.live = false;
+        this.detach(entry);
+        entry.reject(error);
+      }
+    }
+    this.pending.clear();
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+    for (const listener of this.closeListeners.splice(0)) listener(error);
+  }
+
+  /** Closes the connection; calls in flight fail with HPCKV_ERR_CONNECTION_CLOSED. */
+  close(): void {
+    this.failAll(new HpckvError(ErrorCodes.CONNECTION_CLOSED, `connection to ${this.address} closed by this client`,
+      { retryable: false, details: { address: this.address } }));
+    this.channel.end();
+  }
+}
+
+function abortError(op: string, signal: AbortSignal): HpckvError {
+  return new HpckvError(ErrorCodes.ABORTED, `${op} aborted`, { cause: signal.reason, details: { op } });
+}

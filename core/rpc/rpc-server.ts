@@ -1,0 +1,170 @@
+import { ErrorCodes, HpckvError, errorToWire } from '../errors.js';
+import type { Limits } from '../limits.js';
+import { FrameChannel } from './frame-channel.js';
+import type { Link } from './link.js';
+import { CONNECTION_ERROR_ID, MessageKind } from './rpc-messages.js';
+import { listen, type Listener } from './transport.js';
+
+export interface RpcRequestContext {
+  /** Server-unique id of the connection the request came on. */
+  connectionId: number;
+  remote: string;
+}
+
+/** Answers one request: a value (same turn) or a promise; a throw becomes a typed failure reply. */
+export type RpcHandler = (op: string, body: unknown, context: RpcRequestContext) => unknown;
+
+interface Connection {
+  id: number;
+  channel: FrameChannel;
+  inFlight: number;
+}
+
+/**
+ * The answering side: accepts connections on one address, decodes requests, runs the handler
+ * and sends replies. It enforces the connection and in-flight limits with typed errors, closes
+ * a connection that sends bytes that are not frames (after saying why), and keeps serving
+ * everyone else. `close()` drains: no new requests, in-flight ones finish, then connections close.
+ */
+export class RpcServer {
+  private readonly limits: Limits;
+  private readonly handler: RpcHandler;
+  private listener: Listener | undefined;
+  private readonly connections = new Map<number, Connection>();
+  private nextConnectionId = 1;
+  private inFlightTotal = 0;
+  private draining = false;
+  private drainWaiters: Array<() => void> = [];
+  /** Requests answered (successes and failures). */
+  answered = 0;
+
+  private constructor(limits: Limits, handler: RpcHandler) {
+    this.limits = limits;
+    this.handler = handler;
+  }
+
+  static async listen(address: string, limits: Limits, handler: RpcHandler): Promise<RpcServer> {
+    const server = new RpcServer(limits, handler);
+    server.listener = await listen(address, (link) => server.accept(link));
+    return server;
+  }
+
+  get address(): string {
+    return this.listener!.address;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get inFlight(): number {
+    return this.inFlightTotal;
+  }
+
+  private accept(link: Link): void {
+    const id = this.nextConnectionId++;
+    const connection: Connection = { id, channel: undefined as unknown as FrameChannel, inFlight: 0 };
+    connection.channel = new FrameChannel(link, this.limits.frameBytesMax, {
+      onMessage: (message) => this.onMessage(connection, message),
+      onProtocolError: (error) => this.refuseConnection(connection, error),
+      onClose: () => { this.connections.delete(id); },
+    });
+    if (this.draining) {
+      this.refuseConnection(connection, new HpckvError(ErrorCodes.SHUTTING_DOWN, 'server is shutting down'));
+      return;
+    }
+    if (this.connections.size >= this.limits.connectionsPerServerMax) {
+      this.refuseConnection(connection, new HpckvError(ErrorCodes.TOO_MANY_CONNECTIONS,
+        `server has ${this.connections.size} connections, connectionsPerServerMax is ${this.limits.connectionsPerServerMax}`,
+        { details: { limit: 'connectionsPerServerMax', max: this.limits.connectionsPerServerMax } }));
+      return;
+    }
+    this.connections.set(id, connection);
+  }
+
+  /** Says why on the connection (id 0), then closes it. */
+  private refuseConnection(connection: Connection, error: HpckvError): void {
+    connection.channel.send([MessageKind.failure, CONNECTION_ERROR_ID, errorToWire(error)]);
+    connection.channel.end();
+    this.connections.delete(connection.id);
+  }
+
+  private onMessage(connection: Connection, message: unknown): void {
+    if (!Array.isArray(message) || message[0] !== MessageKind.request
+      || typeof message[1] !== 'number' || !Number.isInteger(message[1]) || message[1] <= 0) {
+      this.refuseConnection(connection, new HpckvError(ErrorCodes.PROTOCOL, 'message is not an rpc request envelope [0, id, op, body]'));
+      return;
+    }
+    const id = message[1];
+    const op = message[2];
+    if (typeof op !== 'string' || message.length !== 4) {
+      this.reply(connection, id, new HpckvError(ErrorCodes.BAD_REQUEST, 'request needs [0, id, op: string, body]'), false);
+      return;
+    }
+    if (this.draining) {
+      this.reply(connection, id, new HpckvError(ErrorCodes.SHUTTING_DOWN, 'server is shutting down'), false);
+      return;
+    }
+    if (connection.inFlight >= this.limits.inFlightRequestsPerConnectionMax) {
+      this.reply(connection, id, new HpckvError(ErrorCodes.TOO_MANY_IN_FLIGHT,
+        `connection has ${connection.inFlight} requests in flight, inFlightRequestsPerConnectionMax is ${this.limits.inFlightRequestsPerConnectionMax}`,
+        { details: { limit: 'inFlightRequestsPerConnectionMax', max: this.limits.inFlightRequestsPerConnectionMax } }), false);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = this.handler(op, message[3], { connectionId: connection.id, remote: connection.channel.remote });
+    } catch (error) {
+      this.reply(connection, id, error, false);
+      return;
+    }
+    if (result instanceof Promise) {
+      connection.inFlight++;
+      this.inFlightTotal++;
+      result.then(
+        (value) => this.finish(connection, id, value, true),
+        (error) => this.finish(connection, id, error, false),
+      );
+      return;
+    }
+    this.reply(connection, id, result, true);
+  }
+
+  private finish(connection: Connection, id: number, value: unknown, ok: boolean): void {
+    connection.inFlight--;
+    this.inFlightTotal--;
+    this.reply(connection, id, value, ok);
+    if (this.inFlightTotal === 0 && this.drainWaiters.length > 0) {
+      for (const wake of this.drainWaiters.splice(0)) wake();
+    }
+  }
+
+  private reply(connection: Connection, id: number, value: unknown, ok: boolean): void {
+    this.answered++;
+    try {
+      if (ok) connection.channel.send([MessageKind.success, id, value === undefined ? null : value]);
+      else connection.channel.send([MessageKind.failure, id, errorToWire(value)]);
+    } catch (error) {
+      // A reply too large for one frame: the request fails, the connection stays usable.
+      connection.channel.send([MessageKind.failure, id, errorToWire(error)]);
+    }
+  }
+
+  /**
+   * Stops taking requests (new ones get HPCKV_ERR_SHUTTING_DOWN), waits up to `drainMs` for those
+   * in flight, then closes every connection after its replies are written.
+   */
+  async close(drainMs = this.limits.shutdownDrainMs): Promise<void> {
+    this.draining = true;
+    await this.listener?.close();
+    if (this.inFlightTotal > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        this.drainWaiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+    // Replies queued this turn are flushed by end().
+    for (const connection of this.connections.values()) connection.channel.end();
+    this.connections.clear();
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The hpckv package entry. It composes the layers (as the launcher does): importing it makes
+ * this process able to host server ranks, which the sdsdkv facade's server personality needs.
+ */
+import './server/index.js';
+
+export { Client, type ClientOptions, type RequestOptions, type WriteOptions, type BatchOperation } from './client/client.js';
+export * from './client/sdsdkv.js';
+export { HpckvError, ErrorCodes, isHpckvError, type ErrorCode } from './core/errors.js';
+export { DEFAULT_LIMITS, resolveLimits, type Limits } from './core/limits.js';
+export { readGroupFile, type GroupFile } from './core/group-file.js';
+export { type Communicator, ANY_SOURCE, ANY_TAG } from './core/comm/communicator.js';
+export { createWorldCommunicator } from './core/comm/create-communicator.js';
+export { createInprocWorld } from './core/comm/inproc-endpoint.js';
+export { launchLocalGroup, type LaunchOptions, type LocalGroup } from './server/launcher.js';

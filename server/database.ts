@@ -1,0 +1,238 @@
+import { ClassicLevel } from 'classic-level';
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import type { DatabaseStats } from '../core/protocol.js';
+import { KeyLocks, lockId, type Lease } from './key-locks.js';
+import { scanStats } from './scan-stats.js';
+import { ABSENT, StatsDelta } from './stats-delta.js';
+
+/** LevelDB write options, made once rather than per write. */
+const SYNC_WRITE = Object.freeze({ sync: true });
+const ASYNC_WRITE = Object.freeze({ sync: false });
+
+function writeOptions(sync: boolean): { readonly sync: boolean } {
+  return sync ? SYNC_WRITE : ASYNC_WRITE;
+}
+
+/** Wraps a LevelDB failure (I/O error, corruption, closed store) in the one error type. */
+function storeError(cause: unknown, db: string, action: string): HpckvError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new HpckvError(ErrorCodes.STORE, `database "${db}": ${action} failed: ${reason}`, { cause, details: { db, action } });
+}
+
+/**
+ * One named database: a classic-level store plus its exact stats.
+ *
+ * Reads are synchronous (`getSync`), so a read request is answered in the turn it arrives.
+ * Every write holds the per-key locks of its keys from before it reads the old values (needed
+ * for stats, write-once puts and appends) until LevelDB has applied it, and only then adds its
+ * stats delta. LevelDB puts a write into the readable memtable only after its log append has
+ * succeeded, so a write that fails changed nothing readable and its delta is dropped: the stats
+ * always describe what reads see. Callers pass validated requests (see validate-request.ts).
+ */
+export class Database {
+  readonly name: string;
+  readonly #db: ClassicLevel<Buffer, Buffer>;
+  readonly #stats: DatabaseStats;
+  readonly #locks = new KeyLocks();
+  /** Writes accepted and not yet finished (waiting for a lock or for LevelDB). */
+  #inFlight = 0;
+  #drained: (() => void) | null = null;
+  #closing: Promise<void> | null = null;
+
+  private constructor(name: string, db: ClassicLevel<Buffer, Buffer>, stats: DatabaseStats) {
+    this.name = name;
+    this.#db = db;
+    this.#stats = stats;
+  }
+
+  /** Opens (creating if missing) the store at `location` and counts its contents. */
+  static async open(location: string, name: string): Promise<Database> {
+    const db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    try {
+      await db.open();
+    } catch (cause) {
+      // classic-level hides the reason (e.g. LOCK held by another process) in the cause.
+      throw storeError(cause instanceof Error && cause.cause !== undefined ? cause.cause : cause, name, 'open');
+    }
+    try {
+      return new Database(name, db, await scanStats(db));
+    } catch (cause) {
+      await db.close().catch(() => undefined);
+      throw storeError(cause, name, 'scan for stats');
+    }
+  }
+
+  /** A snapshot of the stats of every write applied so far. */
+  stats(): DatabaseStats {
+    return { records: this.#stats.records, keyBytes: this.#stats.keyBytes, valueBytes: this.#stats.valueBytes };
+  }
+
+  get(key: Buffer): Buffer | null {
+    return this.#read(key) ?? null;
+  }
+
+  exists(key: Buffer): boolean {
+    return this.#read(key) !== undefined;
+  }
+
+  length(key: Buffer): number | null {
+    return this.#read(key)?.length ?? null;
+  }
+
+  /** Values in request order, null for missing keys. */
+  getMany(keys: readonly Buffer[]): Array<Buffer | null> {
+    const values = new Array<Buffer | null>(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = this.#read(keys[i]!) ?? null;
+    return values;
+  }
+
+  existsMany(keys: readonly Buffer[]): boolean[] {
+    const found = new Array<boolean>(keys.length);
+    for (let i = 0; i < keys.length; i++) found[i] = this.#read(keys[i]!) !== undefined;
+    return found;
+  }
+
+  put(key: Buffer, value: Buffer, sync: boolean): Promise<null> {
+    const id = lockId(key);
+    return this.#locked([id], 'put', async () => {
+      const delta = new StatsDelta(this.#readSize, false);
+      delta.set(id, key, value.length);
+      await this.#db.put(key, value, writeOptions(sync));
+      delta.addTo(this.#stats);
+      return null;
+    });
+  }
+
+  del(key: Buffer, sync: boolean): Promise<null> {
+    const id = lockId(key);
+    return this.#locked([id], 'del', async () => {
+      const delta = new StatsDelta(this.#readSize, false);
+      delta.set(id, key, ABSENT);
+      // Deleting a missing key still goes to LevelDB: harmless, and keeps `sync` meaningful.
+      await this.#db.del(key, writeOptions(sync));
+      delta.addTo(this.#stats);
+      return null;
+    });
+  }
+
+  /**
+   * Puts and deletes applied as one atomic LevelDB batch, in order: `values[i]` is put at
+   * `keys[i]`, or the key is deleted when it is null. Serves putMany, delMany and batch.
+   */
+  write(keys: readonly Buffer[], values: ReadonlyArray<Buffer | null>, sync: boolean): Promise<null> {
+    if (keys.length === 0) return Promise.resolve(null);
+    const ids = new Array<string>(keys.length);
+    for (let i = 0; i < keys.length; i++) ids[i] = lockId(keys[i]!);
+    return this.#locked(ids, 'batch', async (lease) => {
+      const delta = new StatsDelta(this.#readSize, lease.repeatsKeys);
+      // A chained batch hands each entry to the native batch at once; it measured 1.1-1.9x
+      // faster than db.batch(array), which builds and re-checks an operation object per entry.
+      const batch = this.#db.batch();
+      try {
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
+          const value = values[i];
+          if (value === null || value === undefined) {
+            delta.set(ids[i]!, key, ABSENT);
+            batch.del(key);
+          } else {
+            delta.set(ids[i]!, key, value.length);
+            batch.put(key, value);
+          }
+        }
+      } catch (error) {
+        await batch.close();
+        throw error;
+      }
+      await batch.write(writeOptions(sync));
+      delta.addTo(this.#stats);
+      return null;
+    });
+  }
+
+  /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is stored. The lock makes check and put one step. */
+  putIfAbsent(key: Buffer, value: Buffer, sync: boolean): Promise<null> {
+    return this.#locked([lockId(key)], 'putIfAbsent', async () => {
+      if (this.#read(key) !== undefined) {
+        throw new HpckvError(ErrorCodes.KEY_EXISTS, `database "${this.name}": key already stored`,
+          { details: { db: this.name, keyBytes: key.length } });
+      }
+      await this.#db.put(key, value, writeOptions(sync));
+      const delta = new StatsDelta(this.#readSize, false);
+      delta.change(key, ABSENT, value.length);
+      delta.addTo(this.#stats);
+      return null;
+    });
+  }
+
+  /**
+   * MDHIM append mode: stores old value + `bytes` (or `bytes` when the key is missing) and
+   * answers the new length. Appends to one key run one at a time in arrival order, so none is
+   * lost. A result longer than `valueBytesMax` is refused before anything is written.
+   */
+  append(key: Buffer, bytes: Buffer, sync: boolean, valueBytesMax: number): Promise<number> {
+    return this.#locked([lockId(key)], 'append', async () => {
+      const old = this.#read(key);
+      const oldSize = old === undefined ? ABSENT : old.length;
+      const newSize = (old?.length ?? 0) + bytes.length;
+      if (newSize > valueBytesMax) {
+        throw new HpckvError(ErrorCodes.VALUE_TOO_LARGE,
+          `database "${this.name}": append would make a ${newSize}-byte value, more than valueBytesMax ${valueBytesMax}`,
+          { details: { db: this.name, limit: 'valueBytesMax', bytes: newSize, max: valueBytesMax } });
+      }
+      const value = old === undefined ? bytes : Buffer.concat([old, bytes], newSize);
+      await this.#db.put(key, value, writeOptions(sync));
+      const delta = new StatsDelta(this.#readSize, false);
+      delta.change(key, oldSize, newSize);
+      delta.addTo(this.#stats);
+      return newSize;
+    });
+  }
+
+  /** Lets accepted writes finish, then closes the store. Later calls return the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#drainAndClose();
+    return this.#closing;
+  }
+
+  async #drainAndClose(): Promise<void> {
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => { this.#drained = resolve; });
+    await this.#db.close();
+  }
+
+  #read(key: Buffer): Buffer | undefined {
+    try {
+      return this.#db.getSync(key);
+    } catch (cause) {
+      throw storeError(cause, this.name, 'read');
+    }
+  }
+
+  readonly #readSize = (key: Buffer): number => {
+    const value = this.#read(key);
+    return value === undefined ? ABSENT : value.length;
+  };
+
+  /**
+   * Runs `body` holding the locks of `ids`: at once when they are free (so an uncontended write
+   * reads and issues its LevelDB call in the caller's turn), else after earlier holders finish.
+   */
+  #locked<T>(ids: readonly string[], action: string, body: (lease: Lease) => Promise<T>): Promise<T> {
+    if (this.#closing !== null) {
+      return Promise.reject(new HpckvError(ErrorCodes.SHUTTING_DOWN, `database "${this.name}" is closing`, { details: { db: this.name } }));
+    }
+    this.#inFlight++;
+    const lease = this.#locks.acquire(ids);
+    const run = async (): Promise<T> => {
+      try {
+        return await body(lease);
+      } catch (error) {
+        throw error instanceof HpckvError ? error : storeError(error, this.name, action);
+      } finally {
+        lease.release();
+        if (--this.#inFlight === 0) this.#drained?.();
+      }
+    };
+    return lease.ready === null ? run() : lease.ready.then(run);
+  }
+}

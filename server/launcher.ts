@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { readGroupFile, type GroupFile, type PartitionSpec } from '../core/group-file.js';
+import type { Limits } from '../core/limits.js';
+
+export interface LaunchOptions {
+  /** Number of server processes. */
+  servers: number;
+  /** Directory of the group: group.json, sockets, and data/ with one folder per rank. */
+  dir: string;
+  transport?: 'unix' | 'tcp';
+  service?: string;
+  databases?: string[];
+  partition?: PartitionSpec;
+  limits?: Partial<Limits>;
+  /** Where server output goes: 'inherit' (foreground use) or 'pipe' (kept for error reports). */
+  output?: 'inherit' | 'pipe';
+  /** Milliseconds to wait for every server to report ready. */
+  readyTimeoutMs?: number;
+}
+
+export interface LocalGroup {
+  readonly groupFile: string;
+  readonly group: GroupFile;
+  readonly processes: readonly ChildProcess[];
+  /** Settles when every server process has exited (for any reason). */
+  readonly exited: Promise<void>;
+  /** SIGTERM to every server (they drain and close their stores), then wait for exit. */
+  stop(): Promise<void>;
+}
+
+/** The CLI entry point every server process runs (`hpckv serve`). */
+const HPCKV_BIN = fileURLToPath(new URL('../bin/hpckv.js', import.meta.url));
+
+/**
+ * Embedded/local group: spawns N `hpckv serve` processes on this machine with hpckv's own rank
+ * variables, the same code path mpirun/srun take, and resolves once all report ready.
+ */
+export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGroup> {
+  if (!Number.isInteger(options.servers) || options.servers < 1 || options.servers > 1024) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG, `servers must be an integer in 1..1024, got ${String(options.servers)}`);
+  }
+  const dir = resolve(options.dir);
+  await mkdir(dir, { recursive: true });
+  const launchId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const args = ['serve', '--group-dir', dir, '--data', join(dir, 'data'),
+    '--transport', options.transport ?? 'unix', '--service', options.service ?? 'hpckv',
+    '--databases', (options.databases ?? ['default']).join(',')];
+  if (options.partition !== undefined) args.push('--virtual-nodes', String(options.partition.virtualNodes), '--seed', String(options.partition.seed));
+  if (options.limits !== undefined) args.push('--limits', JSON.stringify(options.limits));
+  const output = options.output ?? 'pipe';
+  const processes: ChildProcess[] = [];
+  const stderrTails: string[] = [];
+  const exits: Array<Promise<void>> = [];
+  const readies: Array<Promise<void>> = [];
+  for (let rank = 0; rank < options.servers; rank++) {
+    const child = spawn(process.execPath, ['--no-node-snapshot', HPCKV_BIN, ...args], {
+      env: { ...process.env, HPCKV_RANK: String(rank), HPCKV_SIZE: String(options.servers), HPCKV_LAUNCH_ID: launchId },
+      stdio: ['ignore', output, output, 'ipc'],
+    });
+    processes.push(child);
+    stderrTails[rank] = '';
+    child.stderr?.on('data', (chunk: Buffer) => { stderrTails[rank] = (stderrTails[rank] + chunk.toString()).slice(-4000); });
+    child.stdout?.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+      child.once('exit', (code, signal) => resolveExit({ code, signal }));
+    });
+    exits.push(exited.then(() => undefined));
+    readies.push(new Promise<void>((resolveReady, reject) => {
+      child.on('message', (message: unknown) => {
+        if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready') resolveReady();
+      });
+      void exited.then(({ code, signal }) => reject(new HpckvError(ErrorCodes.CONNECT_FAILED,
+        `server rank ${rank} exited (code ${code}, signal ${signal}) before it was ready` +
+        (stderrTails[rank] ? `:\n${stderrTails[rank]}` : ''), { retryable: false, details: { rank } })));
+    }));
+  }
+  const stop = async (): Promise<void> => {
+    for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(exits);
+  };
+  try {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeoutMs = options.readyTimeoutMs ?? 60_000;
+    await Promise.race([
+      Promise.all(readies),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HpckvError(ErrorCodes.TIMEOUT,
+          `servers not ready after ${timeoutMs} ms`, { retryable: false })), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Children keep running on their own; the IPC channel was only for the ready report.
+  for (const child of processes) child.disconnect?.();
+  const groupFile = join(dir, 'group.json');
+  return { groupFile, group: await readGroupFile(groupFile), processes, exited: Promise.all(exits).then(() => undefined), stop };
+}

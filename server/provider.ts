@@ -1,0 +1,190 @@
+import path from 'node:path';
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
+import { DATABASE_NAME_PATTERN, type DatabaseStats, type OpName, type OpReply } from '../core/protocol.js';
+import { Database } from './database.js';
+import {
+  validateBatchRequest, validateEmptyRequest, validateKeyRequest, validateKeysRequest, validateKeysWriteRequest,
+  validateKeyWriteRequest, validatePutManyRequest, validatePutRequest, validateStatRequest, type ValidationContext,
+} from './validate-request.js';
+
+export interface ProviderOptions {
+  /** Directory holding one subdirectory per database. */
+  dataDir: string;
+  /** Names of the databases this server owns (DATABASE_NAME_PATTERN, no repeats). */
+  databases: readonly string[];
+  limits: Limits;
+  rank: number;
+  service: string;
+  /** Epoch of the group map this server was started with. */
+  epoch: number;
+}
+
+/** Every operation the Provider answers; `shutdown` belongs to the server process. */
+export type ProviderOp = Exclude<OpName, 'shutdown'>;
+
+type Handlers = { readonly [O in ProviderOp]: (body: unknown) => OpReply<O> | Promise<OpReply<O>> };
+
+/**
+ * Answers data-plane requests for one server rank, independent of any transport: the rpc layer
+ * calls `handle(op, body)` for each decoded request and sends back what it returns or throws.
+ *
+ * Every request is validated before it reaches a store. Reads answer with plain values in the
+ * same turn; writes answer with promises. Errors found before any I/O (validation, unknown op or
+ * database, shutting down) are thrown synchronously; later ones reject the returned promise.
+ */
+export class Provider implements ValidationContext {
+  readonly limits: Limits;
+  readonly #options: ProviderOptions;
+  readonly #databases: ReadonlyMap<string, Database>;
+  readonly #handlers: ReadonlyMap<string, (body: unknown) => unknown>;
+  readonly #startedAt = performance.now();
+  #requests = 0;
+  #closing: Promise<void> | null = null;
+
+  private constructor(options: ProviderOptions, databases: ReadonlyMap<string, Database>) {
+    this.#options = options;
+    this.limits = options.limits;
+    this.#databases = databases;
+    this.#handlers = new Map(Object.entries(this.#makeHandlers()));
+  }
+
+  /** Opens every database under `dataDir` (creating missing ones) and counts their stats. */
+  static async open(options: ProviderOptions): Promise<Provider> {
+    const names = new Set<string>();
+    for (const name of options.databases) {
+      if (typeof name !== 'string' || !DATABASE_NAME_PATTERN.test(name)) {
+        throw new HpckvError(ErrorCodes.BAD_CONFIG, `invalid database name "${String(name)}"`, { details: { db: String(name) } });
+      }
+      if (names.has(name)) {
+        throw new HpckvError(ErrorCodes.BAD_CONFIG, `database "${name}" is listed twice`, { details: { db: name } });
+      }
+      names.add(name);
+    }
+    const opened = await Promise.allSettled(
+      [...names].map((name) => Database.open(path.join(options.dataDir, name), name)));
+    const failure = opened.find((result) => result.status === 'rejected');
+    if (failure !== undefined) {
+      await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
+      throw failure.reason;
+    }
+    const databases = new Map<string, Database>();
+    for (const result of opened) {
+      if (result.status === 'fulfilled') databases.set(result.value.name, result.value);
+    }
+    return new Provider({ ...options, databases: [...names] }, databases);
+  }
+
+  /** Requests received since the provider opened, answered or failed. */
+  get requests(): number {
+    return this.#requests;
+  }
+
+  ownsDatabase(name: string): boolean {
+    return this.#databases.has(name);
+  }
+
+  /**
+   * Runs one request. `op` and `body` come straight off the wire and may be anything; the reply
+   * is the op's OpReply (or a promise of it). Throws HpckvError.
+   */
+  handle(op: string, body: unknown): unknown {
+    this.#requests++;
+    if (this.#closing !== null) {
+      throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${this.#options.rank} is shutting down`,
+        { details: { rank: this.#options.rank } });
+    }
+    const handler = this.#handlers.get(op);
+    if (handler === undefined) {
+      const name = String(op).slice(0, 100);
+      const why = op === 'shutdown' ? ' (shutdown is handled by the server process)' : '';
+      throw new HpckvError(ErrorCodes.UNKNOWN_OP, `unknown operation "${name}"${why}`, { details: { op: name } });
+    }
+    return handler(body);
+  }
+
+  /** Stops taking requests, lets accepted writes finish and closes every store. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= Promise.all([...this.#databases.values()].map((db) => db.close())).then(() => undefined);
+    return this.#closing;
+  }
+
+  #db(name: string): Database {
+    // Validation has already checked ownership; this only narrows the type.
+    const db = this.#databases.get(name);
+    if (db === undefined) throw new HpckvError(ErrorCodes.INTERNAL, `database "${name}" vanished`);
+    return db;
+  }
+
+  #makeHandlers(): Handlers {
+    const valueBytesMax = this.limits.valueBytesMax;
+    return {
+      hello: (body) => {
+        validateEmptyRequest(body);
+        const { rank, service, epoch, databases } = this.#options;
+        return { rank, service, epoch, databases: [...databases] };
+      },
+      put: (body) => {
+        const r = validatePutRequest(body, this);
+        return this.#db(r.db).put(r.key, r.value, r.sync);
+      },
+      get: (body) => {
+        const r = validateKeyRequest(body, this);
+        return this.#db(r.db).get(r.key);
+      },
+      del: (body) => {
+        const r = validateKeyWriteRequest(body, this);
+        return this.#db(r.db).del(r.key, r.sync);
+      },
+      exists: (body) => {
+        const r = validateKeyRequest(body, this);
+        return this.#db(r.db).exists(r.key);
+      },
+      length: (body) => {
+        const r = validateKeyRequest(body, this);
+        return this.#db(r.db).length(r.key);
+      },
+      batch: (body) => {
+        const r = validateBatchRequest(body, this);
+        return this.#db(r.db).write(r.keys, r.values, r.sync);
+      },
+      putMany: (body) => {
+        const r = validatePutManyRequest(body, this);
+        return this.#db(r.db).write(r.keys, r.values, r.sync);
+      },
+      getMany: (body) => {
+        const r = validateKeysRequest(body, this);
+        return this.#db(r.db).getMany(r.keys);
+      },
+      delMany: (body) => {
+        const r = validateKeysWriteRequest(body, this);
+        return this.#db(r.db).write(r.keys, new Array<null>(r.keys.length).fill(null), r.sync);
+      },
+      existsMany: (body) => {
+        const r = validateKeysRequest(body, this);
+        return this.#db(r.db).existsMany(r.keys);
+      },
+      putIfAbsent: (body) => {
+        const r = validatePutRequest(body, this);
+        return this.#db(r.db).putIfAbsent(r.key, r.value, r.sync);
+      },
+      append: (body) => {
+        const r = validatePutRequest(body, this);
+        return this.#db(r.db).append(r.key, r.value, r.sync, valueBytesMax);
+      },
+      stat: (body) => {
+        const r = validateStatRequest(body, this);
+        const databases: Record<string, DatabaseStats> = {};
+        for (const db of this.#databases.values()) {
+          if (r.db === null || r.db === db.name) databases[db.name] = db.stats();
+        }
+        return {
+          rank: this.#options.rank,
+          uptimeMs: Math.round(performance.now() - this.#startedAt),
+          requests: this.#requests,
+          databases,
+        };
+      },
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createWorldCommunicator } from '../core/comm/create-communicator.js';
+import { detectLaunch } from '../core/comm/launch-env.js';
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { DEFAULT_PARTITION, writeGroupFile, type PartitionSpec } from '../core/group-file.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
+import { formGroup } from '../core/group-formation.js';
+import { serverListenAddress } from '../core/rpc/listen-address.js';
+import { startServerRank } from './server-rank.js';
+
+export interface ServeOptions {
+  /** Directory shared by the group: rendezvous files, Unix sockets and group.json. */
+  groupDir: string;
+  /** Base data directory (each rank uses rank-<r>/ under it). */
+  dataDir: string;
+  service?: string;
+  databases?: string[];
+  transport?: 'unix' | 'tcp';
+  /** Host to listen on for TCP. */
+  host?: string;
+  partition?: PartitionSpec;
+  limits?: Partial<Limits>;
+  /** Milliseconds to wait for every rank at the rendezvous. */
+  rendezvousTimeoutMs?: number;
+}
+
+export const GROUP_FILE_NAME = 'group.json';
+
+/**
+ * Identifies one launch, so rendezvous files of an earlier run in the same group directory are
+ * never mistaken for this one's (hpckv's launcher, Open MPI, Slurm each name their job).
+ */
+function launchId(env: NodeJS.ProcessEnv): string {
+  const id = env['HPCKV_LAUNCH_ID'] ?? env['PMIX_NAMESPACE'] ?? env['OMPI_MCA_ess_base_jobid']
+    ?? (env['SLURM_JOB_ID'] !== undefined ? `${env['SLURM_JOB_ID']}.${env['SLURM_STEP_ID'] ?? '0'}` : undefined);
+  return (id ?? 'default').replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/**
+ * One server rank of a group, as `hpckv serve` runs it: rank and size from the launcher's
+ * environment (hpckv launch, mpirun, srun), addresses exchanged through the group directory,
+ * group.json written by rank 0, then serve until SIGTERM/SIGINT or a shutdown request.
+ */
+export async function serve(options: ServeOptions): Promise<void> {
+  const launch = detectLaunch();
+  if (launch === null) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG,
+      'no rank/size in the environment: run under `hpckv launch`, mpirun or srun (or set HPCKV_RANK and HPCKV_SIZE)');
+  }
+  const groupDir = resolve(options.groupDir);
+  await mkdir(groupDir, { recursive: true });
+  const transport = options.transport ?? 'unix';
+  const limits = resolveLimits(options.limits);
+  const partition = options.partition ?? DEFAULT_PARTITION;
+  const service = options.service ?? 'hpckv';
+  const databases = options.databases ?? ['default'];
+  const rendezvousDir = join(groupDir, `rendezvous-${launchId(process.env)}`);
+  await mkdir(rendezvousDir, { recursive: true });
+  const comm = await createWorldCommunicator({
+    rank: launch.rank, size: launch.size, rendezvous: { dir: rendezvousDir }, transport,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    timeoutMs: options.rendezvousTimeoutMs ?? 60_000,
+  });
+  const server = await startServerRank({
+    rank: launch.rank, size: launch.size, service, dataDir: resolve(options.dataDir), databases,
+    listenAddress: serverListenAddress(transport, groupDir, launch.rank, options.host), limits, partition, epoch: 0,
+  });
+  const stopOnSignal = (): void => { void server.stop(); };
+  process.once('SIGTERM', stopOnSignal);
+  process.once('SIGINT', stopOnSignal);
+  try {
+    const group = await formGroup(comm, { address: server.address, databases }, {
+      service, partition, epoch: 0, limits: options.limits ?? {},
+    });
+    const groupFile = join(groupDir, GROUP_FILE_NAME);
+    if (launch.rank === 0) await writeGroupFile(groupFile, group);
+    // Nobody reports ready before the group file exists.
+    await comm.barrier();
+    await comm.close();
+    process.stdout.write(`hpckv server rank ${launch.rank}/${launch.size} serving ${server.address}\n`);
+    process.send?.({ type: 'ready', rank: launch.rank, address: server.address, groupFile });
+  } catch (error) {
+    await server.stop();
+    await comm.close().catch(() => undefined);
+    throw error;
+  }
+  await server.stopped;
+  process.off('SIGTERM', stopOnSignal);
+  process.off('SIGINT', stopOnSignal);
+}

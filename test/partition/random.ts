@@ -1,0 +1,36 @@
+/**
+ * A small seeded generator (mulberry32) so that every partition test sees the same "random" keys
+ * on every run: the tests assert exact results, never probabilities.
+ */
+export interface Random {
+  uint32(): number;
+  /** An integer in 0..bound-1. */
+  below(bound: number): number;
+  bytes(length: number): Uint8Array;
+}
+
+export function seededRandom(seed: number): Random {
+  let state = seed >>> 0;
+  const uint32 = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  return {
+    uint32,
+    below: (bound) => uint32() % bound,
+    bytes: (length) => {
+      const out = new Uint8Array(length);
+      for (let i = 0; i < length; i++) out[i] = uint32() & 0xff;
+      return out;
+    },
+  };
+}
+
+/** `count` random keys of `length` bytes each. */
+export function randomKeys(seed: number, count: number, length = 16): Uint8Array[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => random.bytes(length));
+}
