@@ -18,7 +18,7 @@ export const TAG_MAX = 2 ** 30;
 export interface RecvOptions {
   /** Aborting rejects the receive with HPCKV_ERR_ABORTED; a message it would have taken stays queued. */
   signal?: AbortSignal;
-  /** Rejects with HPCKV_ERR_TIMEOUT if nothing matched within this many milliseconds. */
+  /** Rejects with HPCKV_ERR_TIMEOUT if nothing matched within this many milliseconds (0: only a queued message). */
   timeoutMs?: number;
 }
 

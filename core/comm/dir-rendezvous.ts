@@ -10,7 +10,10 @@ import { parsePeerRecord, type PeerRecord } from './socket-protocol.js';
  * each rank writes DIR/rank-<r>.json atomically, then waits until all `size` files exist.
  * Waiting is event-driven (fs.watch), with one scan right after the watch starts so files
  * written before it are not missed. The directory must be fresh for each launch: a file left by
- * an earlier run would be taken for a live rank.
+ * an earlier run would be taken for a live rank. Files are removed when ranks close.
+ *
+ * Caveat: inotify does not report files written by other hosts on network file systems (NFS,
+ * Lustre), so across hosts prefer the root-address rendezvous.
  */
 
 const RECORD_FILE = /^rank-(\d+)\.json$/;

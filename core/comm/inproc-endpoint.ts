@@ -20,10 +20,11 @@ class InprocEndpoint implements Endpoint {
   private readonly events = new EndpointEvents();
   private closed = false;
 
-  constructor(world: readonly InprocEndpoint[], rank: number) {
+  /** `world` is filled by the caller once every endpoint exists. */
+  constructor(world: readonly InprocEndpoint[], rank: number, size: number) {
     this.world = world;
     this.worldRank = rank;
-    this.worldSize = world.length;
+    this.worldSize = size;
   }
 
   async send(dest: number, context: string, tag: number, data: unknown): Promise<void> {
@@ -70,6 +71,6 @@ class InprocEndpoint implements Endpoint {
 export function createInprocWorld(size: number): Communicator[] {
   if (!Number.isInteger(size) || size < 1) throw new TypeError(`world size must be a positive integer, got ${String(size)}`);
   const world: InprocEndpoint[] = [];
-  for (let rank = 0; rank < size; rank++) world.push(new InprocEndpoint(world, rank));
+  for (let rank = 0; rank < size; rank++) world.push(new InprocEndpoint(world, rank, size));
   return world.map((endpoint) => GroupCommunicator.world(endpoint));
 }

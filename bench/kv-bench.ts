@@ -1,0 +1,205 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ClassicLevel } from 'classic-level';
+import { Client } from '../client/client.js';
+import { launchLocalGroup } from '../server/launcher.js';
+import { machineInfo, type MachineInfo } from './machine.js';
+import { percentile, secondsSince } from './stats.js';
+
+/**
+ * `npm run bench:kv`: hpckv against raw classic-level on the same machine in the same run.
+ * Throughput rows report records/s with ratio = hpckv / raw; latency rows report µs with
+ * ratio = raw / hpckv (so above 1 is always "hpckv is better").
+ */
+
+export interface BenchRow {
+  id: string;
+  what: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  ratio: number;
+  extra?: Record<string, number>;
+}
+
+export interface BenchReport {
+  machine: MachineInfo;
+  servers: number;
+  transport: string;
+  startedAt: string;
+  rows: BenchRow[];
+}
+
+const BATCH = 1000;
+
+function keyOf(i: number): Buffer {
+  // Scrambled (not sequential) keys, as a hashed workload would write them.
+  const x = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+  return Buffer.from(`k${x.toString(16).padStart(8, '0')}${i.toString(36).padStart(6, '0')}`);
+}
+
+function valueOf(i: number, size: number): Buffer {
+  const value = Buffer.alloc(size, i & 0xff);
+  value.writeUInt32BE(i, 0);
+  return value;
+}
+
+interface Sizes { label: string; bytes: number; records: number }
+
+async function rawBulk(db: ClassicLevel<Buffer, Buffer>, size: Sizes): Promise<{ put: number; get: number }> {
+  const keys = Array.from({ length: size.records }, (_, i) => keyOf(i));
+  const values = keys.map((_, i) => valueOf(i, size.bytes));
+  let start = process.hrtime.bigint();
+  for (let b = 0; b < size.records; b += BATCH) {
+    await db.batch(keys.slice(b, b + BATCH).map((key, j) => ({ type: 'put' as const, key, value: values[b + j]! })));
+  }
+  const put = size.records / secondsSince(start);
+  start = process.hrtime.bigint();
+  let found = 0;
+  for (let b = 0; b < size.records; b += BATCH) {
+    const got = await db.getMany(keys.slice(b, b + BATCH));
+    found += got.filter((v) => v !== undefined).length;
+  }
+  const get = size.records / secondsSince(start);
+  if (found !== size.records) throw new Error(`raw getMany found ${found} of ${size.records}`);
+  return { put, get };
+}
+
+async function hpckvBulk(client: Client, db: string, size: Sizes): Promise<{ put: number; get: number }> {
+  const keys = Array.from({ length: size.records }, (_, i) => keyOf(i));
+  const values = keys.map((_, i) => valueOf(i, size.bytes));
+  let start = process.hrtime.bigint();
+  for (let b = 0; b < size.records; b += BATCH) {
+    await client.putMany(keys.slice(b, b + BATCH).map((key, j) => [key, values[b + j]!] as const), { db });
+  }
+  const put = size.records / secondsSince(start);
+  start = process.hrtime.bigint();
+  let found = 0;
+  for (let b = 0; b < size.records; b += BATCH) {
+    const got = await client.getMany(keys.slice(b, b + BATCH), { db });
+    found += got.filter((v) => v !== undefined).length;
+  }
+  const get = size.records / secondsSince(start);
+  if (found !== size.records) throw new Error(`hpckv getMany found ${found} of ${size.records}`);
+  return { put, get };
+}
+
+async function inFlight(records: number, window: number, get: (key: Buffer) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < records) {
+      const i = next++;
+      if ((await get(keyOf(i))) === undefined) throw new Error(`key ${i} missing`);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  return records / secondsSince(start);
+}
+
+async function oneAtATime(samples: number, records: number, get: (key: Buffer) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const key = keyOf((s * 7919) % records);
+    const start = process.hrtime.bigint();
+    if ((await get(key)) === undefined) throw new Error('key missing');
+    latencies.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+export async function runKvBench(options: { servers: number; quick: boolean; transport: 'unix' | 'tcp' }): Promise<BenchReport> {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-bench-'));
+  const scale = options.quick ? 0.25 : 1;
+  const sizes: Sizes[] = [
+    { label: '4KiB', bytes: 4096, records: Math.round(20_000 * scale / BATCH) * BATCH },
+    { label: '64B', bytes: 64, records: Math.round(200_000 * scale / BATCH) * BATCH },
+  ];
+  const rows: BenchRow[] = [];
+  // One plain LevelDB per value size (no sublevel prefixes), as an embedded application would use it.
+  const raws = new Map<string, ClassicLevel<Buffer, Buffer>>();
+  for (const size of sizes) {
+    const db = new ClassicLevel<Buffer, Buffer>(join(dir, `raw-${size.label}`), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    raws.set(size.label, db);
+  }
+  const group = await launchLocalGroup({
+    servers: options.servers, dir: join(dir, 'group'), transport: options.transport,
+    databases: sizes.map((s) => `bench-${s.label}`),
+  });
+  const client = await Client.open(group.groupFile);
+  try {
+    for (const size of sizes) {
+      process.stderr.write(`bulk ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
+      const base = await rawBulk(raws.get(size.label)!, size);
+      const ours = await hpckvBulk(client, `bench-${size.label}`, size);
+      rows.push({ id: `bulk-put-${size.label}`, what: `putMany of ${BATCH} × ${size.label} vs raw db.batch(${BATCH})`,
+        value: ours.put, unit: 'records/s', baseline: base.put, ratio: ours.put / base.put });
+      rows.push({ id: `bulk-get-${size.label}`, what: `getMany of ${BATCH} × ${size.label} vs raw db.getMany(${BATCH})`,
+        value: ours.get, unit: 'records/s', baseline: base.get, ratio: ours.get / base.get });
+    }
+    const records = sizes[0]!.records;
+    const rawSub = raws.get('4KiB')!;
+    const gets = options.quick ? 10_000 : 40_000;
+    process.stderr.write(`single gets, 64 in flight: ${gets} ...\n`);
+    const rawRate = await inFlight(gets, 64, (key) => rawSub.get(key));
+    const ourRate = await inFlight(gets, 64, (key) => client.get(key, { db: 'bench-4KiB' }));
+    rows.push({ id: 'get-64-in-flight-4KiB', what: 'single get of 4 KiB, 64 in flight vs raw db.get, 64 in flight',
+      value: ourRate, unit: 'gets/s', baseline: rawRate, ratio: ourRate / rawRate });
+    const samples = options.quick ? 1000 : 5000;
+    process.stderr.write(`one-at-a-time gets: ${samples} ...\n`);
+    const rawLat = await oneAtATime(samples, records, (key) => rawSub.get(key));
+    const ourLat = await oneAtATime(samples, records, (key) => client.get(key, { db: 'bench-4KiB' }));
+    const p50 = percentile(ourLat, 50);
+    const rawP50 = percentile(rawLat, 50);
+    rows.push({ id: 'get-one-at-a-time-4KiB', what: 'get of 4 KiB, one at a time: p50 latency vs raw await db.get',
+      value: p50, unit: 'µs (p50)', baseline: rawP50, ratio: rawP50 / p50,
+      extra: { p99: percentile(ourLat, 99), rawP99: percentile(rawLat, 99) } });
+  } finally {
+    await client.shutdownServers().catch(() => undefined);
+    await client.close();
+    await group.exited;
+    for (const db of raws.values()) await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
+}
+
+function formatNumber(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+}
+
+export function formatTable(report: BenchReport): string {
+  const header = ['row', 'hpckv', 'raw classic-level', 'unit', 'ratio'];
+  const lines = report.rows.map((row) => [row.id, formatNumber(row.value), formatNumber(row.baseline), row.unit, row.ratio.toFixed(2) + 'x'
+    + (row.extra?.['p99'] !== undefined ? `  (p99 ${formatNumber(row.extra['p99'])} vs ${formatNumber(row.extra['rawP99'] ?? NaN)})` : '')]);
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
+  const fmt = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [
+    `hpckv kv bench: ${report.servers} server(s) over ${report.transport}, ${report.machine.cores} cores (${report.machine.cpuModel}), node ${report.machine.node}`,
+    fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt),
+    'ratio = hpckv / raw for throughput, raw / hpckv for latency (above 1 means hpckv is better)',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    json: { type: 'string' }, servers: { type: 'string' }, quick: { type: 'boolean' }, transport: { type: 'string' },
+  } });
+  const transport = values.transport === 'tcp' ? 'tcp' : 'unix';
+  const report = await runKvBench({ servers: Number(values.servers ?? 1), quick: values.quick === true, transport });
+  process.stdout.write(formatTable(report) + '\n');
+  if (values.json !== undefined) {
+    await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(`wrote ${values.json}\n`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
