@@ -36,24 +36,40 @@ test('points are the documented encoding hashed with the seed, sorted by (hash, 
   t.deepEqual(points, expected);
 });
 
-test('locate is the first point at or after the key hash, wrapping to the first point', (t) => {
-  const ring = new HashRing(6, 8, 3);
-  const points = ringPoints(ring);
-  const byScan = (key: Uint8Array): number => {
-    const hash = xxhash64BigInt(key, 3);
-    return (points.find((point) => point.hash >= hash) ?? points[0]!).server;
-  };
-  let wrapped = 0;
-  for (const key of KEYS.slice(0, 20_000)) {
-    t.is(ring.locate(key), byScan(key));
-    if (xxhash64BigInt(key, 3) > points[points.length - 1]!.hash) wrapped++;
+/** The owner by definition: the first point whose hash is >= the key's, else the first point. */
+function ownerByDefinition(points: ReadonlyArray<{ hash: bigint; server: number }>, key: Uint8Array, seed: number): number {
+  const hash = xxhash64BigInt(key, seed);
+  let low = 0, high = points.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (points[mid]!.hash < hash) low = mid + 1;
+    else high = mid;
   }
-  t.true(wrapped > 0, 'some keys hash past the last point and must wrap');
-  // A key whose hash is exactly a point's hash belongs to that point ("at or after").
-  for (let server = 0; server < 6; server++) {
-    for (let vnode = 0; vnode < 8; vnode++) t.is(ring.locate(pointEncoding(server, vnode)), server);
-  }
-});
+  return points[low === points.length ? 0 : low]!.server;
+}
+
+// A small ring (a few points per bucket of the lookup table at most) and a large one (2^18 points,
+// where the table is capped at 2^16 buckets and each holds several points).
+for (const [servers, virtualNodes] of [[6, 8], [1024, 256]] as const) {
+  test(`locate is the first point at or after the key hash, wrapping (${servers} x ${virtualNodes})`, (t) => {
+    const ring = new HashRing(servers, virtualNodes, 3);
+    const points = ringPoints(ring);
+    let wrapped = 0;
+    let mismatches = 0;
+    for (const key of KEYS.slice(0, 20_000)) {
+      if (ring.locate(key) !== ownerByDefinition(points, key, 3)) mismatches++;
+      if (xxhash64BigInt(key, 3) > points[points.length - 1]!.hash) wrapped++;
+    }
+    t.is(mismatches, 0);
+    if (servers === 6) t.true(wrapped > 0, 'some keys hash past the last point and must wrap');
+    // A key whose hash is exactly a point's hash belongs to that point ("at or after").
+    for (let server = 0; server < servers; server += Math.ceil(servers / 16)) {
+      for (let vnode = 0; vnode < virtualNodes; vnode += Math.ceil(virtualNodes / 8)) {
+        t.is(ring.locate(pointEncoding(server, vnode)), server);
+      }
+    }
+  });
+}
 
 test('construction and lookups are deterministic; the seed changes them', (t) => {
   const a = new HashRing(8, 64, 12345);
