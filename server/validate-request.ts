@@ -196,10 +196,11 @@ export function validateBatchRequest(body: unknown, context: ValidationContext):
   return { db, keys, values, sync: validateSync(b) };
 }
 
-/** stat: one database, or all when `db` is absent. */
+/** stat: one database, or all when `db` is absent (or null, which some encoders make of "absent"). */
 export function validateStatRequest(body: unknown, context: ValidationContext): ValidStatRequest {
   const b = validateBody(body);
-  return { db: b['db'] === undefined ? null : validateDbName(b['db'], context) };
+  const db = b['db'];
+  return { db: db === undefined || db === null ? null : validateDbName(db, context) };
 }
 
 /** hello: no fields, but still a map. */

@@ -54,6 +54,14 @@ for (const [servers, virtualNodes] of [[6, 8], [1024, 256]] as const) {
   test(`locate is the first point at or after the key hash, wrapping (${servers} x ${virtualNodes})`, (t) => {
     const ring = new HashRing(servers, virtualNodes, 3);
     const points = ringPoints(ring);
+    // The large ring has points that share their high 32 bits, so this also checks the low halves
+    // take part in the ordering.
+    let unordered = 0;
+    for (let i = 1; i < points.length; i++) {
+      const [a, b] = [points[i - 1]!, points[i]!];
+      if (a.hash > b.hash || (a.hash === b.hash && a.server > b.server)) unordered++;
+    }
+    t.is(unordered, 0);
     let wrapped = 0;
     let mismatches = 0;
     for (const key of KEYS.slice(0, 20_000)) {

@@ -260,6 +260,7 @@ test('stat reports one database or all, with rank, uptime and request count', as
   t.deepEqual(Object.keys(all.databases).sort(), ['default', 'other']);
   t.is(all.requests, 3);
   t.is(provider.requests, 3);
+  t.deepEqual((provider.handle('stat', { db: null }) as OpReply<'stat'>).databases, all.databases, 'db: null means all');
 });
 
 test('close lets accepted writes finish, then every request is SHUTTING_DOWN', async (t) => {
