@@ -22,15 +22,16 @@ const FLAVOURS: ReadonlyArray<{ launcher: Launcher; rankVar: string; sizeVar: st
 ];
 
 /**
- * Null when no launcher variables are set. A flavour counts as present when its rank variable
+ * Null when no launcher variables are set (empty counts as unset). A flavour counts as present when its rank variable
  * is set: a size alone is not a launch (an `salloc` shell exports SLURM_NTASKS to processes that
  * srun did not start). A malformed pair is HPCKV_ERR_BAD_CONFIG naming both variables.
  */
 export function detectLaunch(env: NodeJS.ProcessEnv = process.env): LaunchInfo | null {
   for (const { launcher, rankVar, sizeVar } of FLAVOURS) {
-    const rankText = env[rankVar];
+    // An empty variable counts as unset (how a shell or a parent process clears one).
+    const rankText = env[rankVar] || undefined;
     if (rankText === undefined) continue;
-    const sizeText = env[sizeVar];
+    const sizeText = env[sizeVar] || undefined;
     const bad = (why: string): HpckvError => new HpckvError(ErrorCodes.BAD_CONFIG,
       `launcher environment ${rankVar}=${rankText} ${sizeVar}=${sizeText ?? '(unset)'}: ${why}`,
       { details: { launcher, rankVar, sizeVar, rank: rankText, size: sizeText ?? null } });

@@ -29,7 +29,7 @@ export class FrameDecoder {
   /** Bytes received but not yet returned as frames. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** Payload length of the frame being assembled, once its prefix is complete. */
+  /** Payload length of the incomplete frame at the head of `pending` (its prefix included there), or -1. */
   private needed = -1;
 
   constructor(frameBytesMax: number) {
@@ -46,38 +46,48 @@ export class FrameDecoder {
    * on a length prefix above the limit; the stream is then unusable and should be closed.
    */
   push(chunk: Buffer): Buffer[] {
+    // A frame still incomplete after this chunk is only collected, never concatenated, so a
+    // large frame arriving in many small reads costs linear copying, not quadratic.
+    if (this.pendingBytes > 0 && this.needed >= 0
+      && this.pendingBytes + chunk.length < FRAME_PREFIX_BYTES + this.needed) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      return [];
+    }
     const frames: Buffer[] = [];
     let data: Buffer;
     if (this.pendingBytes === 0) {
       data = chunk;
     } else {
       this.pending.push(chunk);
-      data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes + chunk.length);
+      data = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
       this.pending = [];
       this.pendingBytes = 0;
     }
     let offset = 0;
     for (;;) {
-      if (this.needed < 0) {
-        if (data.length - offset < FRAME_PREFIX_BYTES) break;
-        const length = data.readUInt32BE(offset);
-        if (length > this.frameBytesMax) {
-          throw new HpckvError(ErrorCodes.FRAME_TOO_LARGE,
-            `frame of ${length} bytes exceeds frameBytesMax ${this.frameBytesMax}`,
-            { details: { frameBytes: length, frameBytesMax: this.frameBytesMax } });
-        }
-        this.needed = length;
-        offset += FRAME_PREFIX_BYTES;
+      if (data.length - offset < FRAME_PREFIX_BYTES) break;
+      const length = data.readUInt32BE(offset);
+      if (length > this.frameBytesMax) {
+        throw new HpckvError(ErrorCodes.FRAME_TOO_LARGE,
+          `frame of ${length} bytes exceeds frameBytesMax ${this.frameBytesMax}`,
+          { details: { limit: 'frameBytesMax', frameBytes: length, max: this.frameBytesMax } });
       }
-      if (data.length - offset < this.needed) break;
-      frames.push(data.subarray(offset, offset + this.needed));
-      offset += this.needed;
+      if (data.length - offset - FRAME_PREFIX_BYTES < length) {
+        // Remember the size so later chunks of this frame are only collected.
+        this.needed = length;
+        break;
+      }
+      frames.push(data.subarray(offset + FRAME_PREFIX_BYTES, offset + FRAME_PREFIX_BYTES + length));
+      offset += FRAME_PREFIX_BYTES + length;
       this.needed = -1;
     }
     if (offset < data.length) {
       const rest = data.subarray(offset);
       this.pending.push(rest);
       this.pendingBytes = rest.length;
+    } else {
+      this.needed = -1;
     }
     return frames;
   }

@@ -39,7 +39,6 @@ const malformed: Array<[string, Record<string, string>, string[]]> = [
   ['a negative rank', { PMI_RANK: '-1', PMI_SIZE: '4' }, ['PMI_RANK', 'PMI_SIZE']],
   ['rank equal to size', { SLURM_PROCID: '4', SLURM_NTASKS: '4' }, ['SLURM_PROCID', 'SLURM_NTASKS']],
   ['size zero', { HPCKV_RANK: '0', HPCKV_SIZE: '0' }, ['HPCKV_RANK', 'HPCKV_SIZE']],
-  ['an empty rank', { HPCKV_RANK: '', HPCKV_SIZE: '2' }, ['HPCKV_RANK', 'HPCKV_SIZE']],
   ['a rank without its size', { HPCKV_RANK: '0' }, ['HPCKV_RANK', 'HPCKV_SIZE']],
 ];
 
@@ -50,3 +49,8 @@ for (const [what, env, names] of malformed) {
     for (const name of names) t.true(error!.message.includes(name), `message names ${name}: ${error!.message}`);
   });
 }
+
+test('an empty rank variable counts as unset (how a parent process clears one)', (t) => {
+  t.is(detectLaunch({ HPCKV_RANK: '', HPCKV_SIZE: '2' }), null);
+  t.deepEqual(detectLaunch({ HPCKV_RANK: '', OMPI_COMM_WORLD_RANK: '1', OMPI_COMM_WORLD_SIZE: '2' }), { rank: 1, size: 2, launcher: 'openmpi' });
+});

@@ -1,0 +1,105 @@
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readGroupFile } from '../../core/group-file.js';
+
+const HPCKV = fileURLToPath(new URL('../../bin/hpckv.js', import.meta.url));
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Run>; line: (pattern: RegExp) => Promise<string> } {
+  const child = spawn(process.execPath, ['--no-node-snapshot', HPCKV, ...args], {
+    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const watchers: Array<() => void> = [];
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); for (const w of watchers) w(); });
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  // Resolves with the first stdout line matching `pattern` (waits on output events, never polls).
+  const line = (pattern: RegExp): Promise<string> => new Promise((resolve, reject) => {
+    const check = (): void => {
+      const found = stdout.split('\n').find((l) => pattern.test(l));
+      if (found !== undefined) resolve(found);
+    };
+    watchers.push(check);
+    check();
+    void done.then((r) => reject(new Error(`exited ${r.code} before printing ${pattern}: ${r.stderr}`)));
+  });
+  return { child, done, line };
+}
+
+const run = (args: string[], env?: NodeJS.ProcessEnv): Promise<Run> => start(args, env).done;
+
+test('hpckv launch serves a group; put/get/del/stat work from the CLI; Ctrl-C stops every server', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-cli-'));
+  const launch = start(['launch', '--servers', '3', '--dir', dir]);
+  const ready = await launch.line(/group file: /);
+  const groupFile = ready.slice(ready.indexOf('group file: ') + 'group file: '.length).trim();
+  t.is((await readGroupFile(groupFile)).servers.length, 3);
+  const put = await run(['put', '--group', groupFile, 'hello', 'world']);
+  t.is(put.code, 0, put.stderr);
+  const got = await run(['get', '--group', groupFile, 'hello']);
+  t.is(got.code, 0);
+  t.is(got.stdout, 'world\n');
+  const stat = await run(['stat', '--group', groupFile]);
+  const stats = JSON.parse(stat.stdout) as Array<{ rank: number; databases: Record<string, { records: number }> }>;
+  t.deepEqual(stats.map((s) => s.rank), [0, 1, 2]);
+  t.is(stats.reduce((n, s) => n + s.databases['default']!.records, 0), 1);
+  t.is((await run(['del', '--group', groupFile, 'hello'])).code, 0);
+  const missing = await run(['get', '--group', groupFile, 'hello']);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /not found: hello/);
+  launch.child.kill('SIGINT');
+  const ended = await launch.done;
+  t.is(ended.code, 0);
+  t.regex(ended.stdout, /all servers stopped/);
+  // The servers are gone: a client now fails with a typed connect error.
+  const after = await run(['get', '--group', groupFile, 'hello']);
+  t.is(after.code, 1);
+  t.regex(after.stderr, /HPCKV_ERR_CONNECT_FAILED/);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('hpckv serve forms a group from an mpirun environment (OMPI_COMM_WORLD_RANK/SIZE)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-serve-'));
+  const ranks = [0, 1].map((rank) => start(['serve', '--group-dir', dir, '--data', join(dir, 'data'), '--transport', 'tcp'], {
+    OMPI_COMM_WORLD_RANK: String(rank), OMPI_COMM_WORLD_SIZE: '2', HPCKV_RANK: '', HPCKV_SIZE: '', HPCKV_LAUNCH_ID: `t${process.pid}`,
+  }));
+  await Promise.all(ranks.map((r, rank) => r.line(new RegExp(`rank ${rank}/2 serving tcp://`))));
+  const group = await readGroupFile(join(dir, 'group.json'));
+  t.deepEqual(group.servers.map((s) => s.rank), [0, 1]);
+  t.true(group.servers.every((s) => s.address.startsWith('tcp://127.0.0.1:')));
+  t.is((await run(['put', '--group', join(dir, 'group.json'), 'k', 'v'])).code, 0);
+  t.is((await run(['get', '--group', join(dir, 'group.json'), 'k'])).stdout, 'v\n');
+  for (const r of ranks) r.child.kill('SIGTERM');
+  const exits = await Promise.all(ranks.map((r) => r.done));
+  t.deepEqual(exits.map((e) => e.code), [0, 0]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('hpckv serve without a rank in the environment is a clear configuration error', async (t) => {
+  const result = await run(['serve', '--group-dir', tmpdir(), '--data', tmpdir()],
+    { HPCKV_RANK: '', HPCKV_SIZE: '', OMPI_COMM_WORLD_RANK: '', PMI_RANK: '', SLURM_PROCID: '' });
+  t.is(result.code, 1);
+  t.regex(result.stderr, /HPCKV_ERR_BAD_CONFIG: no rank\/size/);
+});
+
+test('the demo behind npm start runs a verified mixed workload and exits 0', async (t) => {
+  const result = await run(['demo', '--servers', '2', '--ops', '1500']);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /verified \d+ keys against the model: all correct/);
+  t.regex(result.stdout, /servers shut down cleanly/);
+});
+
+test('unknown commands and flags print usage and exit 2', async (t) => {
+  const unknown = await run(['frobnicate']);
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /unknown command frobnicate/);
+  const badFlag = await run(['get', '--nope']);
+  t.is(badFlag.code, 2);
+});
