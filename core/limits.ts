@@ -18,6 +18,12 @@ export interface Limits {
   inFlightRequestsPerConnectionMax: number;
   /** Most client connections one server accepts at once. */
   connectionsPerServerMax: number;
+  /**
+   * Bytes of replies a server holds for one connection before it stops reading that
+   * connection's requests (until the client has read them): bounds a server's memory against
+   * a client that sends but does not read.
+   */
+  replyBacklogBytesMax: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -33,6 +39,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   frameBytesMax: 64 * 1024 * 1024,
   inFlightRequestsPerConnectionMax: 1024,
   connectionsPerServerMax: 1024,
+  replyBacklogBytesMax: 64 * 1024 * 1024,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -43,7 +50,7 @@ export const FRAME_OVERHEAD_BYTES = 1024;
 
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
-  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'connectTimeoutMs',
+  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'connectTimeoutMs',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */

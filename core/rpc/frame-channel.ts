@@ -3,6 +3,15 @@ import { FRAME_PREFIX_BYTES, FrameDecoder } from '../wire/frame-codec.js';
 import { decodeMessage, encodeFramedMessage } from '../wire/message-codec.js';
 import type { Link } from './link.js';
 
+export interface FrameChannelHandlers {
+  onMessage: (message: unknown) => void;
+  /** A frame or message that cannot be decoded: the stream cannot be trusted any more. */
+  onProtocolError: (error: HpckvError) => void;
+  onClose: (error?: Error) => void;
+  /** This side stopped reading because the peer is not taking its output (see backlogBytesMax). */
+  onReadPaused?: () => void;
+}
+
 /**
  * Messages over a link: encodes each as one frame, and writes all frames queued during one
  * event-loop turn together (one writev) in the check phase, after every I/O callback of the turn
@@ -14,18 +23,25 @@ export class FrameChannel {
   private readonly decoder: FrameDecoder;
   private readonly frameBytesMax: number;
   private queue: Buffer[] = [];
+  private queuedBytes = 0;
   private flushScheduled = false;
   private closed = false;
+  /**
+   * Bytes of unsent output above which this side stops taking input (frames already received
+   * wait in `held`, the link is paused) until the peer has read its replies. Only the answering
+   * side sets it: if both sides did, two peers writing at each other could stop each other.
+   */
+  private readonly backlogBytesMax: number;
+  private held: Buffer[] = [];
+  private paused = false;
+  private readonly handlers: FrameChannelHandlers;
 
-  constructor(link: Link, frameBytesMax: number, handlers: {
-    onMessage: (message: unknown) => void;
-    /** A frame or message that cannot be decoded: the stream cannot be trusted any more. */
-    onProtocolError: (error: HpckvError) => void;
-    onClose: (error?: Error) => void;
-  }) {
+  constructor(link: Link, frameBytesMax: number, handlers: FrameChannelHandlers, backlogBytesMax = Number.POSITIVE_INFINITY) {
     this.link = link;
     this.decoder = new FrameDecoder(frameBytesMax);
     this.frameBytesMax = frameBytesMax;
+    this.backlogBytesMax = backlogBytesMax;
+    this.handlers = handlers;
     link.onData((chunk) => {
       if (this.closed) return;
       let frames: Buffer[];
@@ -35,23 +51,48 @@ export class FrameChannel {
         handlers.onProtocolError(error as HpckvError);
         return;
       }
-      for (const frame of frames) {
-        if (this.closed) return;
-        let message: unknown;
-        try {
-          message = decodeMessage(frame);
-        } catch (error) {
-          handlers.onProtocolError(error as HpckvError);
-          return;
-        }
-        handlers.onMessage(message);
-      }
+      if (this.paused) this.held.push(...frames);
+      else this.deliver(frames, 0);
     });
+    if (backlogBytesMax !== Number.POSITIVE_INFINITY) link.onDrain(() => this.onDrain());
     link.onClose((error) => {
       this.closed = true;
       this.queue = [];
+      this.held = [];
       handlers.onClose(error);
     });
+  }
+
+  /** Decodes and hands over frames from `start`, stopping (and holding the rest) on backlog. */
+  private deliver(frames: Buffer[], start: number): void {
+    for (let i = start; i < frames.length; i++) {
+      if (this.closed) return;
+      if (this.queuedBytes + this.link.pendingWriteBytes > this.backlogBytesMax) {
+        this.paused = true;
+        this.held = frames.slice(i);
+        this.link.pause();
+        this.handlers.onReadPaused?.();
+        return;
+      }
+      let message: unknown;
+      try {
+        message = decodeMessage(frames[i]!);
+      } catch (error) {
+        this.handlers.onProtocolError(error as HpckvError);
+        return;
+      }
+      this.handlers.onMessage(message);
+    }
+  }
+
+  private onDrain(): void {
+    if (!this.paused || this.closed) return;
+    if (this.queuedBytes + this.link.pendingWriteBytes > this.backlogBytesMax) return;
+    this.paused = false;
+    const held = this.held;
+    this.held = [];
+    this.deliver(held, 0);
+    if (!this.paused) this.link.resume();
   }
 
   get isClosed(): boolean {
@@ -82,6 +123,7 @@ export class FrameChannel {
         { details: { limit: 'frameBytesMax', frameBytes: payloadBytes, max: this.frameBytesMax } });
     }
     this.queue.push(frame);
+    this.queuedBytes += frame.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -93,6 +135,7 @@ export class FrameChannel {
     if (this.closed || this.queue.length === 0) return;
     const frames = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
     this.link.write(frames);
   };
 
@@ -107,6 +150,8 @@ export class FrameChannel {
   destroy(): void {
     this.closed = true;
     this.queue = [];
+    this.queuedBytes = 0;
+    this.held = [];
     this.link.destroy();
   }
 }

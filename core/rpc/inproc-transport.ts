@@ -53,6 +53,13 @@ class InprocLink implements Link {
     this.dataHandler = handler;
   }
 
+  // Nothing is ever held back in-process (pendingWriteBytes is 0), so there is nothing to pause.
+  pause(): void {}
+
+  resume(): void {}
+
+  onDrain(): void {}
+
   onClose(handler: (error?: Error) => void): void {
     this.closeHandler = handler;
   }

@@ -10,6 +10,11 @@ export interface Link {
   /** Bytes the transport holds that the peer has not taken yet (for back-pressure). */
   readonly pendingWriteBytes: number;
   onData(handler: (chunk: Buffer) => void): void;
+  /** Stops delivering data until resume() (the peer's writes then back up in the kernel). */
+  pause(): void;
+  resume(): void;
+  /** Called each time bytes held by the transport have been handed to the peer. */
+  onDrain(handler: () => void): void;
   /** Called once, when the link is gone for whatever reason. */
   onClose(handler: (error?: Error) => void): void;
   /** Flushes what was written, then closes. */
@@ -44,6 +49,9 @@ export function socketLink(socket: Socket, remote: string): Link {
     },
     get pendingWriteBytes() { return socket.writableLength; },
     onData(handler) { socket.on('data', handler); },
+    pause() { socket.pause(); },
+    resume() { socket.resume(); },
+    onDrain(handler) { socket.on('drain', handler); },
     onClose(handler) {
       closeHandler = handler;
       if (closed) queueMicrotask(() => handler(lastError));

@@ -14,6 +14,11 @@ export interface RpcRequestContext {
 /** Answers one request: a value (same turn) or a promise; a throw becomes a typed failure reply. */
 export type RpcHandler = (op: string, body: unknown, context: RpcRequestContext) => unknown;
 
+export interface RpcServerHooks {
+  /** A connection's replies passed replyBacklogBytesMax and the server stopped reading it. */
+  onReadPaused?: (connectionId: number) => void;
+}
+
 interface Connection {
   id: number;
   channel: FrameChannel;
@@ -38,13 +43,16 @@ export class RpcServer {
   /** Requests answered (successes and failures). */
   answered = 0;
 
-  private constructor(limits: Limits, handler: RpcHandler) {
+  private readonly hooks: RpcServerHooks;
+
+  private constructor(limits: Limits, handler: RpcHandler, hooks: RpcServerHooks) {
     this.limits = limits;
     this.handler = handler;
+    this.hooks = hooks;
   }
 
-  static async listen(address: string, limits: Limits, handler: RpcHandler): Promise<RpcServer> {
-    const server = new RpcServer(limits, handler);
+  static async listen(address: string, limits: Limits, handler: RpcHandler, hooks: RpcServerHooks = {}): Promise<RpcServer> {
+    const server = new RpcServer(limits, handler, hooks);
     server.listener = await listen(address, (link) => server.accept(link));
     return server;
   }
@@ -68,7 +76,8 @@ export class RpcServer {
       onMessage: (message) => this.onMessage(connection, message),
       onProtocolError: (error) => this.refuseConnection(connection, error),
       onClose: () => { this.connections.delete(id); },
-    });
+      onReadPaused: () => this.hooks.onReadPaused?.(id),
+    }, this.limits.replyBacklogBytesMax);
     if (this.draining) {
       this.refuseConnection(connection, new HpckvError(ErrorCodes.SHUTTING_DOWN, 'server is shutting down'));
       return;

@@ -171,3 +171,45 @@ test('connecting to nothing is HPCKV_ERR_CONNECT_FAILED', async (t) => {
   t.is((await t.throwsAsync(RpcClient.connect('inproc://nobody-here', limits), { instanceOf: HpckvError }))?.code, ErrorCodes.CONNECT_FAILED);
   await rm(dir, { recursive: true, force: true });
 });
+
+test('a client that sends but does not read is paused at replyBacklogBytesMax and loses nothing', async (t) => {
+  const limits = resolveLimits({ replyBacklogBytesMax: 1 << 20 });
+  let handled = 0;
+  let pausedAt = -1;
+  let onPaused: () => void = () => undefined;
+  const paused = new Promise<void>((resolve) => { onPaused = resolve; });
+  const server = await RpcServer.listen('tcp://127.0.0.1:0', limits, (_op, body) => {
+    handled++;
+    return Buffer.alloc(256 * 1024, Number(body) & 0xff);
+  }, { onReadPaused: () => { if (pausedAt < 0) pausedAt = handled; onPaused(); } });
+  const { createConnection } = await import('node:net');
+  const { encodeFramedMessage } = await import('../../core/wire/message-codec.js');
+  const { FrameDecoder } = await import('../../core/wire/frame-codec.js');
+  const { decodeMessage } = await import('../../core/wire/message-codec.js');
+  const port = Number(server.address.split(':').pop());
+  const socket = createConnection({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.pause();
+  const requests = 400; // 100 MiB of replies if the server answered them all at once
+  socket.write(Buffer.concat(Array.from({ length: requests }, (_, i) => encodeFramedMessage([0, i + 1, 'big', i]))));
+  await paused;
+  t.true(pausedAt < requests, `server stopped reading after ${pausedAt} of ${requests} requests`);
+  const decoder = new FrameDecoder(limits.frameBytesMax);
+  const ids: number[] = [];
+  await new Promise<void>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        const reply = decodeMessage(frame) as [number, number, Uint8Array];
+        t.is(reply[0], 1);
+        t.is(reply[2][0], (reply[1] - 1) & 0xff);
+        ids.push(reply[1]);
+      }
+      if (ids.length === requests) resolve();
+    });
+    socket.resume();
+  });
+  t.deepEqual(ids, Array.from({ length: requests }, (_, i) => i + 1));
+  t.is(handled, requests);
+  socket.destroy();
+  await server.close();
+});
