@@ -1,4 +1,5 @@
-import { readGroupFile, type GroupFile } from '../core/group-file.js';
+import type { Communicator } from '../core/comm/communicator.js';
+import { parseGroupFile, readGroupFile, type GroupFile } from '../core/group-file.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import {
   BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest, type StatReply,
@@ -50,6 +51,22 @@ export class Client {
   /** Attaches to a group by reading its group file. */
   static async open(groupFilePath: string, options: ClientOptions = {}): Promise<Client> {
     return Client.fromGroup(await readGroupFile(groupFilePath), options);
+  }
+
+  /**
+   * Collective over `comm`: the `root` rank passes the group (or its file's path), every rank
+   * receives it and attaches. For applications that start under mpirun with the group known
+   * to one rank only.
+   */
+  static async fromCommunicator(comm: Communicator, root: number, group?: GroupFile | string,
+    options: ClientOptions = {}): Promise<Client> {
+    let mine: GroupFile | undefined;
+    if (comm.rank === root) {
+      if (group === undefined) throw new TypeError('the root rank must pass the group or its file path');
+      mine = typeof group === 'string' ? await readGroupFile(group) : group;
+    }
+    const shared = await comm.bcast<GroupFile | undefined>(root, mine);
+    return Client.fromGroup(parseGroupFile(shared, `group from rank ${root}`), options);
   }
 
   static async fromGroup(group: GroupFile, options: ClientOptions = {}): Promise<Client> {

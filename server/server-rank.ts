@@ -1,34 +1,19 @@
 import { join } from 'node:path';
-import type { PartitionSpec } from '../core/group-file.js';
-import type { Limits } from '../core/limits.js';
+import type { EmbeddedServer, EmbeddedServerOptions } from '../core/server-runtime.js';
 import { RpcServer } from '../core/rpc/rpc-server.js';
 import { checkDataIdentity } from './data-identity.js';
 import { Provider } from './provider.js';
 
-export interface ServerRankOptions {
-  rank: number;
-  /** Servers in the group. */
-  size: number;
-  service: string;
-  /** Base data directory; this rank keeps its stores under `<dataDir>/rank-<rank>`. */
-  dataDir: string;
-  databases: string[];
-  /** Where to listen: unix:///path, tcp://host:0 (any port) or inproc://name. */
-  listenAddress: string;
-  limits: Limits;
-  partition: PartitionSpec;
-  epoch: number;
-}
+/**
+ * A server rank's options are exactly what the embedded-server seam passes (see
+ * core/server-runtime.ts): `dataDir` is the base directory, this rank keeps its stores under
+ * `<dataDir>/rank-<rank>`; `listenAddress` is unix:///path, tcp://host:0 or inproc://name.
+ */
+export type ServerRankOptions = EmbeddedServerOptions;
 
-export interface RunningServer {
+export interface RunningServer extends EmbeddedServer {
   readonly rank: number;
-  /** The address clients connect to. */
-  readonly address: string;
   readonly provider: Provider;
-  /** Drains in-flight requests, closes the stores. Safe to call more than once. */
-  stop(): Promise<void>;
-  /** Settles once the server has stopped (after stop() or a client's shutdown request). */
-  readonly stopped: Promise<void>;
 }
 
 /** Opens this rank's stores and serves them on one address. */
