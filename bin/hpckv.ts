@@ -6,6 +6,7 @@ import { launchLocalGroup } from '../server/launcher.js';
 import { serve } from '../server/serve.js';
 import { runDemo } from '../bench/demo.js';
 import type { Limits } from '../core/limits.js';
+import { DEFAULT_PARTITION } from '../core/group-file.js';
 
 const USAGE = `hpckv — a partitioned, ordered key-value store for HPC
 
@@ -66,7 +67,7 @@ function transportFlag(flags: Flags): 'unix' | 'tcp' {
 
 function partitionFlags(flags: Flags): { scheme: 'hash'; virtualNodes: number; seed: number } | undefined {
   if (flags['virtual-nodes'] === undefined && flags.seed === undefined) return undefined;
-  return { scheme: 'hash', virtualNodes: integerFlag(flags, 'virtual-nodes', 64), seed: integerFlag(flags, 'seed', 0) };
+  return { scheme: 'hash', virtualNodes: integerFlag(flags, 'virtual-nodes', DEFAULT_PARTITION.virtualNodes), seed: integerFlag(flags, 'seed', DEFAULT_PARTITION.seed) };
 }
 
 function limitsFlag(flags: Flags): Partial<Limits> | undefined {

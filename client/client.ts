@@ -82,11 +82,9 @@ export class Client {
     return this.partitioner.serverFor(keyBytes(key, this.limits));
   }
 
+  /** RequestOptions is a CallOptions (timeoutMs, signal); its other fields are ignored there. */
   private call<O extends OpName>(rank: number, op: O, body: OpRequest<O>, options: RequestOptions): Promise<OpReply<O>> {
-    const callOptions: { timeoutMs?: number; signal?: AbortSignal } = {};
-    if (options.timeoutMs !== undefined) callOptions.timeoutMs = options.timeoutMs;
-    if (options.signal !== undefined) callOptions.signal = options.signal;
-    return this.connections.call(rank, op, body, callOptions) as Promise<OpReply<O>>;
+    return this.connections.call(rank, op, body, options) as Promise<OpReply<O>>;
   }
 
   private keyed(key: BytesInput, options: RequestOptions): { rank: number; body: { db: string; key: Uint8Array } } {

@@ -1,6 +1,6 @@
 import type { GroupFile } from '../core/group-file.js';
 import type { Limits } from '../core/limits.js';
-import { RpcClient } from '../core/rpc/rpc-client.js';
+import { RpcClient, type CallOptions } from '../core/rpc/rpc-client.js';
 
 /**
  * One connection per server, opened on first use and opened again on the next use after it
@@ -10,12 +10,15 @@ export class ServerConnections {
   private readonly group: GroupFile;
   private readonly limits: Limits;
   private readonly connections: Array<Promise<RpcClient> | undefined>;
+  /** Connections already open, so a call on them costs no extra promise turn. */
+  private readonly open: Array<RpcClient | undefined>;
   private closed = false;
 
   constructor(group: GroupFile, limits: Limits) {
     this.group = group;
     this.limits = limits;
     this.connections = group.servers.map(() => undefined);
+    this.open = group.servers.map(() => undefined);
   }
 
   get(rank: number): Promise<RpcClient> {
@@ -26,24 +29,32 @@ export class ServerConnections {
     const opening = RpcClient.connect(server.address, this.limits);
     this.connections[rank] = opening;
     opening.then(
-      (client) => client.onClose(() => {
-        if (this.connections[rank] === opening) this.connections[rank] = undefined;
-      }),
+      (client) => {
+        if (this.connections[rank] === opening) this.open[rank] = client;
+        client.onClose(() => {
+          if (this.connections[rank] === opening) {
+            this.connections[rank] = undefined;
+            this.open[rank] = undefined;
+          }
+        });
+      },
       () => { if (this.connections[rank] === opening) this.connections[rank] = undefined; },
     );
     return opening;
   }
 
-  async call(rank: number, op: string, body: unknown, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<unknown> {
-    if (this.closed) throw new TypeError('client is closed');
-    const connection = await this.get(rank);
-    return connection.call(op, body, options);
+  call(rank: number, op: string, body: unknown, options: CallOptions): Promise<unknown> {
+    if (this.closed) return Promise.reject(new TypeError('client is closed'));
+    const ready = this.open[rank];
+    if (ready !== undefined && !ready.isClosed) return ready.call(op, body, options);
+    return this.get(rank).then((connection) => connection.call(op, body, options));
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const open = this.connections.splice(0).filter((c): c is Promise<RpcClient> => c !== undefined);
-    const clients = await Promise.allSettled(open);
+    this.open.fill(undefined);
+    const opening = this.connections.splice(0).filter((c): c is Promise<RpcClient> => c !== undefined);
+    const clients = await Promise.allSettled(opening);
     for (const result of clients) if (result.status === 'fulfilled') result.value.close();
   }
 }
