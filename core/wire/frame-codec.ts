@@ -29,7 +29,7 @@ export class FrameDecoder {
   /** Bytes received but not yet returned as frames. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** Payload length of the incomplete frame at the head of `pending` (its prefix included there), or -1. */
+  /** Payload length of the incomplete frame held in `pending` (prefix included there), or -1 while its prefix is incomplete. */
   private needed = -1;
 
   constructor(frameBytesMax: number) {
@@ -46,49 +46,63 @@ export class FrameDecoder {
    * on a length prefix above the limit; the stream is then unusable and should be closed.
    */
   push(chunk: Buffer): Buffer[] {
-    // A frame still incomplete after this chunk is only collected, never concatenated, so a
-    // large frame arriving in many small reads costs linear copying, not quadratic.
-    if (this.pendingBytes > 0 && this.needed >= 0
-      && this.pendingBytes + chunk.length < FRAME_PREFIX_BYTES + this.needed) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      return [];
-    }
     const frames: Buffer[] = [];
-    let data: Buffer;
-    if (this.pendingBytes === 0) {
-      data = chunk;
-    } else {
-      this.pending.push(chunk);
-      data = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
+    let offset = 0;
+    if (this.pendingBytes > 0) {
+      // Finish the frame that straddles the previous chunk, copying only that frame's bytes
+      // (the rest of this chunk is parsed in place), so no byte is copied more than once.
+      if (this.needed < 0) {
+        const want = FRAME_PREFIX_BYTES - this.pendingBytes;
+        if (chunk.length < want) {
+          this.hold(chunk);
+          return frames;
+        }
+        const prefix = Buffer.concat([...this.pending, chunk.subarray(0, want)], FRAME_PREFIX_BYTES);
+        this.needed = this.checkedLength(prefix, 0);
+        this.pending = [prefix];
+        this.pendingBytes = FRAME_PREFIX_BYTES;
+        offset = want;
+      }
+      const missing = FRAME_PREFIX_BYTES + this.needed - this.pendingBytes;
+      if (chunk.length - offset < missing) {
+        this.hold(chunk.subarray(offset));
+        return frames;
+      }
+      this.pending.push(chunk.subarray(offset, offset + missing));
+      const frame = Buffer.concat(this.pending, FRAME_PREFIX_BYTES + this.needed);
+      frames.push(frame.subarray(FRAME_PREFIX_BYTES));
+      offset += missing;
       this.pending = [];
       this.pendingBytes = 0;
+      this.needed = -1;
     }
-    let offset = 0;
     for (;;) {
-      if (data.length - offset < FRAME_PREFIX_BYTES) break;
-      const length = data.readUInt32BE(offset);
-      if (length > this.frameBytesMax) {
-        throw new HpckvError(ErrorCodes.FRAME_TOO_LARGE,
-          `frame of ${length} bytes exceeds frameBytesMax ${this.frameBytesMax}`,
-          { details: { limit: 'frameBytesMax', frameBytes: length, max: this.frameBytesMax } });
-      }
-      if (data.length - offset - FRAME_PREFIX_BYTES < length) {
+      if (chunk.length - offset < FRAME_PREFIX_BYTES) break;
+      const length = this.checkedLength(chunk, offset);
+      if (chunk.length - offset - FRAME_PREFIX_BYTES < length) {
         // Remember the size so later chunks of this frame are only collected.
         this.needed = length;
         break;
       }
-      frames.push(data.subarray(offset + FRAME_PREFIX_BYTES, offset + FRAME_PREFIX_BYTES + length));
+      frames.push(chunk.subarray(offset + FRAME_PREFIX_BYTES, offset + FRAME_PREFIX_BYTES + length));
       offset += FRAME_PREFIX_BYTES + length;
-      this.needed = -1;
     }
-    if (offset < data.length) {
-      const rest = data.subarray(offset);
-      this.pending.push(rest);
-      this.pendingBytes = rest.length;
-    } else {
-      this.needed = -1;
-    }
+    if (offset < chunk.length) this.hold(chunk.subarray(offset));
     return frames;
+  }
+
+  private hold(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  private checkedLength(data: Buffer, offset: number): number {
+    const length = data.readUInt32BE(offset);
+    if (length > this.frameBytesMax) {
+      throw new HpckvError(ErrorCodes.FRAME_TOO_LARGE,
+        `frame of ${length} bytes exceeds frameBytesMax ${this.frameBytesMax}`,
+        { details: { limit: 'frameBytesMax', frameBytes: length, max: this.frameBytesMax } });
+    }
+    return length;
   }
 }
