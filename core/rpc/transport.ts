@@ -24,7 +24,12 @@ export async function listen(address: string, accept: (link: Link) => void): Pro
     accept(socketLink(socket, remote));
   });
   if (parsed.kind === 'unix') {
-    // A stale socket file from a crashed run would make listen fail with EADDRINUSE.
+    // A stale socket file from a crashed run would make listen fail with EADDRINUSE; a live one
+    // belongs to a running server and must not be taken over.
+    if (await unixSocketAnswers(parsed.path)) {
+      throw new HpckvError(ErrorCodes.BAD_CONFIG, `cannot listen on ${address}: a running process already listens there`,
+        { details: { address } });
+    }
     await unlink(parsed.path).catch(() => undefined);
   }
   await new Promise<void>((resolve, reject) => {
@@ -68,5 +73,14 @@ export async function connect(address: string, timeoutMs: number): Promise<Link>
       clearTimeout(timer);
       reject(new HpckvError(ErrorCodes.CONNECT_FAILED, `cannot connect to ${address}: ${error.message}`, { cause: error, details: { address } }));
     });
+  });
+}
+
+/** True when something accepts connections on the Unix socket at `path`. */
+function unixSocketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection({ path });
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
   });
 }

@@ -213,3 +213,24 @@ test('a client that sends but does not read is paused at replyBacklogBytesMax an
   socket.destroy();
   await server.close();
 });
+
+test('a Unix socket path in use by a live server is refused; a stale one is taken over', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-rpc-'));
+  const limits = resolveLimits();
+  const address = `unix://${dir}/s.sock`;
+  const live = await RpcServer.listen(address, limits, () => 'live');
+  const error = await t.throwsAsync(RpcServer.listen(address, limits, () => 'thief'), { instanceOf: HpckvError });
+  t.is(error?.code, ErrorCodes.BAD_CONFIG);
+  const client = await RpcClient.connect(address, limits);
+  t.is(await client.call('x', null), 'live');
+  client.close();
+  await live.close();
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(`${dir}/stale.sock`, '');
+  const fresh = await RpcServer.listen(`unix://${dir}/stale.sock`, limits, () => 'fresh');
+  const other = await RpcClient.connect(`unix://${dir}/stale.sock`, limits);
+  t.is(await other.call('x', null), 'fresh');
+  other.close();
+  await fresh.close();
+  await rm(dir, { recursive: true, force: true });
+});
