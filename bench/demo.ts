@@ -39,60 +39,73 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const started = process.hrtime.bigint();
   try {
     const bar = new ProgressBar('mixed workload', options.operations);
-    const window = 64;
+    // 64 operations in flight at all times. A key is never used by two operations in flight at
+    // once, so the model (updated when an operation is issued) is what the store must hold.
+    const inFlight = new Set<string>();
+    let issued = 0;
     let done = 0;
-    while (done < options.operations) {
-      const round: Array<Promise<void>> = [];
-      // Requests in one window run concurrently, so a key is used at most once per window.
-      const used = new Set<string>();
-      for (let i = 0; i < window && done + round.length < options.operations; i++) {
-        const key = `key-${Math.floor(random() * 5000)}`;
-        const roll = random();
-        if (used.has(key)) continue;
-        used.add(key);
+    const claim = (make: () => string): string | undefined => {
+      const key = make();
+      if (inFlight.has(key)) return undefined;
+      inFlight.add(key);
+      return key;
+    };
+    const operation = (n: number): Promise<void> | undefined => {
+      const roll = random();
+      if (roll < 0.82) {
+        const key = claim(() => `key-${Math.floor(random() * 5000)}`);
+        if (key === undefined) return undefined;
+        let request: Promise<void>;
         if (roll < 0.35) {
-          const value = `value-${done + i}-${'x'.repeat(Math.floor(random() * 200))}`;
+          const value = `value-${n}-${'x'.repeat(Math.floor(random() * 200))}`;
           model.set(key, value);
           counts.put++;
-          round.push(client.put(key, value));
+          request = client.put(key, value);
         } else if (roll < 0.75) {
           counts.get++;
           const expected = model.get(key);
-          round.push(client.get(key).then((value) => {
+          request = client.get(key).then((value) => {
             if (value?.toString() !== expected) throw new Error(`${key}: read ${String(value)}, expected ${String(expected)}`);
-          }));
-        } else if (roll < 0.82) {
+          });
+        } else {
           model.delete(key);
           counts.del++;
-          round.push(client.del(key));
-        } else if (roll < 0.9) {
-          const keys = Array.from({ length: 32 }, (_, j) => `batch-${done + i}-${j}`);
-          for (const k of keys) model.set(k, k);
-          counts.batch++;
-          round.push(client.batch(keys.map((k) => ({ type: 'put' as const, key: k, value: k }))));
-        } else if (roll < 0.95) {
-          const wkey = `once-${Math.floor(random() * 500)}`;
-          if (used.has(wkey)) continue;
-          used.add(wkey);
-          const value = `first-${done + i}`;
-          const fresh = !model.has(wkey);
-          if (fresh) model.set(wkey, value);
-          counts.putIfAbsent++;
-          round.push(client.putIfAbsent(wkey, value).catch((error: unknown) => {
-            if (fresh || !isHpckvError(error, 'HPCKV_ERR_KEY_EXISTS')) throw error;
-            counts.conflicts++;
-          }));
-        } else {
-          counts.append++;
-          round.push(client.append('events', `e${done + i};`, { db: 'log' }).then(() => undefined));
+          request = client.del(key);
         }
+        return request.finally(() => inFlight.delete(key));
       }
-      // A window at a time: operations on the same key never race inside the model.
-      const keysInRound = round.length;
-      await Promise.all(round);
-      done += keysInRound;
-      bar.update(done);
-    }
+      if (roll < 0.9) {
+        const keys = Array.from({ length: 32 }, (_, j) => `batch-${n}-${j}`);
+        for (const k of keys) model.set(k, k);
+        counts.batch++;
+        return client.batch(keys.map((k) => ({ type: 'put' as const, key: k, value: k })));
+      }
+      if (roll < 0.95) {
+        const key = claim(() => `once-${Math.floor(random() * 500)}`);
+        if (key === undefined) return undefined;
+        const value = `first-${n}`;
+        const fresh = !model.has(key);
+        if (fresh) model.set(key, value);
+        counts.putIfAbsent++;
+        return client.putIfAbsent(key, value).catch((error: unknown) => {
+          if (fresh || !isHpckvError(error, 'HPCKV_ERR_KEY_EXISTS')) throw error;
+          counts.conflicts++;
+        }).finally(() => inFlight.delete(key));
+      }
+      counts.append++;
+      return client.append('events', `e${n};`, { db: 'log' }).then(() => undefined);
+    };
+    const worker = async (): Promise<void> => {
+      while (issued < options.operations) {
+        const request = operation(issued);
+        if (request === undefined) continue;
+        issued++;
+        await request;
+        done++;
+        bar.update(done);
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, worker));
     bar.finish();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const check = [...model.keys()];
