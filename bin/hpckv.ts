@@ -13,8 +13,10 @@ const USAGE = `hpckv — a partitioned, ordered key-value store for HPC
 Usage:
   hpckv launch --servers N --dir DIR [--transport unix|tcp] [--databases a,b] [--virtual-nodes V] [--seed S]
       Start N local server processes, write DIR/group.json, stay in the foreground; Ctrl-C stops all.
-  hpckv serve --group-dir DIR --data DIR [--transport unix|tcp] [--host H] [--databases a,b] [--limits JSON]
-      Run one server rank (rank/size from hpckv launch, mpirun or srun).
+  hpckv serve --group-dir DIR --data DIR [--transport unix|tcp] [--host H] [--root-address tcp://H:P]
+              [--databases a,b] [--limits JSON]
+      Run one server rank (rank/size from hpckv launch, mpirun or srun). Ranks meet through files in
+      the group directory, or at rank 0's --root-address when they span hosts.
   hpckv put  --group FILE [--db NAME] KEY VALUE
   hpckv get  --group FILE [--db NAME] KEY
   hpckv del  --group FILE [--db NAME] KEY
@@ -30,6 +32,7 @@ const options = {
   data: { type: 'string' },
   transport: { type: 'string' },
   host: { type: 'string' },
+  'root-address': { type: 'string' },
   service: { type: 'string' },
   databases: { type: 'string' },
   'virtual-nodes': { type: 'string' },
@@ -121,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
       await serve({
         groupDir: need(flags, 'group-dir'), dataDir: need(flags, 'data'), transport: transportFlag(flags),
         ...(flags.host === undefined ? {} : { host: flags.host }),
+        ...(flags['root-address'] === undefined ? {} : { rootAddress: flags['root-address'] }),
         ...(flags.service === undefined ? {} : { service: flags.service }),
         ...(flags.databases === undefined ? {} : { databases: flags.databases.split(',') }),
         ...(partition === undefined ? {} : { partition }),

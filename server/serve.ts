@@ -21,6 +21,12 @@ export interface ServeOptions {
   host?: string;
   partition?: PartitionSpec;
   limits?: Partial<Limits>;
+  /**
+   * Rendezvous at rank 0's address (tcp://HOST:PORT reachable from every rank) instead of the
+   * group directory: use it when ranks span hosts whose shared file system does not deliver
+   * file-change events (NFS, Lustre).
+   */
+  rootAddress?: string;
   /** Milliseconds to wait for every rank at the rendezvous. */
   rendezvousTimeoutMs?: number;
 }
@@ -55,10 +61,16 @@ export async function serve(options: ServeOptions): Promise<void> {
   const partition = options.partition ?? DEFAULT_PARTITION;
   const service = options.service ?? 'hpckv';
   const databases = options.databases ?? ['default'];
-  const rendezvousDir = join(groupDir, `rendezvous-${launchId(process.env)}`);
-  await mkdir(rendezvousDir, { recursive: true });
+  let rendezvous: { dir: string } | { rootAddress: string };
+  if (options.rootAddress !== undefined) {
+    rendezvous = { rootAddress: options.rootAddress };
+  } else {
+    const dir = join(groupDir, `rendezvous-${launchId(process.env)}`);
+    await mkdir(dir, { recursive: true });
+    rendezvous = { dir };
+  }
   const comm = await createWorldCommunicator({
-    rank: launch.rank, size: launch.size, rendezvous: { dir: rendezvousDir }, transport,
+    rank: launch.rank, size: launch.size, rendezvous, transport,
     ...(options.host === undefined ? {} : { host: options.host }),
     timeoutMs: options.rendezvousTimeoutMs ?? 60_000,
   });

@@ -65,9 +65,19 @@ test('hpckv launch serves a group; put/get/del/stat work from the CLI; Ctrl-C st
   await rm(dir, { recursive: true, force: true });
 });
 
-test('hpckv serve forms a group from an mpirun environment (OMPI_COMM_WORLD_RANK/SIZE)', async (t) => {
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+for (const rendezvous of ['group directory', 'rank 0 address']) test(`hpckv serve forms a group from an mpirun environment (OMPI_COMM_WORLD_RANK/SIZE), meeting at the ${rendezvous}`, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-serve-'));
-  const ranks = [0, 1].map((rank) => start(['serve', '--group-dir', dir, '--data', join(dir, 'data'), '--transport', 'tcp'], {
+  const extra = rendezvous === 'rank 0 address' ? ['--root-address', `tcp://127.0.0.1:${await freePort()}`] : [];
+  const ranks = [0, 1].map((rank) => start(['serve', '--group-dir', dir, '--data', join(dir, 'data'), '--transport', 'tcp', ...extra], {
     OMPI_COMM_WORLD_RANK: String(rank), OMPI_COMM_WORLD_SIZE: '2', HPCKV_RANK: '', HPCKV_SIZE: '', HPCKV_LAUNCH_ID: `t${process.pid}`,
   }));
   await Promise.all(ranks.map((r, rank) => r.line(new RegExp(`rank ${rank}/2 serving tcp://`))));
