@@ -4,6 +4,8 @@ import { resolveLimits, type Limits } from '../core/limits.js';
 import {
   BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest, type StatReply,
 } from '../core/protocol.js';
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { asBuffer, checkBatchEntries, keyBytes, valueBytes, type BytesInput } from './bytes.js';
 import { ServerConnections } from './server-connections.js';
@@ -157,7 +159,8 @@ export class Client {
     const values = entries.map(([, value]) => valueBytes(value, this.limits));
     const db = options.db ?? DEFAULT_DATABASE;
     await this.perServer(keys, (rank, indices) => this.call(rank, 'putMany', {
-      db, keys: indices.map((i) => keys[i]!), values: indices.map((i) => values[i]!), ...syncOf(options),
+      db, packedKeys: packList(indices.map((i) => keys[i]!)), packedValues: packList(indices.map((i) => values[i]!)),
+      ...syncOf(options),
     }, options));
   }
 
@@ -168,7 +171,8 @@ export class Client {
     const db = options.db ?? DEFAULT_DATABASE;
     const out = new Array<Buffer | undefined>(keys.length);
     await this.perServer(keys, async (rank, indices) => {
-      const values = await this.call(rank, 'getMany', { db, keys: indices.map((i) => keys[i]!) }, options);
+      const reply = await this.call(rank, 'getMany', { db, packedKeys: packList(indices.map((i) => keys[i]!)) }, options);
+      const values = reply instanceof Uint8Array ? unpackReply(reply, indices.length) : reply;
       for (let j = 0; j < indices.length; j++) {
         const value = values[j];
         out[indices[j]!] = value === null || value === undefined ? undefined : asBuffer(value);
@@ -223,6 +227,14 @@ export class Client {
   async close(): Promise<void> {
     await this.connections.close();
   }
+}
+
+function unpackReply(reply: Uint8Array, expected: number): Array<Buffer | null> {
+  const values = unpackList(reply, 'getMany reply', expected);
+  if (values.length !== expected) {
+    throw new HpckvError(ErrorCodes.PROTOCOL, `getMany reply has ${values.length} values for ${expected} keys`);
+  }
+  return values;
 }
 
 function syncOf(options: WriteOptions): { sync?: boolean } {

@@ -37,6 +37,16 @@ export interface PutManyRequest extends DbRequest, WriteOptionsWire {
   values: Uint8Array[];
 }
 
+/** Bulk bodies with packed lists (core/wire/packed-list.ts): one copy instead of msgpack per item. */
+export interface PackedKeysRequest extends DbRequest {
+  packedKeys: Uint8Array;
+}
+
+export interface PackedPutManyRequest extends DbRequest, WriteOptionsWire {
+  packedKeys: Uint8Array;
+  packedValues: Uint8Array;
+}
+
 export interface BatchRequest extends DbRequest, WriteOptionsWire {
   ops: BatchEntry[];
 }
@@ -80,10 +90,13 @@ export interface OpTable {
   length: { req: KeyRequest; res: number | null };
   /** Mixed puts and deletes, applied atomically by this server. */
   batch: { req: BatchRequest; res: null };
-  /** Many puts, applied atomically by this server. */
-  putMany: { req: PutManyRequest; res: null };
-  /** Values in request order; null for keys not stored. */
-  getMany: { req: KeysRequest; res: Array<Uint8Array | null> };
+  /** Many puts, applied atomically by this server (keys/values as arrays or as packed lists). */
+  putMany: { req: PutManyRequest | PackedPutManyRequest; res: null };
+  /**
+   * Values in request order; null for keys not stored. A request with `packedKeys` gets a packed
+   * list back (absent values marked), see core/wire/packed-list.ts.
+   */
+  getMany: { req: KeysRequest | PackedKeysRequest; res: Array<Uint8Array | null> | Uint8Array };
   delMany: { req: KeysRequest & WriteOptionsWire; res: null };
   existsMany: { req: KeysRequest; res: boolean[] };
   /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is already stored. */

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { packList } from '../core/wire/packed-list.js';
+import { expandPackedLists, isPackedRequest } from './packed-request.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { DATABASE_NAME_PATTERN, type DatabaseStats, type OpName, type OpReply } from '../core/protocol.js';
@@ -149,12 +151,15 @@ export class Provider implements ValidationContext {
         return this.#db(r.db).write(r.keys, r.values, r.sync);
       },
       putMany: (body) => {
-        const r = validatePutManyRequest(body, this);
+        const r = validatePutManyRequest(expandPackedLists(body, this.limits.batchEntriesMax), this);
         return this.#db(r.db).write(r.keys, r.values, r.sync);
       },
       getMany: (body) => {
-        const r = validateKeysRequest(body, this);
-        return this.#db(r.db).getMany(r.keys);
+        // A packed request gets a packed reply (one copy instead of a msgpack bin per value).
+        const packed = isPackedRequest(body);
+        const r = validateKeysRequest(expandPackedLists(body, this.limits.batchEntriesMax), this);
+        const values = this.#db(r.db).getMany(r.keys);
+        return packed ? packList(values) : values;
       },
       delMany: (body) => {
         const r = validateKeysWriteRequest(body, this);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../client/client.js';
-import { ErrorCodes, HpckvError } from '../../core/errors.js';
+import { ErrorCodes, HpckvError, type ErrorCode } from '../../core/errors.js';
 import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
 
 /** One real group of 3 server processes (Unix sockets) for every test in this file. */
@@ -123,4 +123,23 @@ test('a second client sees the first one\'s writes', async (t) => {
   const other = await Client.open(group.groupFile);
   t.is((await other.get('shared'))?.toString(), 'from-one');
   await other.close();
+});
+
+test('the server refuses malformed packed bulk bodies with typed errors and writes nothing', async (t) => {
+  const { RpcClient } = await import('../../core/rpc/rpc-client.js');
+  const { packList } = await import('../../core/wire/packed-list.js');
+  const raw = await RpcClient.connect(group.group.servers[0]!.address, client.limits);
+  const keys = packList([Buffer.from('packed-a'), Buffer.from('packed-b')]);
+  const cases: Array<[unknown, ErrorCode]> = [
+    [{ db: 'default', packedKeys: keys, packedValues: packList([Buffer.from('1')]) }, ErrorCodes.BAD_REQUEST],
+    [{ db: 'default', packedKeys: keys.subarray(0, 9), packedValues: packList([Buffer.from('1'), Buffer.from('2')]) }, ErrorCodes.BAD_REQUEST],
+    [{ db: 'default', packedKeys: 'nope', packedValues: keys }, ErrorCodes.BAD_REQUEST],
+    [{ db: 'default', packedKeys: keys, packedValues: packList([Buffer.from('1'), null]) }, ErrorCodes.BAD_REQUEST],
+  ];
+  for (const [body, code] of cases) {
+    const error = await t.throwsAsync(raw.call('putMany', body), { instanceOf: HpckvError });
+    t.is(error?.code, code);
+  }
+  t.deepEqual(await raw.call('getMany', { db: 'default', packedKeys: keys }), packList([null, null]));
+  raw.close();
 });

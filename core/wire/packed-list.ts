@@ -1,0 +1,65 @@
+import { ErrorCodes, HpckvError } from '../errors.js';
+
+/**
+ * A list of byte strings in one buffer, for bulk bodies: msgpack costs 3-4x a plain copy per
+ * element, this costs one copy. Layout (little-endian):
+ *   u32 count | u32 size[count] | bytes of item 0 | bytes of item 1 | ...
+ * A size of 0xFFFFFFFF marks an absent item (a key not stored, in a getMany reply).
+ * Unpacked items are views of the buffer, not copies.
+ */
+const ABSENT = 0xffff_ffff;
+
+export function packList(items: ReadonlyArray<Uint8Array | null>): Buffer {
+  let bytes = 4 + 4 * items.length;
+  for (const item of items) if (item !== null) bytes += item.length;
+  const out = Buffer.allocUnsafe(bytes);
+  out.writeUInt32LE(items.length, 0);
+  let sizeAt = 4;
+  let dataAt = 4 + 4 * items.length;
+  for (const item of items) {
+    if (item === null) {
+      out.writeUInt32LE(ABSENT, sizeAt);
+    } else {
+      out.writeUInt32LE(item.length, sizeAt);
+      out.set(item, dataAt);
+      dataAt += item.length;
+    }
+    sizeAt += 4;
+  }
+  return out;
+}
+
+function malformed(what: string, why: string): HpckvError {
+  return new HpckvError(ErrorCodes.BAD_REQUEST, `packed list "${what}" is malformed: ${why}`, { details: { field: what } });
+}
+
+/**
+ * Reads a packed list; any inconsistency (short buffer, sizes past the end, trailing bytes) is
+ * HPCKV_ERR_BAD_REQUEST. More than `itemsMax` items is HPCKV_ERR_BATCH_TOO_LARGE, checked
+ * before anything is allocated.
+ */
+export function unpackList(packed: unknown, what: string, itemsMax: number): Array<Buffer | null> {
+  if (!(packed instanceof Uint8Array)) throw malformed(what, 'not bytes');
+  const data = Buffer.isBuffer(packed) ? packed : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  if (data.length < 4) throw malformed(what, 'shorter than its count');
+  const count = data.readUInt32LE(0);
+  if (count > itemsMax) {
+    throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `packed list "${what}" has ${count} items, batchEntriesMax is ${itemsMax}`,
+      { details: { limit: 'batchEntriesMax', field: what, entries: count, max: itemsMax } });
+  }
+  if (data.length < 4 + 4 * count) throw malformed(what, 'shorter than its size table');
+  const items = new Array<Buffer | null>(count);
+  let dataAt = 4 + 4 * count;
+  for (let i = 0; i < count; i++) {
+    const size = data.readUInt32LE(4 + 4 * i);
+    if (size === ABSENT) {
+      items[i] = null;
+      continue;
+    }
+    if (dataAt + size > data.length) throw malformed(what, `item ${i} runs past the end`);
+    items[i] = data.subarray(dataAt, dataAt + size);
+    dataAt += size;
+  }
+  if (dataAt !== data.length) throw malformed(what, `${data.length - dataAt} trailing bytes`);
+  return items;
+}
