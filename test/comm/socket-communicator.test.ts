@@ -47,7 +47,8 @@ async function result(child: ChildProcess): Promise<unknown> {
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const [code] = await once(child, 'exit') as [number | null];
+  // 'close', not 'exit': only then has all of the child's output been read.
+  const [code] = await once(child, 'close') as [number | null];
   if (code !== 0) throw new Error(`worker exited with ${String(code)}: ${stderr}`);
   return JSON.parse(stdout.trim());
 }

@@ -18,7 +18,8 @@ function runRank(rank: number, size: number, args: string[]): Promise<{ code: nu
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
