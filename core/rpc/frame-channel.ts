@@ -1,6 +1,6 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
 import { FRAME_PREFIX_BYTES, FrameDecoder } from '../wire/frame-codec.js';
-import { decodeMessage, encodeFramedMessage } from '../wire/message-codec.js';
+import { decodeFramePayload, encodeFrameChunks } from '../wire/tail-frames.js';
 import type { Link } from './link.js';
 
 /**
@@ -86,7 +86,7 @@ export class FrameChannel {
       }
       let message: unknown;
       try {
-        message = decodeMessage(frames[i]!);
+        message = decodeFramePayload(frames[i]!);
       } catch (error) {
         this.handlers.onProtocolError(error as HpckvError);
         return;
@@ -125,15 +125,17 @@ export class FrameChannel {
    */
   send(message: unknown): void {
     if (this.closed) return;
-    const frame = encodeFramedMessage(message);
-    const payloadBytes = frame.length - FRAME_PREFIX_BYTES;
+    const chunks = encodeFrameChunks(message);
+    let frameBytes = 0;
+    for (const chunk of chunks) frameBytes += chunk.length;
+    const payloadBytes = frameBytes - FRAME_PREFIX_BYTES;
     if (payloadBytes > this.frameBytesMax) {
       throw new HpckvError(ErrorCodes.FRAME_TOO_LARGE,
         `message of ${payloadBytes} bytes exceeds frameBytesMax ${this.frameBytesMax}`,
         { details: { limit: 'frameBytesMax', frameBytes: payloadBytes, max: this.frameBytesMax } });
     }
-    this.queue.push(frame);
-    this.queuedBytes += frame.length;
+    for (const chunk of chunks) this.queue.push(chunk);
+    this.queuedBytes += frameBytes;
     if (this.queue.length >= FLUSH_FRAMES || this.queuedBytes >= FLUSH_BYTES) {
       this.flush();
       return;

@@ -185,7 +185,7 @@ test('a client that sends but does not read is paused at replyBacklogBytesMax an
   const { createConnection } = await import('node:net');
   const { encodeFramedMessage } = await import('../../core/wire/message-codec.js');
   const { FrameDecoder } = await import('../../core/wire/frame-codec.js');
-  const { decodeMessage } = await import('../../core/wire/message-codec.js');
+  const { decodeFramePayload } = await import('../../core/wire/tail-frames.js');
   const port = Number(server.address.split(':').pop());
   const socket = createConnection({ host: '127.0.0.1', port });
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
@@ -199,7 +199,7 @@ test('a client that sends but does not read is paused at replyBacklogBytesMax an
   await new Promise<void>((resolve) => {
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
-        const reply = decodeMessage(frame) as [number, number, Uint8Array];
+        const reply = decodeFramePayload(frame) as [number, number, Uint8Array];
         t.is(reply[0], 1);
         t.is(reply[2][0], (reply[1] - 1) & 0xff);
         ids.push(reply[1]);

@@ -1,0 +1,102 @@
+import { ErrorCodes, HpckvError } from '../errors.js';
+import { decodeMessage, encodeFramedMessage, encodeMessage } from './message-codec.js';
+
+/**
+ * Large byte strings travel after the msgpack part of a frame instead of inside it, so they are
+ * written straight from the caller's buffers (writev, no copy into msgpack's buffer) and read as
+ * views of the received frame. A payload that starts with 0xc1 (a byte msgpack never uses) is
+ *   0xc1 | u16 count | u32 size[count] | u32 headerBytes | msgpack header | tail 0 | tail 1 | ...
+ * and the header holds `{ [TAIL_KEY]: i }` where tail i belongs. Only the envelope's elements and
+ * their direct fields are moved, which is where bulk bodies and replies put their bytes.
+ */
+
+const TAIL_MARK = 0xc1;
+const TAIL_KEY = '\u0000tail';
+/** Byte strings at least this long travel as tails; shorter ones are cheaper inside msgpack. */
+export const TAIL_BYTES_MIN = 32 * 1024;
+const TAILS_MAX = 64;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Returns the frame as chunks to write in order (prefix and header first). */
+export function encodeFrameChunks(message: unknown): Buffer[] {
+  if (!Array.isArray(message)) return [encodeFramedMessage(message)];
+  const tails: Uint8Array[] = [];
+  const take = (value: unknown): unknown => {
+    if (value instanceof Uint8Array && value.length >= TAIL_BYTES_MIN && tails.length < TAILS_MAX) {
+      tails.push(value);
+      return { [TAIL_KEY]: tails.length - 1 };
+    }
+    return value;
+  };
+  const envelope = message.map((element: unknown) => {
+    if (isPlainObject(element)) {
+      let copy: Record<string, unknown> | undefined;
+      for (const [field, value] of Object.entries(element)) {
+        const moved = take(value);
+        if (moved !== value) (copy ??= { ...element })[field] = moved;
+      }
+      return copy ?? element;
+    }
+    return take(element);
+  });
+  if (tails.length === 0) return [encodeFramedMessage(message)];
+  const header = encodeMessage(envelope);
+  const preludeBytes = 1 + 2 + 4 * tails.length + 4;
+  let payloadBytes = preludeBytes + header.length;
+  for (const tail of tails) payloadBytes += tail.length;
+  const head = Buffer.allocUnsafe(4 + preludeBytes + header.length);
+  head.writeUInt32BE(payloadBytes, 0);
+  head[4] = TAIL_MARK;
+  head.writeUInt16BE(tails.length, 5);
+  let at = 7;
+  for (const tail of tails) { head.writeUInt32BE(tail.length, at); at += 4; }
+  head.writeUInt32BE(header.length, at);
+  head.set(header, at + 4);
+  return [head, ...tails.map((tail) => (Buffer.isBuffer(tail) ? tail : Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)))];
+}
+
+function protocol(why: string): HpckvError {
+  return new HpckvError(ErrorCodes.PROTOCOL, `malformed tailed frame: ${why}`);
+}
+
+/** Decodes a frame payload of either form; malformed bytes are HPCKV_ERR_PROTOCOL. */
+export function decodeFramePayload(payload: Buffer): unknown {
+  if (payload.length === 0 || payload[0] !== TAIL_MARK) return decodeMessage(payload);
+  if (payload.length < 3) throw protocol('too short');
+  const count = payload.readUInt16BE(1);
+  if (count === 0 || count > TAILS_MAX) throw protocol(`${count} tails`);
+  const preludeBytes = 1 + 2 + 4 * count + 4;
+  if (payload.length < preludeBytes) throw protocol('too short for its size table');
+  const headerBytes = payload.readUInt32BE(3 + 4 * count);
+  let at = preludeBytes + headerBytes;
+  if (at > payload.length) throw protocol('header runs past the end');
+  const tails: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const size = payload.readUInt32BE(3 + 4 * i);
+    if (at + size > payload.length) throw protocol(`tail ${i} runs past the end`);
+    tails.push(payload.subarray(at, at + size));
+    at += size;
+  }
+  if (at !== payload.length) throw protocol('trailing bytes');
+  const message = decodeMessage(payload.subarray(preludeBytes, preludeBytes + headerBytes));
+  const restore = (value: unknown): unknown => {
+    if (isPlainObject(value) && TAIL_KEY in value) {
+      const index = value[TAIL_KEY];
+      if (typeof index !== 'number' || tails[index] === undefined) throw protocol('bad tail reference');
+      return tails[index];
+    }
+    return value;
+  };
+  if (!Array.isArray(message)) throw protocol('header is not an envelope');
+  return message.map((element: unknown) => {
+    const restored = restore(element);
+    if (restored !== element || !isPlainObject(element)) return restored;
+    for (const field of Object.keys(element)) element[field] = restore(element[field]);
+    return element;
+  });
+}
