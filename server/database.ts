@@ -2,6 +2,7 @@ import { ClassicLevel } from 'classic-level';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { DatabaseStats } from '../core/protocol.js';
 import { KeyLocks, lockId, type Lease } from './key-locks.js';
+import { KeyFilter } from './key-filter.js';
 import { scanStats } from './scan-stats.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
 
@@ -39,10 +40,14 @@ export class Database {
   #drained: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
-  private constructor(name: string, db: ClassicLevel<Buffer, Buffer>, stats: DatabaseStats) {
+  /** Every key that may be stored: lets a write skip the old-value read of a key that is new. */
+  readonly #filter: KeyFilter;
+
+  private constructor(name: string, db: ClassicLevel<Buffer, Buffer>, stats: DatabaseStats, filter: KeyFilter) {
     this.name = name;
     this.#db = db;
     this.#stats = stats;
+    this.#filter = filter;
   }
 
   /** Opens (creating if missing) the store at `location` and counts its contents. */
@@ -55,7 +60,9 @@ export class Database {
       throw storeError(cause instanceof Error && cause.cause !== undefined ? cause.cause : cause, name, 'open');
     }
     try {
-      return new Database(name, db, await scanStats(db));
+      const filter = new KeyFilter();
+      const stats = await scanStats(db, (key) => filter.add(key));
+      return new Database(name, db, stats, filter);
     } catch (cause) {
       await db.close().catch(() => undefined);
       throw storeError(cause, name, 'scan for stats');
@@ -101,6 +108,7 @@ export class Database {
     return this.#locked([id], 'put', async () => {
       const delta = new StatsDelta(this.#readSize, false);
       delta.set(id, key, value.length);
+      this.#filter.add(key);
       await this.#db.put(key, value, writeOptions(sync));
       delta.addTo(this.#stats);
       return null;
@@ -141,7 +149,9 @@ export class Database {
             delta.set(ids[i]!, key, ABSENT);
             batch.del(key);
           } else {
+            // Stats read the old size first; only then is the key recorded as maybe stored.
             delta.set(ids[i]!, key, value.length);
+            this.#filter.add(key);
             batch.put(key, value);
           }
         }
@@ -158,10 +168,11 @@ export class Database {
   /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is stored. The lock makes check and put one step. */
   putIfAbsent(key: Buffer, value: Buffer, sync: boolean): Promise<null> {
     return this.#locked([lockId(key)], 'putIfAbsent', async () => {
-      if (this.#read(key) !== undefined) {
+      if (this.#filter.mightContain(key) && this.#read(key) !== undefined) {
         throw new HpckvError(ErrorCodes.KEY_EXISTS, `database "${this.name}": key already stored`,
           { details: { db: this.name, keyBytes: key.length } });
       }
+      this.#filter.add(key);
       await this.#db.put(key, value, writeOptions(sync));
       const delta = new StatsDelta(this.#readSize, false);
       delta.change(key, ABSENT, value.length);
@@ -177,7 +188,7 @@ export class Database {
    */
   append(key: Buffer, bytes: Buffer, sync: boolean, valueBytesMax: number): Promise<number> {
     return this.#locked([lockId(key)], 'append', async () => {
-      const old = this.#read(key);
+      const old = this.#filter.mightContain(key) ? this.#read(key) : undefined;
       const oldSize = old === undefined ? ABSENT : old.length;
       const newSize = (old?.length ?? 0) + bytes.length;
       if (newSize > valueBytesMax) {
@@ -186,6 +197,7 @@ export class Database {
           { details: { db: this.name, limit: 'valueBytesMax', bytes: newSize, max: valueBytesMax } });
       }
       const value = old === undefined ? bytes : Buffer.concat([old, bytes], newSize);
+      this.#filter.add(key);
       await this.#db.put(key, value, writeOptions(sync));
       const delta = new StatsDelta(this.#readSize, false);
       delta.change(key, oldSize, newSize);
@@ -214,6 +226,7 @@ export class Database {
   }
 
   readonly #readSize = (key: Buffer): number => {
+    if (!this.#filter.mightContain(key)) return ABSENT;
     const value = this.#read(key);
     return value === undefined ? ABSENT : value.length;
   };

@@ -9,7 +9,7 @@ const SCAN_PAGE_ENTRIES = 1024;
  * after a restart (or a crash between a write and its stats update) are the truth, not a saved
  * number that may have drifted.
  */
-export async function scanStats(db: ClassicLevel<Buffer, Buffer>): Promise<DatabaseStats> {
+export async function scanStats(db: ClassicLevel<Buffer, Buffer>, onKey: (key: Buffer) => void = () => undefined): Promise<DatabaseStats> {
   const stats: DatabaseStats = { records: 0, keyBytes: 0, valueBytes: 0 };
   const iterator = db.iterator({ keys: true, values: true });
   try {
@@ -17,6 +17,7 @@ export async function scanStats(db: ClassicLevel<Buffer, Buffer>): Promise<Datab
       const entries = await iterator.nextv(SCAN_PAGE_ENTRIES);
       if (entries.length === 0) break;
       for (const [key, value] of entries) {
+        onKey(key);
         stats.records++;
         stats.keyBytes += key.length;
         stats.valueBytes += value.length;
