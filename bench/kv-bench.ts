@@ -55,9 +55,10 @@ interface BulkRates { put: number; get: number }
  * on its own. Interleaving keeps the comparison fair on a small machine: LevelDB's background
  * compactions (of either store) land on both sides alike instead of on whichever runs second.
  */
-async function bulkSideBySide(raw: ClassicLevel<Buffer, Buffer>, client: Client, db: string, size: Sizes): Promise<{ raw: BulkRates; ours: BulkRates }> {
-  const keys = Array.from({ length: size.records }, (_, i) => keyOf(i));
-  const values = keys.map((_, i) => valueOf(i, size.bytes));
+async function bulkSideBySide(raw: ClassicLevel<Buffer, Buffer>, client: Client, db: string, size: Sizes,
+  firstKey: number): Promise<{ raw: BulkRates; ours: BulkRates }> {
+  const keys = Array.from({ length: size.records }, (_, i) => keyOf(firstKey + i));
+  const values = keys.map((_, i) => valueOf(firstKey + i, size.bytes));
   const ns = { rawPut: 0n, oursPut: 0n, rawGet: 0n, oursGet: 0n };
   for (let b = 0; b < size.records; b += BATCH) {
     const batchKeys = keys.slice(b, b + BATCH);
@@ -140,7 +141,17 @@ export async function runKvBench(options: { servers: number; quick: boolean; tra
   try {
     for (const size of sizes) {
       process.stderr.write(`bulk ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
-      const { raw: base, ours } = await bulkSideBySide(raws.get(size.label)!, client, `bench-${size.label}`, size);
+      // Best of two rounds (fresh keys each), as for every row: one round's stall (a compaction,
+      // another process) should not decide the figure.
+      const base: BulkRates = { put: 0, get: 0 };
+      const ours: BulkRates = { put: 0, get: 0 };
+      for (let round = 0; round < 2; round++) {
+        const r = await bulkSideBySide(raws.get(size.label)!, client, `bench-${size.label}`, size, round * size.records);
+        base.put = Math.max(base.put, r.raw.put);
+        base.get = Math.max(base.get, r.raw.get);
+        ours.put = Math.max(ours.put, r.ours.put);
+        ours.get = Math.max(ours.get, r.ours.get);
+      }
       rows.push({ id: `bulk-put-${size.label}`, what: `putMany of ${BATCH} × ${size.label} vs raw db.batch(${BATCH})`,
         value: ours.put, unit: 'records/s', baseline: base.put, ratio: ours.put / base.put });
       rows.push({ id: `bulk-get-${size.label}`, what: `getMany of ${BATCH} × ${size.label} vs raw db.getMany(${BATCH})`,
