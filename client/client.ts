@@ -5,7 +5,7 @@ import {
   BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest, type StatReply,
 } from '../core/protocol.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import { packList, unpackList } from '../core/wire/packed-list.js';
+import { PackedListChunks, packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { asBuffer, checkBatchEntries, keyBytes, valueBytes, type BytesInput } from './bytes.js';
 import { ServerConnections } from './server-connections.js';
@@ -159,7 +159,8 @@ export class Client {
     const values = entries.map(([, value]) => valueBytes(value, this.limits));
     const db = options.db ?? DEFAULT_DATABASE;
     await this.perServer(keys, (rank, indices) => this.call(rank, 'putMany', {
-      db, packedKeys: packList(indices.map((i) => keys[i]!)), packedValues: packList(indices.map((i) => values[i]!)),
+      db, packedKeys: packList(indices.map((i) => keys[i]!)),
+      packedValues: new PackedListChunks(indices.map((i) => values[i]!)),
       ...syncOf(options),
     }, options));
   }
@@ -172,7 +173,8 @@ export class Client {
     const out = new Array<Buffer | undefined>(keys.length);
     await this.perServer(keys, async (rank, indices) => {
       const reply = await this.call(rank, 'getMany', { db, packedKeys: packList(indices.map((i) => keys[i]!)) }, options);
-      const values = reply instanceof Uint8Array ? unpackReply(reply, indices.length) : reply;
+      // On the wire a PackedListChunks reply arrives as bytes.
+      const values = reply instanceof Uint8Array ? unpackReply(reply, indices.length) : reply as Array<Uint8Array | null>;
       for (let j = 0; j < indices.length; j++) {
         const value = values[j];
         out[indices[j]!] = value === null || value === undefined ? undefined : asBuffer(value);

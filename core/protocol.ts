@@ -1,3 +1,5 @@
+import type { PackedListChunks } from './wire/packed-list.js';
+
 /**
  * The data-plane operations between clients and servers: names, request bodies and replies.
  * Keys and values travel as raw bytes (msgpack bin). Client and server both import this file,
@@ -44,7 +46,8 @@ export interface PackedKeysRequest extends DbRequest {
 
 export interface PackedPutManyRequest extends DbRequest, WriteOptionsWire {
   packedKeys: Uint8Array;
-  packedValues: Uint8Array;
+  /** Received as bytes; a sender may pass PackedListChunks, which the frame writes without copying. */
+  packedValues: Uint8Array | PackedListChunks;
 }
 
 export interface BatchRequest extends DbRequest, WriteOptionsWire {
@@ -96,7 +99,7 @@ export interface OpTable {
    * Values in request order; null for keys not stored. A request with `packedKeys` gets a packed
    * list back (absent values marked), see core/wire/packed-list.ts.
    */
-  getMany: { req: KeysRequest | PackedKeysRequest; res: Array<Uint8Array | null> | Uint8Array };
+  getMany: { req: KeysRequest | PackedKeysRequest; res: Array<Uint8Array | null> | Uint8Array | PackedListChunks };
   delMany: { req: KeysRequest & WriteOptionsWire; res: null };
   existsMany: { req: KeysRequest; res: boolean[] };
   /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is already stored. */

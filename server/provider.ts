@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { packList } from '../core/wire/packed-list.js';
+import { PackedListChunks } from '../core/wire/packed-list.js';
 import { expandPackedLists, isPackedRequest } from './packed-request.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
@@ -159,7 +159,7 @@ export class Provider implements ValidationContext {
         const packed = isPackedRequest(body);
         const r = validateKeysRequest(expandPackedLists(body, this.limits.batchEntriesMax), this);
         const values = this.#db(r.db).getMany(r.keys);
-        return packed ? packList(values) : values;
+        return packed ? new PackedListChunks(values) : values;
       },
       delMany: (body) => {
         const r = validateKeysWriteRequest(body, this);

@@ -9,6 +9,36 @@ import { ErrorCodes, HpckvError } from '../errors.js';
  */
 const ABSENT = 0xffff_ffff;
 
+/**
+ * The same layout as packList, but as the size table plus the items themselves, for writing
+ * with writev: a frame carries it as a tail (core/wire/tail-frames.ts) and the bytes go from
+ * the items' own buffers to the socket without being copied into one buffer first.
+ */
+export class PackedListChunks {
+  readonly chunks: Buffer[];
+  readonly byteLength: number;
+
+  constructor(items: ReadonlyArray<Uint8Array | null>) {
+    const table = Buffer.allocUnsafe(4 + 4 * items.length);
+    table.writeUInt32LE(items.length, 0);
+    const chunks: Buffer[] = [table];
+    let bytes = table.length;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (item === null) {
+        table.writeUInt32LE(ABSENT, 4 + 4 * i);
+        continue;
+      }
+      table.writeUInt32LE(item.length, 4 + 4 * i);
+      if (item.length === 0) continue;
+      chunks.push(Buffer.isBuffer(item) ? item : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
+      bytes += item.length;
+    }
+    this.chunks = chunks;
+    this.byteLength = bytes;
+  }
+}
+
 export function packList(items: ReadonlyArray<Uint8Array | null>): Buffer {
   let bytes = 4 + 4 * items.length;
   for (const item of items) if (item !== null) bytes += item.length;

@@ -1,5 +1,6 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
 import { decodeMessage, encodeFramedMessage, encodeMessage } from './message-codec.js';
+import { PackedListChunks } from './packed-list.js';
 
 /**
  * Large byte strings travel after the msgpack part of a frame instead of inside it, so they are
@@ -7,7 +8,8 @@ import { decodeMessage, encodeFramedMessage, encodeMessage } from './message-cod
  * views of the received frame. A payload that starts with 0xc1 (a byte msgpack never uses) is
  *   0xc1 | u16 count | u32 size[count] | u32 headerBytes | msgpack header | tail 0 | tail 1 | ...
  * and the header holds `{ [TAIL_KEY]: i }` where tail i belongs. Only the envelope's elements and
- * their direct fields are moved, which is where bulk bodies and replies put their bytes.
+ * their direct fields are moved, which is where bulk bodies and replies put their bytes. A
+ * PackedListChunks always travels as a tail (it has no msgpack form), written chunk by chunk.
  */
 
 const TAIL_MARK = 0xc1;
@@ -25,9 +27,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Returns the frame as chunks to write in order (prefix and header first). */
 export function encodeFrameChunks(message: unknown): Buffer[] {
   if (!Array.isArray(message)) return [encodeFramedMessage(message)];
-  const tails: Uint8Array[] = [];
+  const tails: Array<Uint8Array | PackedListChunks> = [];
   const take = (value: unknown): unknown => {
-    if (value instanceof Uint8Array && value.length >= TAIL_BYTES_MIN && tails.length < TAILS_MAX) {
+    if (value instanceof PackedListChunks
+      || (value instanceof Uint8Array && value.length >= TAIL_BYTES_MIN && tails.length < TAILS_MAX)) {
+      if (tails.length >= TAILS_MAX) throw new TypeError(`a message may carry at most ${TAILS_MAX} tails`);
       tails.push(value);
       return { [TAIL_KEY]: tails.length - 1 };
     }
@@ -48,16 +52,23 @@ export function encodeFrameChunks(message: unknown): Buffer[] {
   const header = encodeMessage(envelope);
   const preludeBytes = 1 + 2 + 4 * tails.length + 4;
   let payloadBytes = preludeBytes + header.length;
-  for (const tail of tails) payloadBytes += tail.length;
+  const tailBytes = (tail: Uint8Array | PackedListChunks): number =>
+    (tail instanceof PackedListChunks ? tail.byteLength : tail.length);
+  for (const tail of tails) payloadBytes += tailBytes(tail);
   const head = Buffer.allocUnsafe(4 + preludeBytes + header.length);
   head.writeUInt32BE(payloadBytes, 0);
   head[4] = TAIL_MARK;
   head.writeUInt16BE(tails.length, 5);
   let at = 7;
-  for (const tail of tails) { head.writeUInt32BE(tail.length, at); at += 4; }
+  for (const tail of tails) { head.writeUInt32BE(tailBytes(tail), at); at += 4; }
   head.writeUInt32BE(header.length, at);
   head.set(header, at + 4);
-  return [head, ...tails.map((tail) => (Buffer.isBuffer(tail) ? tail : Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)))];
+  const chunks: Buffer[] = [head];
+  for (const tail of tails) {
+    if (tail instanceof PackedListChunks) chunks.push(...tail.chunks);
+    else chunks.push(Buffer.isBuffer(tail) ? tail : Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength));
+  }
+  return chunks;
 }
 
 function protocol(why: string): HpckvError {
