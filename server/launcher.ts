@@ -97,8 +97,9 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
     await stop();
     throw error;
   }
-  // Children keep running on their own; the IPC channel was only for the ready report.
-  for (const child of processes) child.disconnect?.();
+  // The IPC channel stays open, unreferenced, as a lifeline: if this process dies, even by
+  // SIGKILL, the servers see it close and shut down instead of running on as orphans.
+  for (const child of processes) child.channel?.unref();
   const groupFile = join(dir, 'group.json');
   return { groupFile, group: await readGroupFile(groupFile), processes, exited: Promise.all(exits).then(() => undefined), stop };
 }

@@ -81,6 +81,11 @@ export async function serve(options: ServeOptions): Promise<void> {
   const stopOnSignal = (): void => { void server.stop(); };
   process.once('SIGTERM', stopOnSignal);
   process.once('SIGINT', stopOnSignal);
+  // Started by hpckv's launcher: its IPC channel closing means the launcher is gone.
+  if (process.channel !== undefined) {
+    process.channel.unref();
+    process.once('disconnect', stopOnSignal);
+  }
   try {
     const group = await formGroup(comm, { address: server.address, databases }, {
       service, partition, epoch: 0, limits: options.limits ?? {},
@@ -100,4 +105,5 @@ export async function serve(options: ServeOptions): Promise<void> {
   await server.stopped;
   process.off('SIGTERM', stopOnSignal);
   process.off('SIGINT', stopOnSignal);
+  process.off('disconnect', stopOnSignal);
 }

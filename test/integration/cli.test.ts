@@ -113,3 +113,20 @@ test('unknown commands and flags print usage and exit 2', async (t) => {
   const badFlag = await run(['get', '--nope']);
   t.is(badFlag.code, 2);
 });
+
+test('servers of an embedded group shut down when their launcher dies, even by SIGKILL', async (t) => {
+  const { RpcClient } = await import('../../core/rpc/rpc-client.js');
+  const { resolveLimits } = await import('../../core/limits.js');
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-orphan-'));
+  const launch = start(['launch', '--servers', '2', '--dir', dir]);
+  const ready = await launch.line(/group file: /);
+  const group = await readGroupFile(ready.slice(ready.indexOf('group file: ') + 'group file: '.length).trim());
+  const connections = await Promise.all(group.servers.map((s) => RpcClient.connect(s.address, resolveLimits())));
+  const closed = connections.map((c) => new Promise<string>((resolve) => c.onClose((error) => resolve(error.code))));
+  t.deepEqual(await Promise.all(connections.map((c) => c.call('hello', {}).then((h) => (h as { rank: number }).rank))), [0, 1]);
+  launch.child.kill('SIGKILL');
+  // Each server drains and closes its connections on its own: nobody asked it to.
+  t.deepEqual(await Promise.all(closed), ['HPCKV_ERR_CONNECTION_CLOSED', 'HPCKV_ERR_CONNECTION_CLOSED']);
+  await launch.done;
+  await rm(dir, { recursive: true, force: true });
+});
