@@ -143,3 +143,10 @@ test('the server refuses malformed packed bulk bodies with typed errors and writ
   t.deepEqual(await raw.call('getMany', { db: 'default', packedKeys: keys }), packList([null, null]));
   raw.close();
 });
+
+test('sync writes (fsync before the acknowledgement) are applied like any other', async (t) => {
+  await client.put('sync-1', 'a', { sync: true });
+  await client.putMany([['sync-2', 'b'], ['sync-3', 'c']], { sync: true });
+  await client.batch([{ type: 'del', key: 'sync-3' }], { sync: true });
+  t.deepEqual((await client.getMany(['sync-1', 'sync-2', 'sync-3'])).map((v) => v?.toString()), ['a', 'b', undefined]);
+});
