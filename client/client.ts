@@ -2,11 +2,12 @@ import type { Communicator } from '../core/comm/communicator.js';
 import { parseGroupFile, readGroupFile, type GroupFile } from '../core/group-file.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import {
-  BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest, type StatReply,
+  BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type KeyRangeWire, type OpName, type OpReply, type OpRequest, type StatReply,
 } from '../core/protocol.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { PackedListChunks, packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
+import { MergedScan } from './merged-scan.js';
 import { asBuffer, checkBatchEntries, keyBytes, valueBytes, type BytesInput } from './bytes.js';
 import { ServerConnections } from './server-connections.js';
 
@@ -26,6 +27,20 @@ export interface RequestOptions {
 export interface WriteOptions extends RequestOptions {
   /** Wait until LevelDB's log is flushed to disk (fsync) before acknowledging. */
   sync?: boolean;
+}
+
+export interface IterateOptions extends RequestOptions {
+  gt?: BytesInput;
+  gte?: BytesInput;
+  lt?: BytesInput;
+  lte?: BytesInput;
+  reverse?: boolean;
+  /** Most entries returned in all. */
+  limit?: number;
+  /** Return values (default true). */
+  values?: boolean;
+  /** Entries each server returns in its first page (default 64). */
+  firstPageEntries?: number;
 }
 
 export type BatchOperation =
@@ -201,6 +216,75 @@ export class Client {
     const db = options.db ?? DEFAULT_DATABASE;
     await this.perServer(keys, (rank, indices) =>
       this.call(rank, 'delMany', { db, keys: indices.map((i) => keys[i]!), ...syncOf(options) }, options));
+  }
+
+  /** The smallest key stored (with its value), or undefined when the database is empty. */
+  first(options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+    return this.cursorStep('first', undefined, false, options);
+  }
+
+  /** The largest key stored (with its value), or undefined when the database is empty. */
+  last(options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+    return this.cursorStep('last', undefined, true, options);
+  }
+
+  /** The smallest key strictly greater than `key`, whether or not `key` is stored. */
+  next(key: BytesInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+    return this.cursorStep('next', keyBytes(key, this.limits), false, options);
+  }
+
+  /** The largest key strictly less than `key`, whether or not `key` is stored. */
+  prev(key: BytesInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+    return this.cursorStep('prev', keyBytes(key, this.limits), true, options);
+  }
+
+  /**
+   * Asks every server for its candidate and keeps the global one (smallest, or largest with
+   * `largest`): correct under any partitioning and needing no collective stat flush.
+   */
+  private async cursorStep(op: 'first' | 'last' | 'next' | 'prev', key: Uint8Array | undefined, largest: boolean,
+    options: RequestOptions): Promise<[Buffer, Buffer] | undefined> {
+    const db = options.db ?? DEFAULT_DATABASE;
+    const replies = await Promise.all(this.group.servers.map((server) => (key === undefined
+      ? this.call(server.rank, op as 'first' | 'last', { db }, options)
+      : this.call(server.rank, op as 'next' | 'prev', { db, key }, options))));
+    let best: [Buffer, Buffer] | undefined;
+    for (const reply of replies) {
+      if (reply === null) continue;
+      const candidate: [Buffer, Buffer] = [asBuffer(reply[0]), asBuffer(reply[1])];
+      if (best === undefined) { best = candidate; continue; }
+      const order = Buffer.compare(candidate[0], best[0]);
+      if (largest ? order > 0 : order < 0) best = candidate;
+    }
+    return best;
+  }
+
+  /**
+   * Entries of a key range in global key order (descending with `reverse`), as an async
+   * iterator with nextv(n) and all(). Every server is read in bounded pages (the first small,
+   * later ones read ahead) and merged by key.
+   */
+  iterate(options: IterateOptions = {}): MergedScan {
+    const range: KeyRangeWire = {};
+    for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
+      const value = options[bound];
+      if (value !== undefined) range[bound] = keyBytes(value, this.limits);
+    }
+    if (range.gt !== undefined && range.gte !== undefined) throw new TypeError('iterate takes gt or gte, not both');
+    if (range.lt !== undefined && range.lte !== undefined) throw new TypeError('iterate takes lt or lte, not both');
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (!(limit >= 0)) throw new RangeError('limit must be >= 0');
+    const db = options.db ?? DEFAULT_DATABASE;
+    const callOptions: RequestOptions = {};
+    if (options.timeoutMs !== undefined) callOptions.timeoutMs = options.timeoutMs;
+    if (options.signal !== undefined) callOptions.signal = options.signal;
+    return new MergedScan(this.group.servers.map((server) => server.rank),
+      (rank, request) => this.call(rank, 'scan', { db, ...request }, callOptions),
+      {
+        range, reverse: options.reverse === true, values: options.values !== false, limit,
+        firstPageEntries: Math.min(options.firstPageEntries ?? 64, this.limits.scanPageEntriesMax),
+        pageEntries: this.limits.scanPageEntriesMax,
+      });
   }
 
   /** Statistics of every server, by rank. */

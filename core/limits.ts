@@ -24,6 +24,10 @@ export interface Limits {
    * a client that sends but does not read.
    */
   replyBacklogBytesMax: number;
+  /** Most bytes (keys + values) in one page of a scan; a larger request is lowered to it. */
+  scanPageBytesMax: number;
+  /** Most entries in one page of a scan; a larger request is lowered to it. */
+  scanPageEntriesMax: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -40,6 +44,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   inFlightRequestsPerConnectionMax: 1024,
   connectionsPerServerMax: 1024,
   replyBacklogBytesMax: 64 * 1024 * 1024,
+  scanPageBytesMax: 1024 * 1024,
+  scanPageEntriesMax: 10_000,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -50,7 +56,7 @@ export const FRAME_OVERHEAD_BYTES = 1024;
 
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
-  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'connectTimeoutMs',
+  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'connectTimeoutMs',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */

@@ -50,6 +50,37 @@ export interface PackedPutManyRequest extends DbRequest, WriteOptionsWire {
   packedValues: Uint8Array | PackedListChunks;
 }
 
+/** Bounds of a key range; at most one lower (gt/gte) and one upper (lt/lte) bound. */
+export interface KeyRangeWire {
+  gt?: Uint8Array;
+  gte?: Uint8Array;
+  lt?: Uint8Array;
+  lte?: Uint8Array;
+}
+
+export interface ScanRequest extends DbRequest, KeyRangeWire {
+  /** Descending key order. */
+  reverse?: boolean;
+  /** Most entries in this page (lowered to the server's scanPageEntriesMax). */
+  limit?: number;
+  /** Most key + value bytes in this page (lowered to the server's scanPageBytesMax). */
+  pageBytes?: number;
+  /** Return values (default true); keys always come back (the client resumes after the last one). */
+  values?: boolean;
+}
+
+export interface ScanReply {
+  /** Packed list of keys (core/wire/packed-list.ts), in scan order. */
+  keys: Uint8Array | PackedListChunks;
+  /** Packed list of values, or null when values were not asked for. */
+  values: Uint8Array | PackedListChunks | null;
+  /** True when this server holds nothing more in the range after this page. */
+  done: boolean;
+}
+
+/** A record found by a cursor step, or null at the end of the data. */
+export type CursorReply = [Uint8Array, Uint8Array] | null;
+
 export interface BatchRequest extends DbRequest, WriteOptionsWire {
   ops: BatchEntry[];
 }
@@ -106,6 +137,16 @@ export interface OpTable {
   putIfAbsent: { req: PutRequest; res: null };
   /** Appends the bytes to the stored value (creating it); replies with the new value length. */
   append: { req: PutRequest; res: number };
+  /** Smallest key stored, with its value. */
+  first: { req: DbRequest; res: CursorReply };
+  /** Largest key stored, with its value. */
+  last: { req: DbRequest; res: CursorReply };
+  /** Smallest key strictly greater than `key`, stored or not. */
+  next: { req: KeyRequest; res: CursorReply };
+  /** Largest key strictly less than `key`, stored or not. */
+  prev: { req: KeyRequest; res: CursorReply };
+  /** One bounded page of a range, in key order. */
+  scan: { req: ScanRequest; res: ScanReply };
   /** Per-database statistics; all databases when `db` is omitted. */
   stat: { req: { db?: string }; res: StatReply };
   /** Asks the server to drain in-flight requests, close its stores and exit. */
@@ -118,7 +159,7 @@ export type OpReply<O extends OpName> = OpTable[O]['res'];
 
 export const OP_NAMES: readonly OpName[] = [
   'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
-  'existsMany', 'putIfAbsent', 'append', 'stat', 'shutdown',
+  'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'stat', 'shutdown',
 ];
 
 export const DEFAULT_DATABASE = 'default';

@@ -4,6 +4,7 @@ import type { DatabaseStats } from '../core/protocol.js';
 import { KeyLocks, lockId, type Lease } from './key-locks.js';
 import { KeyFilter } from './key-filter.js';
 import { scanStats } from './scan-stats.js';
+import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
 
 /** LevelDB write options, made once rather than per write. */
@@ -76,6 +77,30 @@ export class Database {
 
   get(key: Buffer): Buffer | null {
     return this.#read(key) ?? null;
+  }
+
+  /** Smallest (or with `reverse`, largest) entry within `bounds`, or null. */
+  firstEntry(bounds: Bounds, reverse: boolean): Promise<[Buffer, Buffer] | null> {
+    return this.#reading('seek', () => firstEntry(this.#db, bounds, reverse));
+  }
+
+  scanPage(bounds: Bounds, options: { reverse: boolean; limit: number; pageBytes: number; values: boolean }): Promise<ScanPage> {
+    return this.#reading('scan', () => scanPage(this.#db, bounds, options));
+  }
+
+  /** Runs an asynchronous read; close() waits for it like for a write. */
+  async #reading<T>(action: string, read: () => Promise<T>): Promise<T> {
+    if (this.#closing !== null) {
+      throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `database "${this.name}" is closing`, { details: { db: this.name } });
+    }
+    this.#inFlight++;
+    try {
+      return await read();
+    } catch (error) {
+      throw error instanceof HpckvError ? error : storeError(error, this.name, action);
+    } finally {
+      if (--this.#inFlight === 0) this.#drained?.();
+    }
   }
 
   exists(key: Buffer): boolean {

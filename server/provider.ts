@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { PackedListChunks } from '../core/wire/packed-list.js';
 import { expandPackedLists, isPackedRequest } from './packed-request.js';
+import { validateDbRequest, validateScanRequest } from './validate-range-request.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { DATABASE_NAME_PATTERN, type DatabaseStats, type OpName, type OpReply } from '../core/protocol.js';
@@ -153,6 +154,25 @@ export class Provider implements ValidationContext {
       putMany: (body) => {
         const r = validatePutManyRequest(expandPackedLists(body, this.limits.batchEntriesMax), this);
         return this.#db(r.db).write(r.keys, r.values, r.sync);
+      },
+      first: (body) => this.#db(validateDbRequest(body, this).db).firstEntry({}, false),
+      last: (body) => this.#db(validateDbRequest(body, this).db).firstEntry({}, true),
+      next: (body) => {
+        const r = validateKeyRequest(body, this);
+        return this.#db(r.db).firstEntry({ gt: r.key }, false);
+      },
+      prev: (body) => {
+        const r = validateKeyRequest(body, this);
+        return this.#db(r.db).firstEntry({ lt: r.key }, true);
+      },
+      scan: async (body) => {
+        const r = validateScanRequest(body, this);
+        const page = await this.#db(r.db).scanPage(r.range, r);
+        return {
+          keys: new PackedListChunks(page.keys),
+          values: page.values === null ? null : new PackedListChunks(page.values),
+          done: page.done,
+        };
       },
       getMany: (body) => {
         // A packed request gets a packed reply (one copy instead of a msgpack bin per value).

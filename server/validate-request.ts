@@ -29,7 +29,7 @@ export interface ValidStatRequest { db: string | null }
 /** Longest piece of a client's string echoed back in an error. */
 const ECHO_CHARS_MAX = 100;
 
-function badRequest(message: string, details: ErrorDetails = {}): HpckvError {
+export function badRequest(message: string, details: ErrorDetails = {}): HpckvError {
   return new HpckvError(ErrorCodes.BAD_REQUEST, message, { details });
 }
 
@@ -49,7 +49,7 @@ export function validateBody(body: unknown): Record<string, unknown> {
   throw badRequest(`request body must be a map, got ${describe(body)}`, { got: describe(body) });
 }
 
-function validateDbName(value: unknown, context: ValidationContext): string {
+export function validateDbName(value: unknown, context: ValidationContext): string {
   if (typeof value !== 'string') {
     throw badRequest(`field "db" must be a string, got ${describe(value)}`, { field: 'db', got: describe(value) });
   }
@@ -70,7 +70,7 @@ function at(details: Record<string, string | number>, index: number): ErrorDetai
   return details;
 }
 
-function validateKey(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
+export function validateKey(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
   if (!(value instanceof Uint8Array)) {
     throw badRequest(`${field} must be bytes, got ${describe(value)}`, at({ field, got: describe(value) }, index));
   }

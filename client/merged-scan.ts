@@ -1,0 +1,142 @@
+import type { KeyRangeWire, ScanReply } from '../core/protocol.js';
+import { unpackList } from '../core/wire/packed-list.js';
+
+/** One page from one server, unpacked. */
+interface Page {
+  keys: Buffer[];
+  values: Buffer[] | null;
+  done: boolean;
+}
+
+/** Fetches one page of `range` from server `rank` (the client supplies the rpc call). */
+export type PageFetcher = (rank: number, request: KeyRangeWire & { reverse: boolean; limit: number; values: boolean }) => Promise<ScanReply>;
+
+export interface MergedScanOptions {
+  range: KeyRangeWire;
+  reverse: boolean;
+  values: boolean;
+  /** Most entries the whole scan returns. */
+  limit: number;
+  /** Entries in each server's first page: small, so a scan stopped early costs little. */
+  firstPageEntries: number;
+  /** Entries in later pages (read ahead while the current page is consumed). */
+  pageEntries: number;
+}
+
+function unpackPage(reply: ScanReply, itemsMax: number): Page {
+  const keys = unpackList(reply.keys, 'scan keys', itemsMax).map((k) => k ?? Buffer.alloc(0));
+  const values = reply.values === null ? null : unpackList(reply.values, 'scan values', itemsMax).map((v) => v ?? Buffer.alloc(0));
+  return { keys, values, done: reply.done };
+}
+
+/** The state of one server's part of the scan. */
+class ServerCursor {
+  page: Page | null = null;
+  at = 0;
+  /** The next page, requested as soon as the current one arrives (read-ahead). */
+  ahead: Promise<Page> | null = null;
+
+  constructor(readonly rank: number) {}
+
+  get exhausted(): boolean {
+    return this.page !== null && this.at >= this.page.keys.length && this.page.done && this.ahead === null;
+  }
+}
+
+/**
+ * A scan over many servers in global key order: each server is read in bounded pages and the
+ * heads are merged by key (a hash group holds keys of every range on every server). Servers
+ * are asked in parallel; the next page of a server is requested while its current page is
+ * being consumed.
+ */
+export class MergedScan implements AsyncIterableIterator<[Buffer, Buffer | undefined]> {
+  private readonly cursors: ServerCursor[];
+  private readonly fetch: PageFetcher;
+  private readonly options: MergedScanOptions;
+  private returned = 0;
+  private started = false;
+  private closed = false;
+
+  constructor(ranks: readonly number[], fetch: PageFetcher, options: MergedScanOptions) {
+    this.cursors = ranks.map((rank) => new ServerCursor(rank));
+    this.fetch = fetch;
+    this.options = options;
+  }
+
+  private request(cursor: ServerCursor, entries: number): Promise<Page> {
+    const { range, reverse, values } = this.options;
+    const bounds: KeyRangeWire = { ...range };
+    const last = cursor.page?.keys[cursor.page.keys.length - 1];
+    if (last !== undefined) {
+      // Resume strictly after the last key seen, keeping the other bound.
+      if (reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
+    }
+    return this.fetch(cursor.rank, { ...bounds, reverse, limit: entries, values })
+      .then((reply) => unpackPage(reply, entries));
+  }
+
+  private async ensureHead(cursor: ServerCursor): Promise<void> {
+    while (cursor.page === null || cursor.at >= cursor.page.keys.length) {
+      if (cursor.page !== null && cursor.page.done) return;
+      const next = cursor.ahead ?? this.request(cursor, cursor.page === null ? this.options.firstPageEntries : this.options.pageEntries);
+      cursor.ahead = null;
+      cursor.page = await next;
+      cursor.at = 0;
+      if (!cursor.page.done) cursor.ahead = this.request(cursor, this.options.pageEntries);
+    }
+  }
+
+  async next(): Promise<IteratorResult<[Buffer, Buffer | undefined]>> {
+    if (this.closed || this.returned >= this.options.limit) return this.finish();
+    if (!this.started) {
+      this.started = true;
+      await Promise.all(this.cursors.map((c) => this.ensureHead(c)));
+    }
+    let best: ServerCursor | undefined;
+    for (const cursor of this.cursors) {
+      const page = cursor.page;
+      if (page === null || cursor.at >= page.keys.length) continue;
+      if (best === undefined) { best = cursor; continue; }
+      const order = Buffer.compare(page.keys[cursor.at]!, best.page!.keys[best.at]!);
+      if (this.options.reverse ? order > 0 : order < 0) best = cursor;
+    }
+    if (best === undefined) return this.finish();
+    const page = best.page!;
+    const entry: [Buffer, Buffer | undefined] = [page.keys[best.at]!, page.values?.[best.at]];
+    best.at++;
+    this.returned++;
+    if (best.at >= page.keys.length) await this.ensureHead(best);
+    return { value: entry, done: false };
+  }
+
+  /** Up to `n` entries (fewer only at the end). */
+  async nextv(n: number): Promise<Array<[Buffer, Buffer | undefined]>> {
+    const out: Array<[Buffer, Buffer | undefined]> = [];
+    while (out.length < n) {
+      const step = await this.next();
+      if (step.done === true) break;
+      out.push(step.value);
+    }
+    return out;
+  }
+
+  /** Every remaining entry. */
+  async all(): Promise<Array<[Buffer, Buffer | undefined]>> {
+    return this.nextv(Number.MAX_SAFE_INTEGER);
+  }
+
+  private finish(): IteratorResult<[Buffer, Buffer | undefined]> {
+    this.closed = true;
+    // Pages requested ahead are dropped; their errors must not surface as unhandled rejections.
+    for (const cursor of this.cursors) { cursor.ahead?.catch(() => undefined); cursor.ahead = null; }
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<[Buffer, Buffer | undefined]>> {
+    return this.finish();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,64 @@
+import type { ClassicLevel } from 'classic-level';
+
+/**
+ * Ordered reads over one LevelDB store: cursor steps and bounded scan pages. NEXT of a key
+ * that is not stored is its true successor (an iterator seek, not a lookup), and no step needs
+ * any collective step first: unlike MDHIM, nothing here depends on cached per-server stats.
+ */
+
+export type Bounds = { gt?: Buffer; gte?: Buffer; lt?: Buffer; lte?: Buffer };
+
+/** The first entry of `bounds` in the given direction, or null. */
+export async function firstEntry(db: ClassicLevel<Buffer, Buffer>, bounds: Bounds, reverse: boolean): Promise<[Buffer, Buffer] | null> {
+  const iterator = db.iterator({ ...bounds, reverse, limit: 1 });
+  try {
+    const entries = await iterator.nextv(1);
+    const entry = entries[0];
+    return entry === undefined ? null : [entry[0], entry[1]];
+  } finally {
+    await iterator.close();
+  }
+}
+
+export interface ScanPage {
+  keys: Buffer[];
+  values: Buffer[] | null;
+  /** Nothing more in the range after this page. */
+  done: boolean;
+}
+
+/** Entries fetched per native call while filling a page. */
+const BATCH_ENTRIES = 256;
+
+/**
+ * One page of a range: at most `limit` entries and about `pageBytes` bytes (the entry that
+ * crosses the byte bound is included, so a page always makes progress). LevelDB reads ahead
+ * `pageBytes` at a time (highWaterMarkBytes), which measured well above its small default.
+ */
+export async function scanPage(db: ClassicLevel<Buffer, Buffer>, bounds: Bounds, options: {
+  reverse: boolean; limit: number; pageBytes: number; values: boolean;
+}): Promise<ScanPage> {
+  const iterator = db.iterator({
+    ...bounds, reverse: options.reverse, keys: true, values: options.values, highWaterMarkBytes: options.pageBytes,
+  });
+  const keys: Buffer[] = [];
+  const values: Buffer[] | null = options.values ? [] : null;
+  let bytes = 0;
+  let done = false;
+  try {
+    while (keys.length < options.limit && bytes < options.pageBytes) {
+      const entries = await iterator.nextv(Math.min(BATCH_ENTRIES, options.limit - keys.length));
+      if (entries.length === 0) { done = true; break; }
+      for (const [key, value] of entries) {
+        keys.push(key);
+        bytes += key.length;
+        if (values !== null) { values.push(value); bytes += value.length; }
+      }
+    }
+    // A full page may still be the last one: look one entry further so the client need not ask.
+    if (!done) done = (await iterator.nextv(1)).length === 0;
+  } finally {
+    await iterator.close();
+  }
+  return { keys, values, done };
+}

@@ -1,0 +1,113 @@
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type IterateOptions } from '../../client/client.js';
+import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
+
+/** Cursors and scans over a hash group of 4 real server processes (keys are raw bytes here). */
+let dir: string;
+let group: LocalGroup;
+let client: Client;
+
+/** 8-byte big-endian keys: byte order is numeric order. */
+function k(n: number): Buffer {
+  const key = Buffer.alloc(8);
+  key.writeBigUInt64BE(BigInt(n));
+  return key;
+}
+const n = (key: Buffer | undefined): number | undefined => (key === undefined ? undefined : Number(key.readBigUInt64BE()));
+
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hpckv-ordered-'));
+  group = await launchLocalGroup({ servers: 4, dir, databases: ['walk', 'scan', 'empty'] });
+  client = await Client.open(group.groupFile);
+  // 400 keys, the even numbers 0..798, spread over all 4 servers by the ring.
+  await client.putMany(Array.from({ length: 400 }, (_, i) => [k(2 * i), `v${2 * i}`] as const), { db: 'walk' });
+});
+
+test.after.always(async () => {
+  await client?.close();
+  await group?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('FIRST then NEXT walks all 400 keys in order across servers, then end of data', async (t) => {
+  const db = { db: 'walk' };
+  const seen: number[] = [];
+  let entry = await client.first(db);
+  while (entry !== undefined) {
+    seen.push(n(entry[0])!);
+    t.is(entry[1].toString(), `v${n(entry[0])}`);
+    entry = await client.next(entry[0], db);
+  }
+  t.deepEqual(seen, Array.from({ length: 400 }, (_, i) => 2 * i));
+});
+
+test('LAST then PREV walks backwards; FIRST and LAST are the global min and max', async (t) => {
+  const db = { db: 'walk' };
+  const seen: number[] = [];
+  let entry = await client.last(db);
+  t.is(n(entry?.[0]), 798);
+  t.is(n((await client.first(db))?.[0]), 0);
+  while (entry !== undefined) {
+    seen.push(n(entry[0])!);
+    entry = await client.prev(entry[0], db);
+  }
+  t.deepEqual(seen, Array.from({ length: 400 }, (_, i) => 798 - 2 * i));
+});
+
+test('NEXT and PREV of a key that is not stored give its true neighbours', async (t) => {
+  const db = { db: 'walk' };
+  t.is(n((await client.next(k(101), db))?.[0]), 102);
+  t.is(n((await client.prev(k(101), db))?.[0]), 100);
+  t.is(await client.next(k(798), db), undefined);
+  t.is(await client.prev(k(0), db), undefined);
+  t.is(await client.first({ db: 'empty' }), undefined);
+  t.is(await client.last({ db: 'empty' }), undefined);
+});
+
+test('scans with every bound combination, reverse and limit match a sorted model on random data', async (t) => {
+  let seed = 12345;
+  const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
+  const model = new Set<number>();
+  while (model.size < 1500) model.add(Math.floor(random() * 100_000));
+  const sorted = [...model].sort((a, b) => a - b);
+  for (let i = 0; i < sorted.length; i += 1000) {
+    await client.putMany(sorted.slice(i, i + 1000).map((v) => [k(v), String(v)] as const), { db: 'scan' });
+  }
+  for (let round = 0; round < 40; round++) {
+    const a = Math.floor(random() * 100_000);
+    const b = Math.floor(random() * 100_000);
+    const [lo, hi] = a < b ? [a, b] : [b, a];
+    const options: IterateOptions = { db: 'scan' };
+    const lower = Math.floor(random() * 3); // 0 none, 1 gt, 2 gte
+    const upper = Math.floor(random() * 3); // 0 none, 1 lt, 2 lte
+    if (lower === 1) options.gt = k(lo);
+    if (lower === 2) options.gte = k(lo);
+    if (upper === 1) options.lt = k(hi);
+    if (upper === 2) options.lte = k(hi);
+    options.reverse = random() < 0.5;
+    if (random() < 0.5) options.limit = Math.floor(random() * 50);
+    options.firstPageEntries = 1 + Math.floor(random() * 20);
+    let expected = sorted.filter((v) => (lower === 0 || (lower === 1 ? v > lo : v >= lo)) && (upper === 0 || (upper === 1 ? v < hi : v <= hi)));
+    if (options.reverse) expected = expected.reverse();
+    if (options.limit !== undefined) expected = expected.slice(0, options.limit);
+    const got = await client.iterate(options).all();
+    t.deepEqual(got.map(([key]) => n(key)), expected, JSON.stringify({ lower, upper, lo, hi, reverse: options.reverse, limit: options.limit }));
+    t.true(got.every(([key, value]) => value?.toString() === String(n(key))));
+  }
+});
+
+test('iterate is an async iterator: for await, early break, nextv and keys-only scans', async (t) => {
+  const firstTen: number[] = [];
+  for await (const [key] of client.iterate({ db: 'walk' })) {
+    firstTen.push(n(key)!);
+    if (firstTen.length === 10) break;
+  }
+  t.deepEqual(firstTen, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+  const scan = client.iterate({ db: 'walk', gte: k(700), values: false });
+  t.deepEqual((await scan.nextv(3)).map(([key, value]) => [n(key), value]), [[700, undefined], [702, undefined], [704, undefined]]);
+  t.is((await scan.all()).length, 47);
+  t.deepEqual(await scan.nextv(5), []);
+});
