@@ -29,11 +29,15 @@ export interface WriteOptions extends RequestOptions {
   sync?: boolean;
 }
 
-export interface IterateOptions extends RequestOptions {
+/** Bounds of a key range: at most one lower (gt/gte) and one upper (lt/lte). */
+export interface RangeOptions {
   gt?: BytesInput;
   gte?: BytesInput;
   lt?: BytesInput;
   lte?: BytesInput;
+}
+
+export interface IterateOptions extends RequestOptions, RangeOptions {
   reverse?: boolean;
   /** Most entries returned in all. */
   limit?: number;
@@ -265,13 +269,7 @@ export class Client {
    * later ones read ahead) and merged by key.
    */
   iterate(options: IterateOptions = {}): MergedScan {
-    const range: KeyRangeWire = {};
-    for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
-      const value = options[bound];
-      if (value !== undefined) range[bound] = keyBytes(value, this.limits);
-    }
-    if (range.gt !== undefined && range.gte !== undefined) throw new TypeError('iterate takes gt or gte, not both');
-    if (range.lt !== undefined && range.lte !== undefined) throw new TypeError('iterate takes lt or lte, not both');
+    const range = this.rangeBounds(options);
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     if (!(limit >= 0)) throw new RangeError('limit must be >= 0');
     const db = options.db ?? DEFAULT_DATABASE;
@@ -285,6 +283,31 @@ export class Client {
         firstPageEntries: Math.min(options.firstPageEntries ?? 64, this.limits.scanPageEntriesMax),
         pageEntries: this.limits.scanPageEntriesMax,
       });
+  }
+
+  /** How many keys a range holds (over every server). */
+  async count(range: RangeOptions = {}, options: RequestOptions = {}): Promise<number> {
+    const body = { db: options.db ?? DEFAULT_DATABASE, ...this.rangeBounds(range) };
+    const counts = await Promise.all(this.group.servers.map((server) => this.call(server.rank, 'count', body, options)));
+    return counts.reduce((total, n) => total + n, 0);
+  }
+
+  /** Deletes every key of a range (each server page by page); returns how many were deleted. */
+  async deleteRange(range: RangeOptions = {}, options: WriteOptions = {}): Promise<number> {
+    const body = { db: options.db ?? DEFAULT_DATABASE, ...this.rangeBounds(range), ...syncOf(options) };
+    const counts = await Promise.all(this.group.servers.map((server) => this.call(server.rank, 'deleteRange', body, options)));
+    return counts.reduce((total, n) => total + n, 0);
+  }
+
+  private rangeBounds(range: RangeOptions): KeyRangeWire {
+    const bounds: KeyRangeWire = {};
+    for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
+      const value = range[bound];
+      if (value !== undefined) bounds[bound] = keyBytes(value, this.limits);
+    }
+    if (bounds.gt !== undefined && bounds.gte !== undefined) throw new TypeError('a range takes gt or gte, not both');
+    if (bounds.lt !== undefined && bounds.lte !== undefined) throw new TypeError('a range takes lt or lte, not both');
+    return bounds;
   }
 
   /** Statistics of every server, by rank. */

@@ -147,6 +147,10 @@ export interface OpTable {
   prev: { req: KeyRequest; res: CursorReply };
   /** One bounded page of a range, in key order. */
   scan: { req: ScanRequest; res: ScanReply };
+  /** Keys stored in a range on this server. */
+  count: { req: DbRequest & KeyRangeWire; res: number };
+  /** Deletes the keys of a range on this server (page by page); replies how many it deleted. */
+  deleteRange: { req: DbRequest & KeyRangeWire & WriteOptionsWire; res: number };
   /** Per-database statistics; all databases when `db` is omitted. */
   stat: { req: { db?: string }; res: StatReply };
   /** Asks the server to drain in-flight requests, close its stores and exit. */
@@ -159,7 +163,7 @@ export type OpReply<O extends OpName> = OpTable[O]['res'];
 
 export const OP_NAMES: readonly OpName[] = [
   'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
-  'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'stat', 'shutdown',
+  'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange', 'stat', 'shutdown',
 ];
 
 export const DEFAULT_DATABASE = 'default';

@@ -88,6 +88,41 @@ export class Database {
     return this.#reading('scan', () => scanPage(this.#db, bounds, options));
   }
 
+  /** Keys stored within `bounds`, counted page by page. */
+  countRange(bounds: Bounds, pageEntries: number): Promise<number> {
+    return this.#reading('count', async () => {
+      let count = 0;
+      let from: Bounds = bounds;
+      for (;;) {
+        const page = await scanPage(this.#db, from, { reverse: false, limit: pageEntries, pageBytes: Number.MAX_SAFE_INTEGER, values: false });
+        count += page.keys.length;
+        if (page.done || page.keys.length === 0) return count;
+        from = { ...bounds, gt: page.keys[page.keys.length - 1]! };
+        delete from.gte;
+      }
+    });
+  }
+
+  /**
+   * Deletes the keys within `bounds` a page at a time, each page one atomic batch under the
+   * pages' key locks (so stats stay exact); keys written into the range while it runs may or may
+   * not be deleted. Returns how many keys were deleted.
+   */
+  async deleteRange(bounds: Bounds, pageEntries: number, sync: boolean): Promise<number> {
+    let deleted = 0;
+    let from: Bounds = bounds;
+    for (;;) {
+      const page = await this.#reading('scan', () => scanPage(this.#db, from, { reverse: false, limit: pageEntries, pageBytes: Number.MAX_SAFE_INTEGER, values: false }));
+      if (page.keys.length > 0) {
+        await this.write(page.keys, new Array<null>(page.keys.length).fill(null), sync);
+        deleted += page.keys.length;
+      }
+      if (page.done || page.keys.length === 0) return deleted;
+      from = { ...bounds, gt: page.keys[page.keys.length - 1]! };
+      delete from.gte;
+    }
+  }
+
   /** Runs an asynchronous read; close() waits for it like for a write. */
   async #reading<T>(action: string, read: () => Promise<T>): Promise<T> {
     if (this.#closing !== null) {

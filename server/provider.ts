@@ -174,6 +174,14 @@ export class Provider implements ValidationContext {
           done: page.done,
         };
       },
+      count: (body) => {
+        const r = validateScanRequest(body, this);
+        return this.#db(r.db).countRange(r.range, this.limits.scanPageEntriesMax);
+      },
+      deleteRange: (body) => {
+        const r = validateScanRequest(body, this);
+        return this.#db(r.db).deleteRange(r.range, Math.min(this.limits.scanPageEntriesMax, this.limits.batchEntriesMax), r.sync);
+      },
       getMany: (body) => {
         // A packed request gets a packed reply (one copy instead of a msgpack bin per value).
         const packed = isPackedRequest(body);

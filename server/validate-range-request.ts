@@ -9,6 +9,7 @@ export interface ValidScanRequest {
   limit: number;
   pageBytes: number;
   values: boolean;
+  sync: boolean;
 }
 
 function optionalKey(body: Record<string, unknown>, field: string, context: ValidationContext): Buffer | undefined {
@@ -54,6 +55,7 @@ export function validateScanRequest(body: unknown, context: ValidationContext & 
     limit: pageSize(b, 'limit', context.limits.scanPageEntriesMax),
     pageBytes: pageSize(b, 'pageBytes', context.limits.scanPageBytesMax),
     values: optionalBoolean(b, 'values', true),
+    sync: optionalBoolean(b, 'sync', false),
   };
 }
 

@@ -20,7 +20,7 @@ const n = (key: Buffer | undefined): number | undefined => (key === undefined ? 
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hpckv-ordered-'));
-  group = await launchLocalGroup({ servers: 4, dir, databases: ['walk', 'scan', 'empty'] });
+  group = await launchLocalGroup({ servers: 4, dir, databases: ['walk', 'scan', 'empty', 'ranges'] });
   client = await Client.open(group.groupFile);
   // 400 keys, the even numbers 0..798, spread over all 4 servers by the ring.
   await client.putMany(Array.from({ length: 400 }, (_, i) => [k(2 * i), `v${2 * i}`] as const), { db: 'walk' });
@@ -110,4 +110,41 @@ test('iterate is an async iterator: for await, early break, nextv and keys-only 
   t.deepEqual((await scan.nextv(3)).map(([key, value]) => [n(key), value]), [[700, undefined], [702, undefined], [704, undefined]]);
   t.is((await scan.all()).length, 47);
   t.deepEqual(await scan.nextv(5), []);
+});
+
+test('count and deleteRange over ranges keep stats exact', async (t) => {
+  const db = { db: 'ranges' };
+  await client.putMany(Array.from({ length: 300 }, (_, i) => [k(i), 'x'.repeat(i % 7)] as const), db);
+  t.is(await client.count({}, db), 300);
+  t.is(await client.count({ gte: k(100), lt: k(200) }, db), 100);
+  t.is(await client.count({ gt: k(100), lte: k(200) }, db), 100);
+  t.is(await client.count({ gt: k(299) }, db), 0);
+  t.is(await client.deleteRange({ gte: k(50), lt: k(250) }, db), 200);
+  t.is(await client.count({}, db), 100);
+  t.deepEqual((await client.iterate({ ...db, values: false }).all()).map(([key]) => n(key)),
+    [...Array.from({ length: 50 }, (_, i) => i), ...Array.from({ length: 50 }, (_, i) => 250 + i)]);
+  const stats = await client.stat(db);
+  const total = (field: 'records' | 'keyBytes' | 'valueBytes'): number => stats.reduce((sum, s) => sum + s.databases['ranges']![field], 0);
+  t.is(total('records'), 100);
+  t.is(total('keyBytes'), 800);
+  const expectedValueBytes = [...Array.from({ length: 50 }, (_, i) => i), ...Array.from({ length: 50 }, (_, i) => 250 + i)]
+    .reduce((sum, i) => sum + (i % 7), 0);
+  t.is(total('valueBytes'), expectedValueBytes);
+  t.is(await client.deleteRange({}, db), 100);
+  t.is(await client.first(db), undefined);
+});
+
+test('malformed range requests are typed errors', async (t) => {
+  const { RpcClient } = await import('../../core/rpc/rpc-client.js');
+  const { ErrorCodes, HpckvError } = await import('../../core/errors.js');
+  const raw = await RpcClient.connect(group.group.servers[0]!.address, client.limits);
+  for (const body of [{ db: 'walk', gt: k(1), gte: k(2) }, { db: 'walk', lt: k(1), lte: k(2) }, { db: 'walk', gt: 'x' },
+    { db: 'walk', limit: 0 }, { db: 'walk', limit: 1.5 }, { db: 'walk', reverse: 'yes' }, { db: 'walk', gt: Buffer.alloc(0) }]) {
+    const error = await t.throwsAsync(raw.call('scan', body), { instanceOf: HpckvError });
+    t.is(error?.code, ErrorCodes.BAD_REQUEST, JSON.stringify(body));
+  }
+  t.is((await t.throwsAsync(raw.call('next', { db: 'walk' }), { instanceOf: HpckvError }))?.code, ErrorCodes.BAD_REQUEST);
+  t.is((await t.throwsAsync(raw.call('first', { db: 'nope' }), { instanceOf: HpckvError }))?.code, ErrorCodes.UNKNOWN_DATABASE);
+  t.throws(() => client.iterate({ gt: k(1), gte: k(1) }), { instanceOf: TypeError });
+  raw.close();
 });
