@@ -1,0 +1,107 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ClassicLevel } from 'classic-level';
+import { Client } from '../client/client.js';
+import { launchLocalGroup } from '../server/launcher.js';
+import type { BenchReport, BenchRow } from './kv-bench.js';
+import { machineInfo } from './machine.js';
+import { percentile, secondsSince } from './stats.js';
+
+/**
+ * `npm run bench:scan`: an ordered scan of every record across the servers of a group against
+ * a raw classic-level iterator (highWaterMarkBytes tuned) over the same records on the same
+ * machine, and the latency of one NEXT step against a raw one-entry seek.
+ */
+
+const RAW_HIGH_WATER_MARK_BYTES = 1024 * 1024;
+
+function keyOf(i: number): Buffer {
+  const key = Buffer.alloc(8);
+  key.writeBigUInt64BE(BigInt(i));
+  return key;
+}
+
+export async function runScanBench(options: { servers: number; records: number; valueBytes: number; transport: 'unix' | 'tcp' }): Promise<BenchReport> {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-scan-bench-'));
+  const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await raw.open();
+  const group = await launchLocalGroup({ servers: options.servers, dir: join(dir, 'group'), transport: options.transport });
+  const client = await Client.open(group.groupFile);
+  const rows: BenchRow[] = [];
+  try {
+    process.stderr.write(`loading ${options.records} records of ${options.valueBytes} B ...\n`);
+    for (let b = 0; b < options.records; b += 1000) {
+      const entries = Array.from({ length: Math.min(1000, options.records - b) }, (_, j) => [keyOf(b + j), Buffer.alloc(options.valueBytes, j & 0xff)] as const);
+      await raw.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })));
+      await client.putMany(entries);
+    }
+    const scans = { raw: 0, ours: 0 };
+    for (let round = 0; round < 2; round++) {
+      let start = process.hrtime.bigint();
+      let seen = 0;
+      for await (const [key] of raw.iterator({ highWaterMarkBytes: RAW_HIGH_WATER_MARK_BYTES })) { if (key.length > 0) seen++; }
+      scans.raw = Math.max(scans.raw, seen / secondsSince(start));
+      if (seen !== options.records) throw new Error(`raw scan saw ${seen}`);
+      start = process.hrtime.bigint();
+      seen = 0;
+      let previous: Buffer | undefined;
+      for await (const [key] of client.iterate()) {
+        if (previous !== undefined && Buffer.compare(previous, key) >= 0) throw new Error('scan out of order');
+        previous = key;
+        seen++;
+      }
+      scans.ours = Math.max(scans.ours, seen / secondsSince(start));
+      if (seen !== options.records) throw new Error(`hpckv scan saw ${seen}`);
+    }
+    rows.push({ id: 'scan-all', what: `ordered scan of ${options.records} × ${options.valueBytes} B over ${options.servers} servers vs raw iterator (highWaterMarkBytes ${RAW_HIGH_WATER_MARK_BYTES})`,
+      value: scans.ours, unit: 'records/s', baseline: scans.raw, ratio: scans.ours / scans.raw });
+    const steps = 2000;
+    const rawSteps: number[] = [];
+    const ourSteps: number[] = [];
+    for (let s = 0; s < steps; s++) {
+      const key = keyOf((s * 7919) % options.records);
+      let start = process.hrtime.bigint();
+      const it = raw.iterator({ gt: key, limit: 1 });
+      await it.next();
+      await it.close();
+      rawSteps.push(Number(process.hrtime.bigint() - start) / 1000);
+      start = process.hrtime.bigint();
+      await client.next(key);
+      ourSteps.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
+    rawSteps.sort((a, b) => a - b);
+    ourSteps.sort((a, b) => a - b);
+    rows.push({ id: 'next-step', what: 'one NEXT step (asks every server) vs a raw one-entry seek: p50 latency',
+      value: percentile(ourSteps, 50), unit: 'µs (p50)', baseline: percentile(rawSteps, 50), ratio: percentile(rawSteps, 50) / percentile(ourSteps, 50),
+      extra: { p99: percentile(ourSteps, 99), rawP99: percentile(rawSteps, 99) } });
+  } finally {
+    await client.shutdownServers().catch(() => undefined);
+    await client.close();
+    await group.exited;
+    await raw.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    json: { type: 'string' }, servers: { type: 'string' }, records: { type: 'string' }, quick: { type: 'boolean' }, transport: { type: 'string' },
+  } });
+  const { formatTable } = await import('./kv-bench.js');
+  const report = await runScanBench({
+    servers: Number(values.servers ?? 2), records: Number(values.records ?? (values.quick ? 20_000 : 200_000)), valueBytes: 100,
+    transport: values.transport === 'tcp' ? 'tcp' : 'unix',
+  });
+  process.stdout.write(formatTable(report).replace('hpckv kv bench', 'hpckv scan bench') + '\n');
+  if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
