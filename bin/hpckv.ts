@@ -6,12 +6,13 @@ import { launchLocalGroup } from '../server/launcher.js';
 import { serve } from '../server/serve.js';
 import { runDemo } from '../bench/demo.js';
 import type { Limits } from '../core/limits.js';
-import { DEFAULT_PARTITION } from '../core/group-file.js';
+import { DEFAULT_PARTITION, type PartitionSpec } from '../core/group-file.js';
 
 const USAGE = `hpckv — a partitioned, ordered key-value store for HPC
 
 Usage:
   hpckv launch --servers N --dir DIR [--transport unix|tcp] [--databases a,b] [--virtual-nodes V] [--seed S]
+               [--partition '{"scheme":"range","boundaries":[...],"epoch":0}' | '{"scheme":"slices",...}']
       Start N local server processes, write DIR/group.json, stay in the foreground; Ctrl-C stops all.
   hpckv serve --group-dir DIR --data DIR [--transport unix|tcp] [--host H] [--root-address tcp://H:P]
               [--databases a,b] [--limits JSON]
@@ -36,6 +37,7 @@ const options = {
   service: { type: 'string' },
   databases: { type: 'string' },
   'virtual-nodes': { type: 'string' },
+  partition: { type: 'string' },
   seed: { type: 'string' },
   limits: { type: 'string' },
   group: { type: 'string' },
@@ -68,7 +70,15 @@ function transportFlag(flags: Flags): 'unix' | 'tcp' {
   return transport;
 }
 
-function partitionFlags(flags: Flags): { scheme: 'hash'; virtualNodes: number; seed: number } | undefined {
+/** --partition JSON (any scheme, checked when the group file is formed and read) or the hash ring's flags. */
+function partitionFlags(flags: Flags): PartitionSpec | undefined {
+  if (flags.partition !== undefined) {
+    try {
+      return JSON.parse(flags.partition) as PartitionSpec;
+    } catch {
+      throw new UsageError('--partition must be a JSON partition spec');
+    }
+  }
   if (flags['virtual-nodes'] === undefined && flags.seed === undefined) return undefined;
   return { scheme: 'hash', virtualNodes: integerFlag(flags, 'virtual-nodes', DEFAULT_PARTITION.virtualNodes), seed: integerFlag(flags, 'seed', DEFAULT_PARTITION.seed) };
 }
@@ -174,12 +184,11 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`hpckv: ${(error as Error).message}\n\n${USAGE}\n`);
       process.exitCode = 2;
-    } else if (isHpckvError(error)) {
-      process.stderr.write(`hpckv: ${error.code}: ${error.message}\n`);
-      process.exitCode = 1;
     } else {
-      process.stderr.write(`hpckv: ${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exitCode = 1;
+      process.stderr.write(isHpckvError(error) ? `hpckv: ${error.code}: ${error.message}\n`
+        : `hpckv: ${error instanceof Error ? error.stack : String(error)}\n`);
+      // A failed command must not linger on open handles (a half-started server rank, say).
+      process.stderr.write('', () => process.exit(1));
     }
   },
 );

@@ -7,6 +7,8 @@
 export const ErrorCodes = {
   /** A key is empty or longer than `limits.keyBytesMax`. */
   KEY_TOO_LARGE: 'HPCKV_ERR_KEY_TOO_LARGE',
+  /** A key is not a value of the store's key type, or cannot be encoded (NaN, out of range). */
+  BAD_KEY: 'HPCKV_ERR_BAD_KEY',
   /** A value is longer than `limits.valueBytesMax`. */
   VALUE_TOO_LARGE: 'HPCKV_ERR_VALUE_TOO_LARGE',
   /** A batch or bulk request has more than `limits.batchEntriesMax` entries. */

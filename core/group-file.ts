@@ -2,6 +2,9 @@ import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { ErrorCodes, HpckvError } from './errors.js';
 import { type Limits } from './limits.js';
 import { DATABASE_NAME_PATTERN } from './protocol.js';
+import { parseSliceSize } from '../partition/mdhim-slices.js';
+import { RangeTable } from '../partition/range-table.js';
+import { isSliceKeyType, SLICE_KEY_TYPES } from '../partition/slice-key-codec.js';
 
 /**
  * A group's identity, the way Mochi SSG group files work: servers write it once they all listen,
@@ -22,7 +25,28 @@ export interface HashPartitionSpec {
   seed: number;
 }
 
-export type PartitionSpec = HashPartitionSpec;
+/**
+ * Contiguous key ranges (partition/range-table.ts): server 0 owns keys < boundaries[0], server i
+ * owns boundaries[i-1] <= key < boundaries[i]. Boundaries are base64 of encoded keys (JSON has no
+ * bytes), strictly increasing in byte order, one fewer than the servers.
+ */
+export interface RangePartitionSpec {
+  scheme: 'range';
+  boundaries: string[];
+  /** The range table's own epoch: bumped whenever the boundaries move. */
+  epoch: number;
+}
+
+/** MDHIM slices (partition/mdhim-slices.ts): slice = floor(key / sliceSize), owner = slice mod N. */
+export interface SlicePartitionSpec {
+  scheme: 'slices';
+  /** A number, or a decimal string for integer sizes above 2^53 (e.g. for uint64 or string keys). */
+  sliceSize: number | string;
+  /** How keys are encoded: int32, uint32, int64, uint64, float32, float64, string or bytes. */
+  keyType: string;
+}
+
+export type PartitionSpec = HashPartitionSpec | RangePartitionSpec | SlicePartitionSpec;
 
 export interface GroupServer {
   rank: number;
@@ -65,14 +89,8 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
   if (typeof service !== 'string' || service.length === 0) fail(source, 'service must be a non-empty string');
   if (value['keyType'] !== 'bytes') fail(source, `unsupported keyType ${String(value['keyType'])}`);
   const partition = value['partition'];
-  if (!isRecord(partition) || partition['scheme'] !== 'hash') fail(source, 'partition.scheme must be "hash"');
-  const virtualNodes = partition['virtualNodes'];
-  const seed = partition['seed'];
-  if (typeof virtualNodes !== 'number' || !Number.isInteger(virtualNodes) || virtualNodes < 1 || virtualNodes > 4096) {
-    fail(source, 'partition.virtualNodes must be an integer in 1..4096');
-  }
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
-    fail(source, 'partition.seed must be a 32-bit unsigned integer');
+  if (!isRecord(partition) || !['hash', 'range', 'slices'].includes(partition['scheme'] as string)) {
+    fail(source, 'partition.scheme must be "hash", "range" or "slices"');
   }
   const epoch = value['epoch'];
   if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) fail(source, 'epoch must be a non-negative integer');
@@ -97,16 +115,66 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
     if (typeof server['pid'] === 'number') entry.pid = server['pid'];
     return entry;
   });
+  const partitionSpec = parsePartition(source, partition, parsed.length);
   return {
     format: GROUP_FILE_FORMAT,
     service,
     keyType: 'bytes',
-    partition: { scheme: 'hash', virtualNodes: virtualNodes as number, seed: seed as number },
+    partition: partitionSpec,
     epoch: epoch as number,
     limits: limits as Partial<Limits>,
     servers: parsed,
     createdAt: typeof value['createdAt'] === 'string' ? value['createdAt'] : new Date(0).toISOString(),
   };
+}
+
+/** Checks the partition spec of a group of `serverCount` servers and returns a clean copy. */
+function parsePartition(source: string, partition: Record<string, unknown>, serverCount: number): PartitionSpec {
+  switch (partition['scheme']) {
+    case 'hash': {
+      const virtualNodes = partition['virtualNodes'];
+      const seed = partition['seed'];
+      if (typeof virtualNodes !== 'number' || !Number.isInteger(virtualNodes) || virtualNodes < 1 || virtualNodes > 4096) {
+        fail(source, 'partition.virtualNodes must be an integer in 1..4096');
+      }
+      if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
+        fail(source, 'partition.seed must be a 32-bit unsigned integer');
+      }
+      return { scheme: 'hash', virtualNodes, seed };
+    }
+    case 'range': {
+      const boundaries = partition['boundaries'];
+      const epoch = partition['epoch'];
+      if (!Array.isArray(boundaries) || !boundaries.every((b) => typeof b === 'string')) {
+        fail(source, 'partition.boundaries must be an array of base64 strings');
+      }
+      if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) fail(source, 'partition.epoch must be a non-negative integer');
+      if (boundaries.length !== serverCount - 1) {
+        fail(source, `partition.boundaries must have ${serverCount - 1} entries (one fewer than the ${serverCount} servers), got ${boundaries.length}`);
+      }
+      const spec: RangePartitionSpec = { scheme: 'range', boundaries: [...boundaries] as string[], epoch };
+      // The table's own checks (canonical base64, non-empty, strictly increasing) are the rules.
+      checkWith(source, 'partition.boundaries', () => RangeTable.fromSpec(spec, serverCount));
+      return spec;
+    }
+    default: {
+      const keyType = partition['keyType'];
+      const sliceSize = partition['sliceSize'];
+      if (!isSliceKeyType(keyType)) fail(source, `partition.keyType must be one of ${SLICE_KEY_TYPES.join(', ')}, got ${String(keyType)}`);
+      if (typeof sliceSize !== 'number' && typeof sliceSize !== 'string') fail(source, 'partition.sliceSize must be a number or a decimal string');
+      checkWith(source, 'partition.sliceSize', () => parseSliceSize(keyType, sliceSize));
+      return { scheme: 'slices', sliceSize, keyType };
+    }
+  }
+}
+
+function checkWith(source: string, field: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    fail(source, `${field}: ${error.message}`);
+  }
 }
 
 export async function readGroupFile(path: string): Promise<GroupFile> {

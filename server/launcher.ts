@@ -50,7 +50,7 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
   const args = ['serve', '--group-dir', dir, '--data', join(dir, 'data'),
     '--transport', options.transport ?? 'unix', '--service', options.service ?? 'hpckv',
     '--databases', (options.databases ?? ['default']).join(',')];
-  if (options.partition !== undefined) args.push('--virtual-nodes', String(options.partition.virtualNodes), '--seed', String(options.partition.seed));
+  if (options.partition !== undefined) args.push('--partition', JSON.stringify(options.partition));
   if (options.limits !== undefined) args.push('--limits', JSON.stringify(options.limits));
   const output = options.output ?? 'pipe';
   const processes: ChildProcess[] = [];
@@ -67,7 +67,8 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
     child.stderr?.on('data', (chunk: Buffer) => { stderrTails[rank] = (stderrTails[rank] + chunk.toString()).slice(-4000); });
     child.stdout?.resume();
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-      child.once('exit', (code, signal) => resolveExit({ code, signal }));
+      // 'close', not 'exit': by then its last words on stderr have been read.
+      child.once('close', (code, signal) => resolveExit({ code, signal }));
     });
     exits.push(exited.then(() => undefined));
     readies.push(new Promise<void>((resolveReady, reject) => {
@@ -95,7 +96,12 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
     ]).finally(() => clearTimeout(timer));
   } catch (error) {
     await stop();
-    throw error;
+    // One rank's failure makes the others fail too (their peer is gone); report what every rank
+    // said, so the root cause (say, a data directory made for another layout) is in the message.
+    const said = stderrTails.map((tail, rank) => (tail.trim() === '' ? '' : `rank ${rank}: ${tail.trim()}`)).filter((line) => line !== '');
+    if (said.length === 0) throw error;
+    throw new HpckvError(ErrorCodes.CONNECT_FAILED, `${(error as Error).message.split('\n')[0]}; the servers said:\n${said.join('\n')}`,
+      { retryable: false, cause: error });
   }
   // The IPC channel stays open, unreferenced, as a lifeline: if this process dies, even by
   // SIGKILL, the servers see it close and shut down instead of running on as orphans.

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createWorldCommunicator } from '../core/comm/create-communicator.js';
 import { detectLaunch } from '../core/comm/launch-env.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import { DEFAULT_PARTITION, writeGroupFile, type PartitionSpec } from '../core/group-file.js';
+import { DEFAULT_PARTITION, parseGroupFile, writeGroupFile, type PartitionSpec } from '../core/group-file.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import { formGroup } from '../core/group-formation.js';
 import { serverListenAddress } from '../core/rpc/listen-address.js';
@@ -74,10 +74,17 @@ export async function serve(options: ServeOptions): Promise<void> {
     ...(options.host === undefined ? {} : { host: options.host }),
     timeoutMs: options.rendezvousTimeoutMs ?? 60_000,
   });
-  const server = await startServerRank({
-    rank: launch.rank, size: launch.size, service, dataDir: resolve(options.dataDir), databases,
-    listenAddress: serverListenAddress(transport, groupDir, launch.rank, options.host), limits, partition, epoch: 0,
-  });
+  let server: Awaited<ReturnType<typeof startServerRank>>;
+  try {
+    server = await startServerRank({
+      rank: launch.rank, size: launch.size, service, dataDir: resolve(options.dataDir), databases,
+      listenAddress: serverListenAddress(transport, groupDir, launch.rank, options.host), limits, partition, epoch: 0,
+    });
+  } catch (error) {
+    // Leave the group at once: the other ranks see this one fail instead of waiting for it.
+    await comm.close().catch(() => undefined);
+    throw error;
+  }
   const stopOnSignal = (): void => { void server.stop(); };
   process.once('SIGTERM', stopOnSignal);
   process.once('SIGINT', stopOnSignal);
@@ -90,6 +97,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     const group = await formGroup(comm, { address: server.address, databases }, {
       service, partition, epoch: 0, limits: options.limits ?? {},
     });
+    // The partition spec came from the command line: check it as clients will before anyone relies on it.
+    parseGroupFile(group, 'the group being formed');
     const groupFile = join(groupDir, GROUP_FILE_NAME);
     if (launch.rank === 0) await writeGroupFile(groupFile, group);
     // Nobody reports ready before the group file exists.

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
-import { DEFAULT_PARTITION, GROUP_FILE_FORMAT, readGroupFile, writeGroupFile, type GroupFile } from '../../core/group-file.js';
+import { DEFAULT_PARTITION, GROUP_FILE_FORMAT, parseGroupFile, readGroupFile, writeGroupFile, type GroupFile } from '../../core/group-file.js';
 import { DEFAULT_LIMITS, resolveLimits } from '../../core/limits.js';
 
 const group: GroupFile = {
@@ -54,4 +54,61 @@ test('limits resolve over the defaults and bad values are refused at start-up', 
     t.is(error?.code, ErrorCodes.BAD_CONFIG);
   }
   t.is(resolveLimits({ requestTimeoutMs: 0 }).requestTimeoutMs, 0);
+});
+
+const three: GroupFile = {
+  ...group,
+  servers: [0, 1, 2].map((rank) => ({ rank, address: `inproc://s${rank}`, databases: ['default'] })),
+};
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+test('range and slice partition specs parse and round-trip', async (t) => {
+  const range: GroupFile = { ...three, partition: { scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: 4 } };
+  t.deepEqual(parseGroupFile(JSON.parse(JSON.stringify(range))), range);
+  for (const partition of [
+    { scheme: 'slices', sliceSize: 50, keyType: 'int64' },
+    { scheme: 'slices', sliceSize: '18446744073709551616', keyType: 'uint64' },
+    { scheme: 'slices', sliceSize: 0.25, keyType: 'float64' },
+    { scheme: 'slices', sliceSize: '72057594037927936', keyType: 'string' },
+  ] as const) {
+    const sliced: GroupFile = { ...three, partition: { ...partition } };
+    t.deepEqual(parseGroupFile(JSON.parse(JSON.stringify(sliced))), sliced);
+  }
+  t.deepEqual(parseGroupFile({ ...group, servers: [group.servers[0]], partition: { scheme: 'range', boundaries: [], epoch: 0 } }).partition,
+    { scheme: 'range', boundaries: [], epoch: 0 });
+  // Unknown fields of a spec are dropped, not carried along.
+  t.deepEqual(parseGroupFile({ ...three, partition: { scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: 0, virtualNodes: 3 } }).partition,
+    { scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: 0 });
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-group-'));
+  await writeGroupFile(join(dir, 'group.json'), range);
+  t.deepEqual(await readGroupFile(join(dir, 'group.json')), range);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('bad partition specs are HPCKV_ERR_GROUP_FILE with the reason', (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ scheme: 'nope' }, /partition\.scheme must be "hash", "range" or "slices"/],
+    [{ scheme: 'range', boundaries: [b64('g')], epoch: 0 }, /must have 2 entries .* got 1/],
+    [{ scheme: 'range', boundaries: [b64('g'), b64('p'), b64('z')], epoch: 0 }, /must have 2 entries/],
+    [{ scheme: 'range', boundaries: [b64('p'), b64('g')], epoch: 0 }, /strictly increasing/],
+    [{ scheme: 'range', boundaries: [b64('g'), b64('g')], epoch: 0 }, /strictly increasing/],
+    [{ scheme: 'range', boundaries: [b64('g'), 'not base64!'], epoch: 0 }, /base64/],
+    [{ scheme: 'range', boundaries: ['', b64('g')], epoch: 0 }, /boundary 0 is empty/],
+    [{ scheme: 'range', boundaries: [1, 2], epoch: 0 }, /array of base64 strings/],
+    [{ scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: -1 }, /partition\.epoch/],
+    [{ scheme: 'range', boundaries: [b64('g'), b64('p')] }, /partition\.epoch/],
+    [{ scheme: 'slices', sliceSize: 50, keyType: 'decimal' }, /partition\.keyType must be one of/],
+    [{ scheme: 'slices', sliceSize: 0, keyType: 'int64' }, /partition\.sliceSize: .*>= 1/],
+    [{ scheme: 'slices', sliceSize: 1.5, keyType: 'int64' }, /partition\.sliceSize/],
+    [{ scheme: 'slices', sliceSize: '12x', keyType: 'uint64' }, /partition\.sliceSize/],
+    [{ scheme: 'slices', sliceSize: '1', keyType: 'float64' }, /partition\.sliceSize: .*positive finite number/],
+    [{ scheme: 'slices', keyType: 'int64' }, /partition\.sliceSize must be a number or a decimal string/],
+    [{ scheme: 'hash', virtualNodes: 8 }, /partition\.seed/],
+  ];
+  for (const [partition, reason] of cases) {
+    const error = t.throws(() => parseGroupFile({ ...three, partition }, 'g.json'), { instanceOf: HpckvError }, JSON.stringify(partition));
+    t.is(error?.code, ErrorCodes.GROUP_FILE);
+    t.regex(error?.message ?? '', reason);
+    t.regex(error?.message ?? '', /^group file g\.json: /);
+  }
 });

@@ -1,0 +1,7 @@
+/** Typed keys and their order-preserving encodings (DESIGN.md "Keys and values"). */
+export { keyCodec, type KeyCodec, type KeyRange } from './key-codec.js';
+export {
+  formatKeyType, parseKeyType, isScalarKeyType, KEY_TYPE_DEPTH_MAX, SCALAR_KEY_TYPES,
+  type KeyType, type KeyValue, type ScalarKeyType, type TupleKeyType,
+} from './key-type.js';
+export type { BadKeyReason } from './key-errors.js';
