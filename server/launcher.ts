@@ -33,6 +33,9 @@ export interface LocalGroup {
   stop(): Promise<void>;
 }
 
+/** How long the ranks of a failed launch get to exit by themselves before they are stopped. */
+const FAILED_LAUNCH_GRACE_MS = 3000;
+
 /** The CLI entry point every server process runs (`hpckv serve`). */
 const HPCKV_BIN = fileURLToPath(new URL('../bin/hpckv.js', import.meta.url));
 
@@ -95,6 +98,11 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
       }),
     ]).finally(() => clearTimeout(timer));
   } catch (error) {
+    // The other ranks fail too once a peer is gone; give them a moment to say why on their own
+    // (the root cause may be in another rank's words) before stopping whoever is left.
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(exits), new Promise<void>((resolve) => { grace = setTimeout(resolve, FAILED_LAUNCH_GRACE_MS); })]);
+    clearTimeout(grace);
     await stop();
     // One rank's failure makes the others fail too (their peer is gone); report what every rank
     // said, so the root cause (say, a data directory made for another layout) is in the message.
