@@ -13,6 +13,7 @@ const USAGE = `hpckv — a partitioned, ordered key-value store for HPC
 Usage:
   hpckv launch --servers N --dir DIR [--transport unix|tcp] [--databases a,b] [--virtual-nodes V] [--seed S]
                [--partition '{"scheme":"range","boundaries":[...],"epoch":0}' | '{"scheme":"slices",...}']
+               [--key-type bytes|string|int32|uint32|int64|uint64|float32|float64|tuple(...)]
       Start N local server processes, write DIR/group.json, stay in the foreground; Ctrl-C stops all.
   hpckv serve --group-dir DIR --data DIR [--transport unix|tcp] [--host H] [--root-address tcp://H:P]
               [--databases a,b] [--limits JSON]
@@ -38,6 +39,7 @@ const options = {
   databases: { type: 'string' },
   'virtual-nodes': { type: 'string' },
   partition: { type: 'string' },
+  'key-type': { type: 'string' },
   seed: { type: 'string' },
   limits: { type: 'string' },
   group: { type: 'string' },
@@ -115,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
       const limits = limitsFlag(flags);
       const group = await launchLocalGroup({
         servers: integerFlag(flags, 'servers', 4), dir: need(flags, 'dir'), transport: transportFlag(flags), output: 'inherit',
+        ...(flags['key-type'] === undefined ? {} : { keyType: flags['key-type'] }),
         ...(flags.databases === undefined ? {} : { databases: flags.databases.split(',') }),
         ...(partition === undefined ? {} : { partition }),
         ...(limits === undefined ? {} : { limits }),
@@ -135,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
         groupDir: need(flags, 'group-dir'), dataDir: need(flags, 'data'), transport: transportFlag(flags),
         ...(flags.host === undefined ? {} : { host: flags.host }),
         ...(flags['root-address'] === undefined ? {} : { rootAddress: flags['root-address'] }),
+        ...(flags['key-type'] === undefined ? {} : { keyType: flags['key-type'] }),
         ...(flags.service === undefined ? {} : { service: flags.service }),
         ...(flags.databases === undefined ? {} : { databases: flags.databases.split(',') }),
         ...(partition === undefined ? {} : { partition }),

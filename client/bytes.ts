@@ -15,7 +15,11 @@ export function toBytes(input: BytesInput, what: string): Uint8Array {
  * server checks again: it cannot trust clients.
  */
 export function keyBytes(input: BytesInput, limits: Limits): Uint8Array {
-  const key = toBytes(input, 'key');
+  return checkKey(toBytes(input, 'key'), limits);
+}
+
+/** An encoded key within the key limits (not empty, at most keyBytesMax). */
+export function checkKey(key: Uint8Array, limits: Limits): Uint8Array {
   if (key.length === 0) throw new HpckvError(ErrorCodes.BAD_REQUEST, 'key must not be empty');
   if (key.length > limits.keyBytesMax) {
     throw new HpckvError(ErrorCodes.KEY_TOO_LARGE, `key of ${key.length} bytes exceeds keyBytesMax ${limits.keyBytesMax}`,

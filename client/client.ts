@@ -8,8 +8,16 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { PackedListChunks, packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { MergedScan } from './merged-scan.js';
-import { asBuffer, checkBatchEntries, keyBytes, valueBytes, type BytesInput } from './bytes.js';
+import { asBuffer, checkBatchEntries, checkKey, keyBytes, valueBytes, type BytesInput } from './bytes.js';
+import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
+import { parseKeyType, type KeyValue } from '../core/keys/key-type.js';
 import { ServerConnections } from './server-connections.js';
+
+/**
+ * A key: bytes or a UTF-8 string for a `bytes` store; a value of the store's key type otherwise
+ * (number, bigint, string, bytes, or an array for a tuple type).
+ */
+export type KeyInput = BytesInput | KeyValue;
 
 export interface ClientOptions {
   /** Limits of this client, overlaid on the group's (e.g. a shorter requestTimeoutMs). */
@@ -31,10 +39,10 @@ export interface WriteOptions extends RequestOptions {
 
 /** Bounds of a key range: at most one lower (gt/gte) and one upper (lt/lte). */
 export interface RangeOptions {
-  gt?: BytesInput;
-  gte?: BytesInput;
-  lt?: BytesInput;
-  lte?: BytesInput;
+  gt?: KeyInput;
+  gte?: KeyInput;
+  lt?: KeyInput;
+  lte?: KeyInput;
 }
 
 export interface IterateOptions extends RequestOptions, RangeOptions {
@@ -48,8 +56,8 @@ export interface IterateOptions extends RequestOptions, RangeOptions {
 }
 
 export type BatchOperation =
-  | { type: 'put'; key: BytesInput; value: BytesInput }
-  | { type: 'del'; key: BytesInput };
+  | { type: 'put'; key: KeyInput; value: BytesInput }
+  | { type: 'del'; key: KeyInput };
 
 /**
  * The native hpckv client. Routes every key to its server with the group's partitioner, keeps
@@ -61,10 +69,13 @@ export class Client {
   readonly limits: Limits;
   private readonly partitioner: Partitioner;
   private readonly connections: ServerConnections;
+  /** The store's key codec; undefined for `bytes` stores, whose keys are taken as given. */
+  private readonly codec: KeyCodec | undefined;
 
   private constructor(group: GroupFile, limits: Limits) {
     this.group = group;
     this.limits = limits;
+    this.codec = group.keyType === 'bytes' ? undefined : keyCodec(parseKeyType(group.keyType));
     this.partitioner = createPartitioner(group.partition, group.servers.length);
     this.connections = new ServerConnections(group, limits);
   }
@@ -98,9 +109,23 @@ export class Client {
     return this.group.servers.length;
   }
 
+  /**
+   * A key as the store holds it: for a `bytes` store the bytes (a string as UTF-8), for a typed
+   * store the order-preserving encoding of a value of its key type (HPCKV_ERR_BAD_KEY otherwise).
+   */
+  encodeKey(key: KeyInput): Uint8Array {
+    if (this.codec === undefined) return keyBytes(key as BytesInput, this.limits);
+    return checkKey(this.codec.encode(key as KeyValue), this.limits);
+  }
+
+  /** The value of a key read back (cursors and scans return keys as stored bytes). */
+  decodeKey(bytes: Uint8Array): KeyValue {
+    return this.codec === undefined ? asBuffer(bytes) : this.codec.decode(bytes);
+  }
+
   /** Rank of the server that owns a key. */
-  serverFor(key: BytesInput): number {
-    return this.partitioner.serverFor(keyBytes(key, this.limits));
+  serverFor(key: KeyInput): number {
+    return this.partitioner.serverFor(this.encodeKey(key));
   }
 
   /** RequestOptions is a CallOptions (timeoutMs, signal); its other fields are ignored there. */
@@ -108,48 +133,48 @@ export class Client {
     return this.connections.call(rank, op, body, options) as Promise<OpReply<O>>;
   }
 
-  private keyed(key: BytesInput, options: RequestOptions): { rank: number; body: { db: string; key: Uint8Array } } {
-    const bytes = keyBytes(key, this.limits);
+  private keyed(key: KeyInput, options: RequestOptions): { rank: number; body: { db: string; key: Uint8Array } } {
+    const bytes = this.encodeKey(key);
     return { rank: this.partitioner.serverFor(bytes), body: { db: options.db ?? DEFAULT_DATABASE, key: bytes } };
   }
 
-  async put(key: BytesInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
+  async put(key: KeyInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
     const { rank, body } = this.keyed(key, options);
     await this.call(rank, 'put', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
   }
 
   /** The value, or undefined when the key is not stored. */
-  async get(key: BytesInput, options: RequestOptions = {}): Promise<Buffer | undefined> {
+  async get(key: KeyInput, options: RequestOptions = {}): Promise<Buffer | undefined> {
     const { rank, body } = this.keyed(key, options);
     const value = await this.call(rank, 'get', body, options);
     return value === null ? undefined : asBuffer(value);
   }
 
-  async del(key: BytesInput, options: WriteOptions = {}): Promise<void> {
+  async del(key: KeyInput, options: WriteOptions = {}): Promise<void> {
     const { rank, body } = this.keyed(key, options);
     await this.call(rank, 'del', { ...body, ...syncOf(options) }, options);
   }
 
-  async exists(key: BytesInput, options: RequestOptions = {}): Promise<boolean> {
+  async exists(key: KeyInput, options: RequestOptions = {}): Promise<boolean> {
     const { rank, body } = this.keyed(key, options);
     return this.call(rank, 'exists', body, options);
   }
 
   /** Size of the stored value in bytes, or undefined when the key is not stored. */
-  async length(key: BytesInput, options: RequestOptions = {}): Promise<number | undefined> {
+  async length(key: KeyInput, options: RequestOptions = {}): Promise<number | undefined> {
     const { rank, body } = this.keyed(key, options);
     const length = await this.call(rank, 'length', body, options);
     return length === null ? undefined : length;
   }
 
   /** Write-once put: throws HPCKV_ERR_KEY_EXISTS (and writes nothing) when the key is stored. */
-  async putIfAbsent(key: BytesInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
+  async putIfAbsent(key: KeyInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
     const { rank, body } = this.keyed(key, options);
     await this.call(rank, 'putIfAbsent', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
   }
 
   /** Appends to the stored value (MDHIM append mode), creating it if absent; returns the new length. */
-  async append(key: BytesInput, value: BytesInput, options: WriteOptions = {}): Promise<number> {
+  async append(key: KeyInput, value: BytesInput, options: WriteOptions = {}): Promise<number> {
     const { rank, body } = this.keyed(key, options);
     return this.call(rank, 'append', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
   }
@@ -160,7 +185,7 @@ export class Client {
    */
   async batch(operations: readonly BatchOperation[], options: WriteOptions = {}): Promise<void> {
     checkBatchEntries(operations.length, this.limits);
-    const keys = operations.map((op) => keyBytes(op.key, this.limits));
+    const keys = operations.map((op) => this.encodeKey(op.key));
     const entries: BatchEntry[] = operations.map((op, i) => {
       if (op.type === 'put') return [BatchOpCode.put, keys[i]!, valueBytes(op.value, this.limits)];
       if (op.type === 'del') return [BatchOpCode.del, keys[i]!];
@@ -172,9 +197,9 @@ export class Client {
   }
 
   /** Many puts, one message per server (atomic within each server). */
-  async putMany(entries: ReadonlyArray<readonly [BytesInput, BytesInput]>, options: WriteOptions = {}): Promise<void> {
+  async putMany(entries: ReadonlyArray<readonly [KeyInput, BytesInput]>, options: WriteOptions = {}): Promise<void> {
     checkBatchEntries(entries.length, this.limits);
-    const keys = entries.map(([key]) => keyBytes(key, this.limits));
+    const keys = entries.map(([key]) => this.encodeKey(key));
     const values = entries.map(([, value]) => valueBytes(value, this.limits));
     const db = options.db ?? DEFAULT_DATABASE;
     await this.perServer(keys, (rank, indices) => this.call(rank, 'putMany', {
@@ -185,9 +210,9 @@ export class Client {
   }
 
   /** Values in the caller's order; undefined for keys not stored. */
-  async getMany(keyInputs: readonly BytesInput[], options: RequestOptions = {}): Promise<Array<Buffer | undefined>> {
+  async getMany(keyInputs: readonly KeyInput[], options: RequestOptions = {}): Promise<Array<Buffer | undefined>> {
     checkBatchEntries(keyInputs.length, this.limits);
-    const keys = keyInputs.map((key) => keyBytes(key, this.limits));
+    const keys = keyInputs.map((key) => this.encodeKey(key));
     const db = options.db ?? DEFAULT_DATABASE;
     const out = new Array<Buffer | undefined>(keys.length);
     await this.perServer(keys, async (rank, indices) => {
@@ -202,9 +227,9 @@ export class Client {
     return out;
   }
 
-  async existsMany(keyInputs: readonly BytesInput[], options: RequestOptions = {}): Promise<boolean[]> {
+  async existsMany(keyInputs: readonly KeyInput[], options: RequestOptions = {}): Promise<boolean[]> {
     checkBatchEntries(keyInputs.length, this.limits);
-    const keys = keyInputs.map((key) => keyBytes(key, this.limits));
+    const keys = keyInputs.map((key) => this.encodeKey(key));
     const db = options.db ?? DEFAULT_DATABASE;
     const out = new Array<boolean>(keys.length).fill(false);
     await this.perServer(keys, async (rank, indices) => {
@@ -214,9 +239,9 @@ export class Client {
     return out;
   }
 
-  async delMany(keyInputs: readonly BytesInput[], options: WriteOptions = {}): Promise<void> {
+  async delMany(keyInputs: readonly KeyInput[], options: WriteOptions = {}): Promise<void> {
     checkBatchEntries(keyInputs.length, this.limits);
-    const keys = keyInputs.map((key) => keyBytes(key, this.limits));
+    const keys = keyInputs.map((key) => this.encodeKey(key));
     const db = options.db ?? DEFAULT_DATABASE;
     await this.perServer(keys, (rank, indices) =>
       this.call(rank, 'delMany', { db, keys: indices.map((i) => keys[i]!), ...syncOf(options) }, options));
@@ -233,13 +258,13 @@ export class Client {
   }
 
   /** The smallest key strictly greater than `key`, whether or not `key` is stored. */
-  next(key: BytesInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
-    return this.cursorStep('next', keyBytes(key, this.limits), false, options);
+  next(key: KeyInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+    return this.cursorStep('next', this.encodeKey(key), false, options);
   }
 
   /** The largest key strictly less than `key`, whether or not `key` is stored. */
-  prev(key: BytesInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
-    return this.cursorStep('prev', keyBytes(key, this.limits), true, options);
+  prev(key: KeyInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+    return this.cursorStep('prev', this.encodeKey(key), true, options);
   }
 
   /**
@@ -303,7 +328,7 @@ export class Client {
     const bounds: KeyRangeWire = {};
     for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
       const value = range[bound];
-      if (value !== undefined) bounds[bound] = keyBytes(value, this.limits);
+      if (value !== undefined) bounds[bound] = this.encodeKey(value);
     }
     if (bounds.gt !== undefined && bounds.gte !== undefined) throw new TypeError('a range takes gt or gte, not both');
     if (bounds.lt !== undefined && bounds.lte !== undefined) throw new TypeError('a range takes lt or lte, not both');

@@ -2,9 +2,8 @@ import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { ErrorCodes, HpckvError } from './errors.js';
 import { type Limits } from './limits.js';
 import { DATABASE_NAME_PATTERN } from './protocol.js';
-import { parseSliceSize } from '../partition/mdhim-slices.js';
-import { RangeTable } from '../partition/range-table.js';
-import { isSliceKeyType, SLICE_KEY_TYPES } from '../partition/slice-key-codec.js';
+import { checkRangeBoundaries, decodeBase64, parseSliceSize } from './partition-spec.js';
+import { formatKeyType, parseKeyType, SCALAR_KEY_TYPES } from './keys/key-type.js';
 
 /**
  * A group's identity, the way Mochi SSG group files work: servers write it once they all listen,
@@ -15,7 +14,11 @@ import { isSliceKeyType, SLICE_KEY_TYPES } from '../partition/slice-key-codec.js
 export const GROUP_FILE_FORMAT = 1;
 
 /** Key types a store can hold. ('bytes' orders keys by plain byte order.) */
-export type KeyType = 'bytes';
+/**
+ * A store's key type in its text form (core/keys/key-type.ts): `bytes`, `int64`, `string`,
+ * `tuple(string,uint64)`, ... Kept as text in the group file; parse with parseKeyType.
+ */
+export type KeyType = string;
 
 export interface HashPartitionSpec {
   scheme: 'hash';
@@ -87,7 +90,13 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
   if (value['format'] !== GROUP_FILE_FORMAT) fail(source, `format must be ${GROUP_FILE_FORMAT}, got ${String(value['format'])}`);
   const service = value['service'];
   if (typeof service !== 'string' || service.length === 0) fail(source, 'service must be a non-empty string');
-  if (value['keyType'] !== 'bytes') fail(source, `unsupported keyType ${String(value['keyType'])}`);
+  const keyTypeText = value['keyType'] ?? 'bytes';
+  let keyType: string;
+  try {
+    keyType = formatKeyType(parseKeyType(String(keyTypeText)));
+  } catch {
+    fail(source, `unsupported keyType ${String(keyTypeText)}`);
+  }
   const partition = value['partition'];
   if (!isRecord(partition) || !['hash', 'range', 'slices'].includes(partition['scheme'] as string)) {
     fail(source, 'partition.scheme must be "hash", "range" or "slices"');
@@ -119,7 +128,7 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
   return {
     format: GROUP_FILE_FORMAT,
     service,
-    keyType: 'bytes',
+    keyType,
     partition: partitionSpec,
     epoch: epoch as number,
     limits: limits as Partial<Limits>,
@@ -154,13 +163,15 @@ function parsePartition(source: string, partition: Record<string, unknown>, serv
       }
       const spec: RangePartitionSpec = { scheme: 'range', boundaries: [...boundaries] as string[], epoch };
       // The table's own checks (canonical base64, non-empty, strictly increasing) are the rules.
-      checkWith(source, 'partition.boundaries', () => RangeTable.fromSpec(spec, serverCount));
+      checkWith(source, 'partition.boundaries', () => checkRangeBoundaries(spec.boundaries.map((b) => decodeBase64(b)), serverCount));
       return spec;
     }
     default: {
       const keyType = partition['keyType'];
       const sliceSize = partition['sliceSize'];
-      if (!isSliceKeyType(keyType)) fail(source, `partition.keyType must be one of ${SLICE_KEY_TYPES.join(', ')}, got ${String(keyType)}`);
+      if (typeof keyType !== 'string' || !(SCALAR_KEY_TYPES as readonly string[]).includes(keyType)) {
+        fail(source, `partition.keyType must be one of ${SCALAR_KEY_TYPES.join(', ')}, got ${String(keyType)}`);
+      }
       if (typeof sliceSize !== 'number' && typeof sliceSize !== 'string') fail(source, 'partition.sliceSize must be a number or a decimal string');
       checkWith(source, 'partition.sliceSize', () => parseSliceSize(keyType, sliceSize));
       return { scheme: 'slices', sliceSize, keyType };

@@ -9,6 +9,8 @@ export interface GroupDescription {
   epoch: number;
   /** Limits that differ from the defaults, recorded so every client applies the same. */
   limits: Partial<Limits>;
+  /** The store's key type, text form (default `bytes`). */
+  keyType?: string;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function formGroup(servers: Communicator, self: { address: string; 
   return {
     format: GROUP_FILE_FORMAT,
     service: description.service,
-    keyType: 'bytes',
+    keyType: description.keyType ?? 'bytes',
     partition: description.partition,
     epoch: description.epoch,
     limits: description.limits,

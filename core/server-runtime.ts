@@ -17,6 +17,8 @@ export interface EmbeddedServerOptions {
   limits: Limits;
   partition: PartitionSpec;
   epoch: number;
+  /** The store's key type, text form (default `bytes`); recorded with the data. */
+  keyType?: string;
 }
 
 export interface EmbeddedServer {

@@ -1,6 +1,7 @@
 import type { SlicePartitionSpec } from '../core/group-file.js';
 import type { KeyBound, Partitioner } from './partitioner.js';
-import { isFloatKeyType, isSliceKeyType, keyCodec, type KeyCodec, type SliceKeyType } from './slice-key-codec.js';
+import { parseSliceSize } from '../core/partition-spec.js';
+import { isSliceKeyType, keyCodec, type KeyCodec, type SliceKeyType } from './slice-key-codec.js';
 
 /**
  * MDHIM's partitioning: a numeric key's slice is floor(key / sliceSize) and slice s belongs to
@@ -141,23 +142,4 @@ function floorDiv(value: bigint, size: bigint): bigint {
   return value % size !== 0n && value < 0n ? quotient - 1n : quotient;
 }
 
-/**
- * Slice sizes: a positive integer for integer, string and bytes keys (a number up to 2^53-1, or a
- * decimal string / bigint for anything larger, e.g. 2^56 for string keys sliced by first byte);
- * a positive finite number for float keys.
- */
-export function parseSliceSize(keyType: SliceKeyType, size: number | bigint | string): bigint | number {
-  if (isFloatKeyType(keyType)) {
-    if (typeof size !== 'number' || !Number.isFinite(size) || size <= 0) {
-      throw new RangeError(`sliceSize for ${keyType} keys must be a positive finite number, got ${String(size)}`);
-    }
-    return size;
-  }
-  let value: bigint;
-  if (typeof size === 'bigint') value = size;
-  else if (typeof size === 'number' && Number.isSafeInteger(size)) value = BigInt(size);
-  else if (typeof size === 'string' && /^[0-9]{1,40}$/.test(size)) value = BigInt(size);
-  else throw new RangeError(`sliceSize for ${keyType} keys must be a positive integer (a decimal string above 2^53), got ${JSON.stringify(String(size))}`);
-  if (value < 1n) throw new RangeError(`sliceSize for ${keyType} keys must be >= 1, got ${value}`);
-  return value;
-}
+export { parseSliceSize };

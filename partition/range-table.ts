@@ -1,5 +1,8 @@
 import type { RangePartitionSpec } from '../core/group-file.js';
+import { checkRangeBoundaries, decodeBase64 } from '../core/partition-spec.js';
 import type { KeyBound, Partitioner } from './partitioner.js';
+
+export { decodeBase64 };
 
 /**
  * Range partitioning: the key space cut into N contiguous ranges by N-1 explicit boundaries.
@@ -26,19 +29,7 @@ export class RangeTable implements Partitioner {
     if (!Array.isArray(boundaries)) throw new TypeError('RangeTable: boundaries must be an array of Uint8Array');
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`RangeTable: epoch must be a non-negative integer, got ${String(epoch)}`);
     if (!Number.isSafeInteger(serverCount) || serverCount < 1) throw new RangeError(`RangeTable: serverCount must be an integer >= 1, got ${String(serverCount)}`);
-    if (boundaries.length !== serverCount - 1) {
-      throw new RangeError(`RangeTable: ${serverCount} servers need ${serverCount - 1} boundaries, got ${boundaries.length}`);
-    }
-    const copies: Uint8Array[] = [];
-    boundaries.forEach((boundary: unknown, i) => {
-      if (!(boundary instanceof Uint8Array)) throw new TypeError(`RangeTable: boundary ${i} is not a Uint8Array`);
-      // An empty boundary would leave server 0 with nothing but the empty key: surely a mistake.
-      if (boundary.length === 0) throw new RangeError(`RangeTable: boundary ${i} is empty`);
-      if (i > 0 && Buffer.compare(copies[i - 1]!, boundary) >= 0) {
-        throw new RangeError(`RangeTable: boundaries must be strictly increasing; boundary ${i} is not greater than boundary ${i - 1}`);
-      }
-      copies.push(Uint8Array.from(boundary));
-    });
+    const copies = checkRangeBoundaries(boundaries, serverCount);
     this.bounds = copies;
     this.serverCount = serverCount;
     this.epoch = epoch;
@@ -139,9 +130,3 @@ function appendZero(key: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Strict base64: Buffer.from silently skips junk, so require the canonical round trip. */
-export function decodeBase64(text: string): Uint8Array {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) throw new TypeError(`not canonical base64: ${JSON.stringify(text.slice(0, 40))}`);
-  return new Uint8Array(bytes);
-}

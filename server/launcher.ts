@@ -16,6 +16,8 @@ export interface LaunchOptions {
   service?: string;
   databases?: string[];
   partition?: PartitionSpec;
+  /** The store's key type, text form (default `bytes`). */
+  keyType?: string;
   limits?: Partial<Limits>;
   /** Where server output goes: 'inherit' (foreground use) or 'pipe' (kept for error reports). */
   output?: 'inherit' | 'pipe';
@@ -54,6 +56,7 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
     '--transport', options.transport ?? 'unix', '--service', options.service ?? 'hpckv',
     '--databases', (options.databases ?? ['default']).join(',')];
   if (options.partition !== undefined) args.push('--partition', JSON.stringify(options.partition));
+  if (options.keyType !== undefined) args.push('--key-type', options.keyType);
   if (options.limits !== undefined) args.push('--limits', JSON.stringify(options.limits));
   const output = options.output ?? 'pipe';
   const processes: ChildProcess[] = [];

@@ -6,6 +6,7 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { DEFAULT_PARTITION, parseGroupFile, writeGroupFile, type PartitionSpec } from '../core/group-file.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import { formGroup } from '../core/group-formation.js';
+import { formatKeyType, parseKeyType } from '../core/keys/key-type.js';
 import { serverListenAddress } from '../core/rpc/listen-address.js';
 import { startServerRank } from './server-rank.js';
 
@@ -20,6 +21,8 @@ export interface ServeOptions {
   /** Host to listen on for TCP. */
   host?: string;
   partition?: PartitionSpec;
+  /** The store's key type, text form (core/keys/key-type.ts); default `bytes`. */
+  keyType?: string;
   limits?: Partial<Limits>;
   /**
    * Rendezvous at rank 0's address (tcp://HOST:PORT reachable from every rank) instead of the
@@ -61,6 +64,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const partition = options.partition ?? DEFAULT_PARTITION;
   const service = options.service ?? 'hpckv';
   const databases = options.databases ?? ['default'];
+  const keyType = formatKeyType(parseKeyType(options.keyType ?? 'bytes'));
   let rendezvous: { dir: string } | { rootAddress: string };
   if (options.rootAddress !== undefined) {
     rendezvous = { rootAddress: options.rootAddress };
@@ -79,6 +83,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     server = await startServerRank({
       rank: launch.rank, size: launch.size, service, dataDir: resolve(options.dataDir), databases,
       listenAddress: serverListenAddress(transport, groupDir, launch.rank, options.host), limits, partition, epoch: 0,
+      keyType,
     });
   } catch (error) {
     // Leave the group at once: the other ranks see this one fail instead of waiting for it.
@@ -95,7 +100,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   try {
     const group = await formGroup(comm, { address: server.address, databases }, {
-      service, partition, epoch: 0, limits: options.limits ?? {},
+      service, partition, epoch: 0, limits: options.limits ?? {}, keyType,
     });
     // The partition spec came from the command line: check it as clients will before anyone relies on it.
     parseGroupFile(group, 'the group being formed');

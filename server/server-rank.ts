@@ -20,7 +20,7 @@ export interface RunningServer extends EmbeddedServer {
 export async function startServerRank(options: ServerRankOptions): Promise<RunningServer> {
   const dataDir = join(options.dataDir, `rank-${options.rank}`);
   await checkDataIdentity(dataDir, {
-    service: options.service, keyType: 'bytes', partition: options.partition, serverCount: options.size, rank: options.rank,
+    service: options.service, keyType: options.keyType ?? 'bytes', partition: options.partition, serverCount: options.size, rank: options.rank,
   });
   const provider = await Provider.open({
     dataDir, databases: options.databases, limits: options.limits, rank: options.rank,

@@ -173,3 +173,39 @@ test('a range-partitioned group serves the same ordered reads, and a bad partiti
   t.regex(bad?.message ?? '', /boundaries/);
   await rm(rangeDir, { recursive: true, force: true });
 });
+
+test('typed keys: floats keep their sign order and tuples walk in order across servers', async (t) => {
+  const { ErrorCodes, HpckvError } = await import('../../core/errors.js');
+  const floatDir = await mkdtemp(join(tmpdir(), 'hpckv-float-'));
+  const floats = await launchLocalGroup({ servers: 3, dir: floatDir, keyType: 'float64' });
+  const fc = await Client.open(floats.groupFile);
+  t.is(fc.group.keyType, 'float64');
+  const values = [-1e300, -1000.5, -1, -0.001, -0, 0, 1e-300, 0.5, 3, 1e10, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  await fc.putMany(values.map((v) => [v, String(v)] as const));
+  const walked: number[] = [];
+  for await (const [key] of fc.iterate()) walked.push(fc.decodeKey(key) as number);
+  const expected = [...values].sort((a, b) => (a === b ? (Object.is(a, -0) ? -1 : Object.is(b, -0) ? 1 : 0) : a - b));
+  t.deepEqual(walked.map(String), expected.map(String));
+  t.true(Object.is(walked[5], -0) && Object.is(walked[6], 0), '-0 is a key of its own, just before +0');
+  t.is(fc.decodeKey((await fc.next(-0.5))![0]), -0.001);
+  t.is(fc.decodeKey((await fc.prev(0.5))![0]), 1e-300);
+  t.is((await t.throwsAsync(fc.put(Number.NaN, 'x'), { instanceOf: HpckvError }))?.code, ErrorCodes.BAD_KEY);
+  t.is((await t.throwsAsync(fc.put('not a number', 'x'), { instanceOf: HpckvError }))?.code, ErrorCodes.BAD_KEY);
+  await fc.close();
+  await floats.stop();
+
+  const tupleDir = await mkdtemp(join(tmpdir(), 'hpckv-tuple-'));
+  const tuples = await launchLocalGroup({ servers: 3, dir: tupleDir, keyType: 'tuple(string,int32)' });
+  const tc = await Client.open(tuples.groupFile);
+  const keys: Array<[string, number]> = [];
+  for (const s of ['a', 'a\u0000', 'ab', 'b', '', 'é']) for (const n of [-5, 0, 7]) keys.push([s, n]);
+  await tc.putMany(keys.map((key) => [key, JSON.stringify(key)] as const));
+  const all = (await tc.iterate().all()).map(([key]) => tc.decodeKey(key));
+  const sorted = [...keys].sort((x, y) => (x[0] === y[0] ? x[1] - y[1] : Buffer.compare(Buffer.from(x[0]), Buffer.from(y[0]))));
+  t.deepEqual(all, sorted);
+  t.is((await t.throwsAsync(tc.put(['a'], 'short'), { instanceOf: HpckvError }))?.code, ErrorCodes.BAD_KEY);
+  await tc.close();
+  await tuples.stop();
+  await rm(floatDir, { recursive: true, force: true });
+  await rm(tupleDir, { recursive: true, force: true });
+});
