@@ -47,7 +47,8 @@ export async function runScanBench(options: { servers: number; records: number; 
       start = process.hrtime.bigint();
       seen = 0;
       let previous: Buffer | undefined;
-      for await (const [key] of client.iterate()) {
+      for await (const [entryKey] of client.iterate()) {
+        const key = entryKey as Buffer; // a bytes store: keys come back as their bytes
         if (previous !== undefined && Buffer.compare(previous, key) >= 0) throw new Error('scan out of order');
         previous = key;
         seen++;

@@ -248,22 +248,22 @@ export class Client {
   }
 
   /** The smallest key stored (with its value), or undefined when the database is empty. */
-  first(options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+  first(options: RequestOptions = {}): Promise<[KeyValue, Buffer] | undefined> {
     return this.cursorStep('first', undefined, false, options);
   }
 
   /** The largest key stored (with its value), or undefined when the database is empty. */
-  last(options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+  last(options: RequestOptions = {}): Promise<[KeyValue, Buffer] | undefined> {
     return this.cursorStep('last', undefined, true, options);
   }
 
   /** The smallest key strictly greater than `key`, whether or not `key` is stored. */
-  next(key: KeyInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+  next(key: KeyInput, options: RequestOptions = {}): Promise<[KeyValue, Buffer] | undefined> {
     return this.cursorStep('next', this.encodeKey(key), false, options);
   }
 
   /** The largest key strictly less than `key`, whether or not `key` is stored. */
-  prev(key: KeyInput, options: RequestOptions = {}): Promise<[Buffer, Buffer] | undefined> {
+  prev(key: KeyInput, options: RequestOptions = {}): Promise<[KeyValue, Buffer] | undefined> {
     return this.cursorStep('prev', this.encodeKey(key), true, options);
   }
 
@@ -272,7 +272,7 @@ export class Client {
    * `largest`): correct under any partitioning and needing no collective stat flush.
    */
   private async cursorStep(op: 'first' | 'last' | 'next' | 'prev', key: Uint8Array | undefined, largest: boolean,
-    options: RequestOptions): Promise<[Buffer, Buffer] | undefined> {
+    options: RequestOptions): Promise<[KeyValue, Buffer] | undefined> {
     const db = options.db ?? DEFAULT_DATABASE;
     const replies = await Promise.all(this.group.servers.map((server) => (key === undefined
       ? this.call(server.rank, op as 'first' | 'last', { db }, options)
@@ -285,7 +285,7 @@ export class Client {
       const order = Buffer.compare(candidate[0], best[0]);
       if (largest ? order > 0 : order < 0) best = candidate;
     }
-    return best;
+    return best === undefined ? undefined : [this.decodeKey(best[0]), best[1]];
   }
 
   /**
@@ -307,6 +307,7 @@ export class Client {
         range, reverse: options.reverse === true, values: options.values !== false, limit,
         firstPageEntries: Math.min(options.firstPageEntries ?? 64, this.limits.scanPageEntriesMax),
         pageEntries: this.limits.scanPageEntriesMax,
+        decodeKey: (bytes) => this.decodeKey(bytes),
       });
   }
 

@@ -1,3 +1,4 @@
+import type { KeyValue } from '../core/keys/key-type.js';
 import type { KeyRangeWire, ScanReply } from '../core/protocol.js';
 import { unpackList } from '../core/wire/packed-list.js';
 
@@ -21,6 +22,8 @@ export interface MergedScanOptions {
   firstPageEntries: number;
   /** Entries in later pages (read ahead while the current page is consumed). */
   pageEntries: number;
+  /** Turns a stored key into what the caller sees (its typed value; the bytes for a bytes store). */
+  decodeKey: (bytes: Buffer) => KeyValue;
 }
 
 function unpackPage(reply: ScanReply, itemsMax: number): Page {
@@ -49,7 +52,7 @@ class ServerCursor {
  * are asked in parallel; the next page of a server is requested while its current page is
  * being consumed.
  */
-export class MergedScan implements AsyncIterableIterator<[Buffer, Buffer | undefined]> {
+export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | undefined]> {
   private readonly cursors: ServerCursor[];
   private readonly fetch: PageFetcher;
   private readonly options: MergedScanOptions;
@@ -86,7 +89,7 @@ export class MergedScan implements AsyncIterableIterator<[Buffer, Buffer | undef
     }
   }
 
-  async next(): Promise<IteratorResult<[Buffer, Buffer | undefined]>> {
+  async next(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
     if (this.closed || this.returned >= this.options.limit) return this.finish();
     if (!this.started) {
       this.started = true;
@@ -102,7 +105,7 @@ export class MergedScan implements AsyncIterableIterator<[Buffer, Buffer | undef
     }
     if (best === undefined) return this.finish();
     const page = best.page!;
-    const entry: [Buffer, Buffer | undefined] = [page.keys[best.at]!, page.values?.[best.at]];
+    const entry: [KeyValue, Buffer | undefined] = [this.options.decodeKey(page.keys[best.at]!), page.values?.[best.at]];
     best.at++;
     this.returned++;
     if (best.at >= page.keys.length) await this.ensureHead(best);
@@ -110,8 +113,8 @@ export class MergedScan implements AsyncIterableIterator<[Buffer, Buffer | undef
   }
 
   /** Up to `n` entries (fewer only at the end). */
-  async nextv(n: number): Promise<Array<[Buffer, Buffer | undefined]>> {
-    const out: Array<[Buffer, Buffer | undefined]> = [];
+  async nextv(n: number): Promise<Array<[KeyValue, Buffer | undefined]>> {
+    const out: Array<[KeyValue, Buffer | undefined]> = [];
     while (out.length < n) {
       const step = await this.next();
       if (step.done === true) break;
@@ -121,18 +124,18 @@ export class MergedScan implements AsyncIterableIterator<[Buffer, Buffer | undef
   }
 
   /** Every remaining entry. */
-  async all(): Promise<Array<[Buffer, Buffer | undefined]>> {
+  async all(): Promise<Array<[KeyValue, Buffer | undefined]>> {
     return this.nextv(Number.MAX_SAFE_INTEGER);
   }
 
-  private finish(): IteratorResult<[Buffer, Buffer | undefined]> {
+  private finish(): IteratorResult<[KeyValue, Buffer | undefined]> {
     this.closed = true;
     // Pages requested ahead are dropped; their errors must not surface as unhandled rejections.
     for (const cursor of this.cursors) { cursor.ahead?.catch(() => undefined); cursor.ahead = null; }
     return { value: undefined, done: true };
   }
 
-  async return(): Promise<IteratorResult<[Buffer, Buffer | undefined]>> {
+  async return(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
     return this.finish();
   }
 

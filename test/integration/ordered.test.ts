@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type IterateOptions } from '../../client/client.js';
+import type { KeyValue } from '../../core/keys/key-type.js';
 import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
 
 /** Cursors and scans over a hash group of 4 real server processes (keys are raw bytes here). */
@@ -16,7 +17,8 @@ function k(n: number): Buffer {
   key.writeBigUInt64BE(BigInt(n));
   return key;
 }
-const n = (key: Buffer | undefined): number | undefined => (key === undefined ? undefined : Number(key.readBigUInt64BE()));
+/** The number a key of this bytes store stands for (cursors and scans return its bytes as a Buffer). */
+const n = (key: KeyValue | undefined): number | undefined => (key === undefined ? undefined : Number((key as Buffer).readBigUInt64BE()));
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hpckv-ordered-'));
@@ -183,12 +185,12 @@ test('typed keys: floats keep their sign order and tuples walk in order across s
   const values = [-1e300, -1000.5, -1, -0.001, -0, 0, 1e-300, 0.5, 3, 1e10, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
   await fc.putMany(values.map((v) => [v, String(v)] as const));
   const walked: number[] = [];
-  for await (const [key] of fc.iterate()) walked.push(fc.decodeKey(key) as number);
+  for await (const [key] of fc.iterate()) walked.push(key as number);
   const expected = [...values].sort((a, b) => (a === b ? (Object.is(a, -0) ? -1 : Object.is(b, -0) ? 1 : 0) : a - b));
   t.deepEqual(walked.map(String), expected.map(String));
   t.true(Object.is(walked[5], -0) && Object.is(walked[6], 0), '-0 is a key of its own, just before +0');
-  t.is(fc.decodeKey((await fc.next(-0.5))![0]), -0.001);
-  t.is(fc.decodeKey((await fc.prev(0.5))![0]), 1e-300);
+  t.is((await fc.next(-0.5))![0], -0.001);
+  t.is((await fc.prev(0.5))![0], 1e-300);
   t.is((await t.throwsAsync(fc.put(Number.NaN, 'x'), { instanceOf: HpckvError }))?.code, ErrorCodes.BAD_KEY);
   t.is((await t.throwsAsync(fc.put('not a number', 'x'), { instanceOf: HpckvError }))?.code, ErrorCodes.BAD_KEY);
   await fc.close();
@@ -200,7 +202,7 @@ test('typed keys: floats keep their sign order and tuples walk in order across s
   const keys: Array<[string, number]> = [];
   for (const s of ['a', 'a\u0000', 'ab', 'b', '', 'é']) for (const n of [-5, 0, 7]) keys.push([s, n]);
   await tc.putMany(keys.map((key) => [key, JSON.stringify(key)] as const));
-  const all = (await tc.iterate().all()).map(([key]) => tc.decodeKey(key));
+  const all = (await tc.iterate().all()).map(([key]) => key);
   const sorted = [...keys].sort((x, y) => (x[0] === y[0] ? x[1] - y[1] : Buffer.compare(Buffer.from(x[0]), Buffer.from(y[0]))));
   t.deepEqual(all, sorted);
   t.is((await t.throwsAsync(tc.put(['a'], 'short'), { instanceOf: HpckvError }))?.code, ErrorCodes.BAD_KEY);
@@ -208,4 +210,27 @@ test('typed keys: floats keep their sign order and tuples walk in order across s
   await tuples.stop();
   await rm(floatDir, { recursive: true, force: true });
   await rm(tupleDir, { recursive: true, force: true });
+});
+
+test('MDHIM slices: 400 int64 keys over 4 servers with slice size 50, walked by FIRST/NEXT and LAST/PREV', async (t) => {
+  const sliceDir = await mkdtemp(join(tmpdir(), 'hpckv-slices-'));
+  const sliced = await launchLocalGroup({ servers: 4, dir: sliceDir, keyType: 'int64',
+    partition: { scheme: 'slices', sliceSize: 50, keyType: 'int64' } });
+  const sc = await Client.open(sliced.groupFile);
+  await sc.putMany(Array.from({ length: 400 }, (_, i) => [BigInt(i - 200), String(i - 200)] as const));
+  // slice = floor(key / 50), owner = slice mod 4: each server holds exactly 100 keys.
+  t.deepEqual((await sc.stat()).map((s) => s.databases['default']!.records), [100, 100, 100, 100]);
+  const forward: bigint[] = [];
+  let entry = await sc.first();
+  while (entry !== undefined) { forward.push(entry[0] as bigint); entry = await sc.next(entry[0]); }
+  t.deepEqual(forward, Array.from({ length: 400 }, (_, i) => BigInt(i - 200)));
+  const backward: bigint[] = [];
+  entry = await sc.last();
+  while (entry !== undefined) { backward.push(entry[0] as bigint); entry = await sc.prev(entry[0]); }
+  t.deepEqual(backward, [...forward].reverse());
+  t.is(await sc.next(199n), undefined, 'end of data after the largest key');
+  t.is((await sc.next(-1000n))![0], -200n, 'NEXT of an absent key below every key is the smallest key');
+  await sc.close();
+  await sliced.stop();
+  await rm(sliceDir, { recursive: true, force: true });
 });
