@@ -308,6 +308,7 @@ export class Client {
         firstPageEntries: Math.min(options.firstPageEntries ?? 64, this.limits.scanPageEntriesMax),
         pageEntries: this.limits.scanPageEntriesMax,
         decodeKey: (bytes) => this.decodeKey(bytes),
+        encodeKey: (key) => this.encodeKey(key),
       });
   }
 

@@ -24,6 +24,8 @@ export interface MergedScanOptions {
   pageEntries: number;
   /** Turns a stored key into what the caller sees (its typed value; the bytes for a bytes store). */
   decodeKey: (bytes: Buffer) => KeyValue;
+  /** Turns a caller's key into its stored bytes (for seek). */
+  encodeKey: (key: KeyValue) => Uint8Array;
 }
 
 function unpackPage(reply: ScanReply, itemsMax: number): Page {
@@ -59,16 +61,49 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
   private returned = 0;
   private started = false;
   private closed = false;
+  /** The range still to read: the caller's, narrowed by seek(). */
+  private range: KeyRangeWire;
 
   constructor(ranks: readonly number[], fetch: PageFetcher, options: MergedScanOptions) {
     this.cursors = ranks.map((rank) => new ServerCursor(rank));
     this.fetch = fetch;
     this.options = options;
+    this.range = { ...options.range };
+  }
+
+  /**
+   * Moves the scan so the next entry is the first at or after `key` (at or before it when
+   * reversed), within the original range. Pages already fetched are dropped.
+   */
+  seek(key: KeyValue): void {
+    if (this.closed) return;
+    const target = Buffer.from(this.options.encodeKey(key));
+    const range: KeyRangeWire = { ...this.options.range };
+    if (this.options.reverse) {
+      const upper = range.lt ?? range.lte;
+      if (upper === undefined || Buffer.compare(target, upper) < 0) { delete range.lt; range.lte = target; }
+    } else {
+      const lower = range.gt ?? range.gte;
+      if (lower === undefined || Buffer.compare(target, lower) > 0) { delete range.gt; range.gte = target; }
+    }
+    this.range = range;
+    for (const cursor of this.cursors) {
+      cursor.ahead?.catch(() => undefined);
+      cursor.ahead = null;
+      cursor.page = null;
+      cursor.at = 0;
+    }
+    this.started = false;
+  }
+
+  /** Ends the scan; later calls return nothing. */
+  async close(): Promise<void> {
+    this.finish();
   }
 
   private request(cursor: ServerCursor, entries: number): Promise<Page> {
-    const { range, reverse, values } = this.options;
-    const bounds: KeyRangeWire = { ...range };
+    const { reverse, values } = this.options;
+    const bounds: KeyRangeWire = { ...this.range };
     const last = cursor.page?.keys[cursor.page.keys.length - 1];
     if (last !== undefined) {
       // Resume strictly after the last key seen, keeping the other bound.

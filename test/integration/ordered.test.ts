@@ -234,3 +234,18 @@ test('MDHIM slices: 400 int64 keys over 4 servers with slice size 50, walked by 
   await sliced.stop();
   await rm(sliceDir, { recursive: true, force: true });
 });
+
+test('seek moves a scan within its range, forward and reverse; close ends it', async (t) => {
+  const scan = client.iterate({ db: 'walk', gte: k(100), lt: k(300), values: false });
+  t.deepEqual((await scan.nextv(2)).map(([key]) => n(key)), [100, 102]);
+  scan.seek(k(251));
+  t.deepEqual((await scan.nextv(3)).map(([key]) => n(key)), [252, 254, 256]);
+  scan.seek(k(0)); // before the range: back to its start
+  t.deepEqual((await scan.nextv(1)).map(([key]) => n(key)), [100]);
+  await scan.close();
+  t.deepEqual(await scan.nextv(1), []);
+  const reverse = client.iterate({ db: 'walk', reverse: true, values: false });
+  reverse.seek(k(51));
+  t.deepEqual((await reverse.nextv(3)).map(([key]) => n(key)), [50, 48, 46]);
+  await reverse.close();
+});
