@@ -2,7 +2,7 @@ import type { Communicator } from '../core/comm/communicator.js';
 import { parseGroupFile, readGroupFile, type GroupFile } from '../core/group-file.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import {
-  BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type KeyRangeWire, type OpName, type OpReply, type OpRequest, type StatReply,
+  BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type CursorReply, type KeyRangeWire, type OpName, type OpReply, type OpRequest, type StatReply,
 } from '../core/protocol.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { PackedListChunks, packList, unpackList } from '../core/wire/packed-list.js';
@@ -53,6 +53,13 @@ export interface IterateOptions extends RequestOptions, RangeOptions {
   values?: boolean;
   /** Entries each server returns in its first page (default 64). */
   firstPageEntries?: number;
+}
+
+/** One server's smallest and largest key (undefined when it holds none). */
+export interface ServerKeyBounds {
+  rank: number;
+  min: KeyValue | undefined;
+  max: KeyValue | undefined;
 }
 
 export type BatchOperation =
@@ -268,15 +275,27 @@ export class Client {
   }
 
   /**
-   * Asks every server for its candidate and keeps the global one (smallest, or largest with
-   * `largest`): correct under any partitioning and needing no collective stat flush.
+   * One cursor step, correct under any partitioning and needing no collective stat flush. A
+   * range-partitioned group asks the servers that may hold the answer one after another in key
+   * order (usually one round trip); otherwise every server is asked for its candidate and the
+   * global one (smallest, or largest with `largest`) kept.
    */
   private async cursorStep(op: 'first' | 'last' | 'next' | 'prev', key: Uint8Array | undefined, largest: boolean,
     options: RequestOptions): Promise<[KeyValue, Buffer] | undefined> {
     const db = options.db ?? DEFAULT_DATABASE;
-    const replies = await Promise.all(this.group.servers.map((server) => (key === undefined
-      ? this.call(server.rank, op as 'first' | 'last', { db }, options)
-      : this.call(server.rank, op as 'next' | 'prev', { db, key }, options))));
+    const ask = (rank: number): Promise<CursorReply> => (key === undefined
+      ? this.call(rank, op as 'first' | 'last', { db }, options)
+      : this.call(rank, op as 'next' | 'prev', { db, key }, options));
+    const range: KeyRangeWire = key === undefined ? {} : largest ? { lt: key } : { gt: key };
+    const inOrder = this.serversInOrder(range, largest);
+    if (inOrder !== undefined) {
+      for (const rank of inOrder) {
+        const reply = await ask(rank);
+        if (reply !== null) return [this.decodeKey(asBuffer(reply[0])), asBuffer(reply[1])];
+      }
+      return undefined;
+    }
+    const replies = await Promise.all(this.group.servers.map((server) => ask(server.rank)));
     let best: [Buffer, Buffer] | undefined;
     for (const reply of replies) {
       if (reply === null) continue;
@@ -289,9 +308,24 @@ export class Client {
   }
 
   /**
+   * The servers holding keys of `range` in scan order (descending when `reverse`), when the
+   * partitioning keeps each server's keys contiguous; undefined when they interleave.
+   */
+  private serversInOrder(range: KeyRangeWire, reverse: boolean): number[] | undefined {
+    const lower = range.gt ?? range.gte;
+    const upper = range.lt ?? range.lte;
+    const ranks = this.partitioner.serversInOrder?.(
+      lower === undefined ? undefined : { key: lower, inclusive: range.gte !== undefined },
+      upper === undefined ? undefined : { key: upper, inclusive: range.lte !== undefined });
+    if (ranks === undefined) return undefined;
+    return reverse ? [...ranks].reverse() : ranks;
+  }
+
+  /**
    * Entries of a key range in global key order (descending with `reverse`), as an async
-   * iterator with nextv(n) and all(). Every server is read in bounded pages (the first small,
-   * later ones read ahead) and merged by key.
+   * iterator with nextv(n), all(), seek(key) and close(). Every server is read in bounded pages
+   * (the first small, later ones read ahead); a range-partitioned group's servers are read one
+   * after another in key order, a hash group's are merged by key.
    */
   iterate(options: IterateOptions = {}): MergedScan {
     const range = this.rangeBounds(options);
@@ -301,10 +335,12 @@ export class Client {
     const callOptions: RequestOptions = {};
     if (options.timeoutMs !== undefined) callOptions.timeoutMs = options.timeoutMs;
     if (options.signal !== undefined) callOptions.signal = options.signal;
-    return new MergedScan(this.group.servers.map((server) => server.rank),
+    return new MergedScan(
       (rank, request) => this.call(rank, 'scan', { db, ...request }, callOptions),
       {
         range, reverse: options.reverse === true, values: options.values !== false, limit,
+        ranks: this.group.servers.map((server) => server.rank),
+        planner: (bounds, reverse) => this.serversInOrder(bounds, reverse),
         firstPageEntries: Math.min(options.firstPageEntries ?? 64, this.limits.scanPageEntriesMax),
         pageEntries: this.limits.scanPageEntriesMax,
         decodeKey: (bytes) => this.decodeKey(bytes),
@@ -312,18 +348,38 @@ export class Client {
       });
   }
 
+  /**
+   * `n` records in key order strictly after `key` (NEXT) or, descending, strictly before it
+   * (PREV), continuing onto the following servers; from the first (or last) key when `key` is
+   * undefined. Fewer than `n` only at the end of the data.
+   */
+  async getRange(key: KeyInput | undefined, n: number, direction: 'next' | 'prev', options: RequestOptions = {}): Promise<Array<[KeyValue, Buffer]>> {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`getRange: n must be an integer >= 0, got ${String(n)}`);
+    if (direction !== 'next' && direction !== 'prev') throw new TypeError(`getRange: direction must be 'next' or 'prev', got ${String(direction)}`);
+    if (n === 0) return [];
+    const reverse = direction === 'prev';
+    const bound: RangeOptions = key === undefined ? {} : reverse ? { lt: key } : { gt: key };
+    const entries = await this.iterate({ ...options, ...bound, reverse, limit: n, firstPageEntries: n }).all();
+    return entries as Array<[KeyValue, Buffer]>;
+  }
+
   /** How many keys a range holds (over every server). */
   async count(range: RangeOptions = {}, options: RequestOptions = {}): Promise<number> {
     const body = { db: options.db ?? DEFAULT_DATABASE, ...this.rangeBounds(range) };
-    const counts = await Promise.all(this.group.servers.map((server) => this.call(server.rank, 'count', body, options)));
+    const counts = await Promise.all(this.serversOfRange(body).map((rank) => this.call(rank, 'count', body, options)));
     return counts.reduce((total, n) => total + n, 0);
   }
 
   /** Deletes every key of a range (each server page by page); returns how many were deleted. */
   async deleteRange(range: RangeOptions = {}, options: WriteOptions = {}): Promise<number> {
     const body = { db: options.db ?? DEFAULT_DATABASE, ...this.rangeBounds(range), ...syncOf(options) };
-    const counts = await Promise.all(this.group.servers.map((server) => this.call(server.rank, 'deleteRange', body, options)));
+    const counts = await Promise.all(this.serversOfRange(body).map((rank) => this.call(rank, 'deleteRange', body, options)));
     return counts.reduce((total, n) => total + n, 0);
+  }
+
+  /** The servers that may hold keys of a range: those of its part of a range table, or all. */
+  private serversOfRange(range: KeyRangeWire): number[] {
+    return this.serversInOrder(range, false) ?? this.group.servers.map((server) => server.rank);
   }
 
   private rangeBounds(range: RangeOptions): KeyRangeWire {
@@ -341,6 +397,19 @@ export class Client {
   async stat(options: RequestOptions = {}): Promise<StatReply[]> {
     const body = options.db === undefined ? {} : { db: options.db };
     return Promise.all(this.group.servers.map((server) => this.call(server.rank, 'stat', body, options)));
+  }
+
+  /**
+   * The smallest and largest key each server holds, by rank (what MDHIM's stat flush gathers),
+   * read from the stores when asked, so never stale.
+   */
+  async keyBoundsByServer(options: RequestOptions = {}): Promise<ServerKeyBounds[]> {
+    const db = options.db ?? DEFAULT_DATABASE;
+    const decode = (reply: CursorReply): KeyValue | undefined => (reply === null ? undefined : this.decodeKey(asBuffer(reply[0])));
+    return Promise.all(this.group.servers.map(async ({ rank }) => {
+      const [min, max] = await Promise.all([this.call(rank, 'first', { db }, options), this.call(rank, 'last', { db }, options)]);
+      return { rank, min: decode(min), max: decode(max) };
+    }));
   }
 
   /** Asks every server to drain and exit (what sdsdkv_destroy and `hpckv launch` do). */

@@ -12,8 +12,18 @@ interface Page {
 /** Fetches one page of `range` from server `rank` (the client supplies the rpc call). */
 export type PageFetcher = (rank: number, request: KeyRangeWire & { reverse: boolean; limit: number; values: boolean }) => Promise<ScanReply>;
 
+/**
+ * The servers a scan of `range` visits: in key order when the partitioning keeps each server's
+ * keys contiguous (a range table), so they are read one after another; undefined when keys of
+ * the range interleave across servers (hash, or many MDHIM slices) and all of them are merged.
+ */
+export type ScanPlanner = (range: KeyRangeWire, reverse: boolean) => number[] | undefined;
+
 export interface MergedScanOptions {
   range: KeyRangeWire;
+  /** Every server of the group, for a merged scan. */
+  ranks: readonly number[];
+  planner: ScanPlanner;
   reverse: boolean;
   values: boolean;
   /** Most entries the whole scan returns. */
@@ -49,13 +59,19 @@ class ServerCursor {
 }
 
 /**
- * A scan over many servers in global key order: each server is read in bounded pages and the
- * heads are merged by key (a hash group holds keys of every range on every server). Servers
- * are asked in parallel; the next page of a server is requested while its current page is
- * being consumed.
+ * A scan over many servers in global key order, each server read in bounded pages; the next
+ * page of a server is requested while its current page is being consumed. Two plans:
+ * - merged: a hash group holds keys of every range on every server, so all servers are asked
+ *   in parallel and their heads merged by key;
+ * - ordered: a range-partitioned group keeps each server's keys contiguous, so the servers of
+ *   the range are read one after another (the next one's first page requested as the current
+ *   one's last page arrives) and a scan that stops early never touches the servers after it.
  */
 export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | undefined]> {
-  private readonly cursors: ServerCursor[];
+  private cursors: ServerCursor[] = [];
+  /** Ordered plan: cursors are read one after another, from `active` on. */
+  private ordered = false;
+  private active = 0;
   private readonly fetch: PageFetcher;
   private readonly options: MergedScanOptions;
   private returned = 0;
@@ -64,11 +80,18 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
   /** The range still to read: the caller's, narrowed by seek(). */
   private range: KeyRangeWire;
 
-  constructor(ranks: readonly number[], fetch: PageFetcher, options: MergedScanOptions) {
-    this.cursors = ranks.map((rank) => new ServerCursor(rank));
+  constructor(fetch: PageFetcher, options: MergedScanOptions) {
     this.fetch = fetch;
     this.options = options;
     this.range = { ...options.range };
+  }
+
+  /** Which servers the scan reads, and how; done again after a seek (the range changed). */
+  private plan(): void {
+    const inOrder = this.options.planner(this.range, this.options.reverse);
+    this.ordered = inOrder !== undefined;
+    this.active = 0;
+    this.cursors = (inOrder ?? this.options.ranks).map((rank) => new ServerCursor(rank));
   }
 
   /**
@@ -87,12 +110,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
       if (lower === undefined || Buffer.compare(target, lower) > 0) { delete range.gt; range.gte = target; }
     }
     this.range = range;
-    for (const cursor of this.cursors) {
-      cursor.ahead?.catch(() => undefined);
-      cursor.ahead = null;
-      cursor.page = null;
-      cursor.at = 0;
-    }
+    this.dropReadAhead();
     this.started = false;
   }
 
@@ -109,7 +127,9 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
       // Resume strictly after the last key seen, keeping the other bound.
       if (reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
     }
-    return this.fetch(cursor.rank, { ...bounds, reverse, limit: entries, values })
+    // Never ask for more than the scan can still return (a getRange of 10 reads 10, not a page).
+    const limit = Math.max(1, Math.min(entries, this.options.limit - this.returned));
+    return this.fetch(cursor.rank, { ...bounds, reverse, limit, values })
       .then((reply) => unpackPage(reply, entries));
   }
 
@@ -120,15 +140,35 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
       cursor.ahead = null;
       cursor.page = await next;
       cursor.at = 0;
-      if (!cursor.page.done) cursor.ahead = this.request(cursor, this.options.pageEntries);
+      if (cursor.page.done) this.readAheadNextServer(cursor);
+      else if (this.wantsMoreThan(cursor.page.keys.length)) cursor.ahead = this.request(cursor, this.options.pageEntries);
     }
   }
 
-  async next(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
-    if (this.closed || this.returned >= this.options.limit) return this.finish();
-    if (!this.started) {
-      this.started = true;
-      await Promise.all(this.cursors.map((c) => this.ensureHead(c)));
+  /** Ordered plan: once a server's last page is in, the next server's first page is asked for. */
+  private readAheadNextServer(cursor: ServerCursor): void {
+    if (!this.ordered || cursor !== this.cursors[this.active] || !this.wantsMoreThan(cursor.page!.keys.length - cursor.at)) return;
+    const following = this.cursors[this.active + 1];
+    if (following !== undefined && following.page === null && following.ahead === null) {
+      following.ahead = this.request(following, this.options.pageEntries);
+    }
+  }
+
+  /** Whether the scan's limit leaves room for more than `buffered` further entries. */
+  private wantsMoreThan(buffered: number): boolean {
+    return this.options.limit - this.returned > buffered;
+  }
+
+  /** The cursor whose head is the next entry in scan order, its page loaded; undefined at the end. */
+  private async headCursor(): Promise<ServerCursor | undefined> {
+    if (this.ordered) {
+      while (this.active < this.cursors.length) {
+        const cursor = this.cursors[this.active]!;
+        await this.ensureHead(cursor);
+        if (cursor.page !== null && cursor.at < cursor.page.keys.length) return cursor;
+        this.active++;
+      }
+      return undefined;
     }
     let best: ServerCursor | undefined;
     for (const cursor of this.cursors) {
@@ -138,12 +178,24 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
       const order = Buffer.compare(page.keys[cursor.at]!, best.page!.keys[best.at]!);
       if (this.options.reverse ? order > 0 : order < 0) best = cursor;
     }
+    return best;
+  }
+
+  async next(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
+    if (this.closed || this.returned >= this.options.limit) return this.finish();
+    if (!this.started) {
+      this.started = true;
+      this.plan();
+      if (!this.ordered) await Promise.all(this.cursors.map((c) => this.ensureHead(c)));
+    }
+    const best = await this.headCursor();
     if (best === undefined) return this.finish();
     const page = best.page!;
     const entry: [KeyValue, Buffer | undefined] = [this.options.decodeKey(page.keys[best.at]!), page.values?.[best.at]];
     best.at++;
     this.returned++;
-    if (best.at >= page.keys.length) await this.ensureHead(best);
+    // A merged scan must know every server's head before it can pick the next entry.
+    if (!this.ordered && best.at >= page.keys.length) await this.ensureHead(best);
     return { value: entry, done: false };
   }
 
@@ -165,9 +217,13 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
 
   private finish(): IteratorResult<[KeyValue, Buffer | undefined]> {
     this.closed = true;
-    // Pages requested ahead are dropped; their errors must not surface as unhandled rejections.
-    for (const cursor of this.cursors) { cursor.ahead?.catch(() => undefined); cursor.ahead = null; }
+    this.dropReadAhead();
     return { value: undefined, done: true };
+  }
+
+  /** Pages requested ahead are dropped; their errors must not surface as unhandled rejections. */
+  private dropReadAhead(): void {
+    for (const cursor of this.cursors) { cursor.ahead?.catch(() => undefined); cursor.ahead = null; }
   }
 
   async return(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
