@@ -6,6 +6,7 @@ import './server/index.js';
 
 export { Client, type ClientOptions, type RequestOptions, type WriteOptions, type BatchOperation } from './client/client.js';
 export * from './client/sdsdkv.js';
+export * from './client/mdhim.js';
 export { HpckvError, ErrorCodes, isHpckvError, type ErrorCode } from './core/errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './core/limits.js';
 export { readGroupFile, type GroupFile } from './core/group-file.js';

@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import '../../server/index.js';
 import { createInprocWorld } from '../../core/comm/inproc-endpoint.js';
 import type { Communicator } from '../../core/comm/communicator.js';
@@ -12,6 +13,7 @@ import {
   mdhimBDelete, mdhimBGet, mdhimBGetOp, mdhimBPut, mdhimClose, mdhimCommit, mdhimDelete, mdhimGet, mdhimInit,
   mdhimOptionsInit, mdhimPut, mdhimStatFlush, type MdhimContext, type MdhimOptions,
 } from '../../client/mdhim.js';
+import { runRank } from '../helpers/run-rank.js';
 
 /**
  * The MDHIM facade over a world of 4 ranks (in-process communicator; the range servers are real
@@ -177,4 +179,22 @@ test('long keys, append mode, bad options and calls after close', async (t) => {
   t.regex(refused?.message ?? '', /HPCKV_ERR_GROUP_FILE|partition/);
   await again[0]!.close();
   await rm(dbPath, { recursive: true, force: true });
+});
+
+test('an MDHIM job of 3 processes (as under mpirun): range servers on ranks 0 and 2, every rank walks all keys in order', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-mdhim-procs-'));
+  const fixture = fileURLToPath(new URL('../fixtures/mdhim-walk.js', import.meta.url));
+  const results = await Promise.all([0, 1, 2].map((rank) => runRank(fixture, rank, 3, [join(dir, 'db'), join(dir, 'rendezvous'), 'tcp'])));
+  for (const [rank, result] of results.entries()) t.is(result.code, 0, `rank ${rank} failed: ${result.stderr}`);
+  const all = Array.from({ length: 300 }, (_, i) => String(i));
+  for (const [rank, result] of results.entries()) {
+    const report = JSON.parse(result.stdout.trim()) as { rank: number; server: boolean; walked: string[]; run: string[]; records: number[] };
+    t.is(report.rank, rank);
+    t.is(report.server, rank !== 1);
+    t.deepEqual(report.walked, all);
+    t.deepEqual(report.run, ['21', '22', '23', '24', '25', '26', '27', '28', '29', '30']);
+    // Slices of 25 keys, round-robin over 2 servers: 6 slices (150 keys) each.
+    t.deepEqual(report.records, [150, 150]);
+  }
+  await rm(dir, { recursive: true, force: true });
 });

@@ -1,33 +1,18 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runRank } from '../helpers/run-rank.js';
 import { SDSDKV_ERR_SIZE, SDSDKV_ERR_UNKNOWN_KEY } from '../../client/sdsdkv-codes.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/sdsdkv-trivial.js', import.meta.url));
-
-function runRank(rank: number, size: number, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', FIXTURE, ...args], {
-      env: { ...process.env, HPCKV_RANK: String(rank), HPCKV_SIZE: String(size) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    // 'close', not 'exit': only then has all of the child's output been read.
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 for (const protocol of ['ofi+tcp', 'unix']) {
   test(`SDSDKV trivial scenario: 2 servers + 2 clients as 4 processes (${protocol})`, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'hpckv-sdsdkv-'));
     const args = [join(dir, 'TEST-DB'), join(dir, 'rendezvous'), protocol];
-    const results = await Promise.all([0, 1, 2, 3].map((rank) => runRank(rank, 4, args)));
+    const results = await Promise.all([0, 1, 2, 3].map((rank) => runRank(FIXTURE, rank, 4, args)));
     for (const [rank, result] of results.entries()) t.is(result.code, 0, `rank ${rank} failed: ${result.stderr}`);
     for (const clientRank of [1, 3]) {
       const report = JSON.parse(results[clientRank]!.stdout.trim()) as {
