@@ -7,6 +7,7 @@ import {
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { PackedListChunks, packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
+import { SlicePartitioner } from '../partition/mdhim-slices.js';
 import { MergedScan } from './merged-scan.js';
 import { asBuffer, checkBatchEntries, checkKey, keyBytes, valueBytes, type BytesInput } from './bytes.js';
 import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
@@ -60,6 +61,15 @@ export interface ServerKeyBounds {
   rank: number;
   min: KeyValue | undefined;
   max: KeyValue | undefined;
+}
+
+/** One non-empty MDHIM slice: its number, owner, record count and key bounds. */
+export interface SliceStat {
+  slice: bigint;
+  rank: number;
+  records: number;
+  min: KeyValue;
+  max: KeyValue;
 }
 
 export type BatchOperation =
@@ -410,6 +420,40 @@ export class Client {
       const [min, max] = await Promise.all([this.call(rank, 'first', { db }, options), this.call(rank, 'last', { db }, options)]);
       return { rank, min: decode(min), max: decode(max) };
     }));
+  }
+
+  /**
+   * Per-slice statistics of an MDHIM-slices group (what MDHIM's stat flush computes): for every
+   * non-empty slice, its owner, record count and smallest and largest key, in slice order. Read
+   * from the stores when asked (three small requests per non-empty slice), so never stale; at
+   * most `slicesMax` slices (default 10000) per server, HPCKV_ERR_BAD_CONFIG for other schemes.
+   */
+  async sliceStats(options: RequestOptions & { slicesMax?: number } = {}): Promise<SliceStat[]> {
+    const slices = this.partitioner;
+    if (!(slices instanceof SlicePartitioner)) {
+      throw new HpckvError(ErrorCodes.BAD_CONFIG, `sliceStats needs an MDHIM slices group; this group is partitioned by ${slices.scheme}`);
+    }
+    const slicesMax = options.slicesMax ?? 10_000;
+    if (!Number.isSafeInteger(slicesMax) || slicesMax < 1) throw new RangeError('sliceStats: slicesMax must be an integer >= 1');
+    const db = options.db ?? DEFAULT_DATABASE;
+    const perServer = await Promise.all(this.group.servers.map(async ({ rank }) => {
+      const out: SliceStat[] = [];
+      let entry = await this.call(rank, 'first', { db }, options);
+      while (entry !== null && out.length < slicesMax) {
+        const slice = slices.sliceOf(entry[0]);
+        const range = slices.sliceRange(slice);
+        if (range === undefined) throw new HpckvError(ErrorCodes.INTERNAL, `slice ${slice} of a stored key has no key range`);
+        const [last, records] = await Promise.all([
+          range.hi === undefined ? this.call(rank, 'last', { db }, options) : this.call(rank, 'prev', { db, key: range.hi }, options),
+          this.call(rank, 'count', { db, gte: range.lo, ...(range.hi === undefined ? {} : { lt: range.hi }) }, options),
+        ]);
+        if (last === null) throw new HpckvError(ErrorCodes.INTERNAL, `slice ${slice} lost its keys while being read`);
+        out.push({ slice, rank, records, min: this.decodeKey(asBuffer(entry[0])), max: this.decodeKey(asBuffer(last[0])) });
+        entry = range.hi === undefined ? null : await this.call(rank, 'next', { db, key: last[0] }, options);
+      }
+      return out;
+    }));
+    return perServer.flat().sort((a, b) => (a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0));
   }
 
   /** Asks every server to drain and exit (what sdsdkv_destroy and `hpckv launch` do). */

@@ -9,7 +9,7 @@ import { DEFAULT_DATABASE } from '../core/protocol.js';
 import { serverListenAddress } from '../core/rpc/listen-address.js';
 import { serverStarter, type EmbeddedServer } from '../core/server-runtime.js';
 import type { BytesInput } from './bytes.js';
-import { Client, type KeyInput, type ServerKeyBounds } from './client.js';
+import { Client, type KeyInput, type ServerKeyBounds, type SliceStat } from './client.js';
 import {
   MDHIM_DB_APPEND, MDHIM_DB_ERROR, MDHIM_ERROR, MDHIM_GET_EQ, MDHIM_GET_FIRST, MDHIM_GET_LAST, MDHIM_GET_NEXT,
   MDHIM_GET_PREV, MDHIM_LONG_INT_KEY, MDHIM_SUCCESS,
@@ -38,6 +38,8 @@ export class MdhimContext {
   readonly server: EmbeddedServer | undefined;
   /** Per-server key bounds and record counts from the last mdhimStatFlush. */
   stats: MdhimServerStat[] = [];
+  /** Per-slice owner, record count and key bounds from the last mdhimStatFlush, in slice order. */
+  sliceStats: SliceStat[] = [];
   /** The typed error behind the last failed call (MDHIM only logs it). */
   lastError: unknown;
   closed = false;
@@ -302,13 +304,28 @@ export async function mdhimCommit(md: MdhimContext): Promise<number> {
  * mdhimStatFlush: collective. MDHIM needs it before NEXT/PREV can work; hpckv does not (cursor
  * steps ask the servers), so it only does what is still useful: a barrier (every rank's earlier
  * writes are visible to every rank afterwards), then md.stats gets each server's record count
- * and smallest and largest key, read from the stores.
+ * and smallest and largest key, and md.sliceStats the same per slice, read from the stores.
  */
 export async function mdhimStatFlush(md: MdhimContext): Promise<number> {
   return (await guarded(md, writeFailed(), async (client) => {
     await md.comm.barrier();
-    const [bounds, stats] = await Promise.all([client.keyBoundsByServer(), client.stat({ db: DEFAULT_DATABASE })]);
-    md.stats = bounds.map((b, i) => ({ ...b, records: stats[i]!.databases[DEFAULT_DATABASE]?.records ?? 0 }));
+    // Rank 0 reads the stats once and shares them, rather than every rank asking every server.
+    // A failure on rank 0 is shared too, so no rank waits for stats that never come.
+    let mine: { stats: MdhimServerStat[]; slices: SliceStat[] } | { failed: string } | undefined;
+    if (md.comm.rank === 0) {
+      try {
+        const [bounds, stats, slices] = await Promise.all([client.keyBoundsByServer(), client.stat({ db: DEFAULT_DATABASE }), client.sliceStats()]);
+        mine = { stats: bounds.map((b, i) => ({ ...b, records: stats[i]!.databases[DEFAULT_DATABASE]?.records ?? 0 })), slices };
+      } catch (error) {
+        mine = { failed: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const shared = await md.comm.bcast(0, mine);
+    if (shared === undefined || 'failed' in shared) {
+      throw new HpckvError(ErrorCodes.INTERNAL, `mdhimStatFlush: rank 0 could not read the stats: ${shared?.failed ?? 'nothing shared'}`);
+    }
+    md.stats = shared.stats;
+    md.sliceStats = shared.slices;
     return { error: MDHIM_SUCCESS };
   })).error;
 }

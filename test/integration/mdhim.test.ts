@@ -71,6 +71,7 @@ test('4 ranks, range servers on ranks 0 and 2, int keys in slices of 50: puts, F
     return {
       rank: comm.rank, server: md.server !== undefined, servers: md.rangeServers, forward, backward, endOfData,
       stats: md.stats.map((s) => [s.rank, s.records, s.min, s.max]),
+      slices: md.sliceStats.map((s) => [s.slice, s.rank, s.records, s.min, s.max]),
       run: run.keys, runValues: run.values.map(String), runBack: runBack.keys, fromEq: fromEq.keys,
       firstFew: firstFew.keys, lastFew: lastFew.keys, eq: [eq.error, eq.keys, eq.values.map(String)],
       bget: [bget.error, bget.numKeys, bget.keys, bget.values.map(String)], neighbours: neighbours.keys,
@@ -85,6 +86,8 @@ test('4 ranks, range servers on ranks 0 and 2, int keys in slices of 50: puts, F
     t.deepEqual(r.backward, [...all].reverse());
     // slice = floor(key / 50), server = slice mod 2: even slices on server 0, odd on server 1.
     t.deepEqual(r.stats, [[0, 200, -200, 149], [1, 200, -150, 199]]);
+    t.deepEqual(r.slices, Array.from({ length: 8 }, (_, i) => [BigInt(i - 4), (i - 4 + 8) % 2, 50, 50 * (i - 4), 50 * (i - 4) + 49]),
+      'slices -4..3 of 50 keys each, owned round-robin (slice mod 2)');
     t.deepEqual(r.run, [46, 47, 48, 49, 50, 51, 52, 53, 54, 55], 'continues from server 0 onto server 1');
     t.deepEqual(r.runValues, ['v46', 'v47', 'v48', 'v49', 'v50', 'v51', 'v52', 'v53', 'v54', 'v55']);
     t.deepEqual(r.runBack, [2, 1, 0, -1, -2]);
@@ -124,6 +127,9 @@ test('deletes, bulk deletes and missing keys; double keys keep their sign order;
     t.deepEqual([missing.error, missing.numKeys], [MDHIM_DB_ERROR, 0]);
     t.is((await mdhimGet(md, 10, MDHIM_GET_NEXT)).error, MDHIM_DB_ERROR, 'end of data');
     t.deepEqual(md.stats.reduce((sum, s) => sum + s.records, 0), 6);
+    // Slices of 10 after the deletes: floor(-55.5 / 10) = -6, then -1, 0 (three keys) and 1; owner = slice mod 2.
+    t.deepEqual(md.sliceStats.map((s) => [s.slice, s.rank, s.records, s.min, s.max]),
+      [[-6n, 0, 1, -55.5, -55.5], [-1n, 1, 1, -0.25, -0.25], [0n, 0, 3, 0, 9.99], [1n, 1, 1, 10, 10]]);
   });
   await withWorld(2, { dbPath, dbName: 'strings', keyType: MDHIM_STRING_KEY, maxRecsPerSlice: 1000 }, async (md, comm) => {
     const words = ['zeta', 'Alpha', 'alpha', 'émile', '😀 smile', '', 'a\u0000b', '0-9', 'ALPHA'].filter((w) => w !== '');

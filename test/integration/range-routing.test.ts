@@ -107,3 +107,9 @@ test.serial('seek inside a range-group scan re-plans which servers it reads', as
   t.deepEqual((await scan.nextv(1)).map(([key]) => n(key)), [50]);
   await scan.close();
 });
+
+test('sliceStats is for MDHIM slices groups only', async (t) => {
+  const { ErrorCodes, HpckvError } = await import('../../core/errors.js');
+  const error = await t.throwsAsync(range.sliceStats(), { instanceOf: HpckvError });
+  t.is(error?.code, ErrorCodes.BAD_CONFIG);
+});
