@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
 import { Client } from '../client/client.js';
+import type { PartitionSpec } from '../core/group-file.js';
+import { RangeTable } from '../partition/range-table.js';
 import { launchLocalGroup } from '../server/launcher.js';
 import type { BenchReport, BenchRow } from './kv-bench.js';
 import { machineInfo } from './machine.js';
@@ -23,15 +25,41 @@ function keyOf(i: number): Buffer {
   return key;
 }
 
-export async function runScanBench(options: { servers: number; records: number; valueBytes: number; transport: 'unix' | 'tcp' }): Promise<BenchReport> {
+export type ScanBenchPartition = 'hash' | 'range';
+
+export interface ScanBenchOptions {
+  servers: number;
+  records: number;
+  valueBytes: number;
+  transport: 'unix' | 'tcp';
+  /** Groups to measure: hash (servers merged) and/or range (servers read in key order). */
+  partitions: readonly ScanBenchPartition[];
+}
+
+export async function runScanBench(options: ScanBenchOptions): Promise<BenchReport> {
+  const rows: BenchRow[] = [];
+  for (const partition of options.partitions) rows.push(...await measurePartition(options, partition));
+  return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
+}
+
+/** The group's partition spec: a range table with equal shares of the bench's keys. */
+function partitionSpec(partition: ScanBenchPartition, options: ScanBenchOptions): PartitionSpec | undefined {
+  if (partition === 'hash') return undefined;
+  const sample = Array.from({ length: options.records }, (_, i) => keyOf(i));
+  return RangeTable.fromSample(sample, options.servers).toSpec();
+}
+
+async function measurePartition(options: ScanBenchOptions, partition: ScanBenchPartition): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-scan-bench-'));
   const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await raw.open();
-  const group = await launchLocalGroup({ servers: options.servers, dir: join(dir, 'group'), transport: options.transport });
+  const spec = partitionSpec(partition, options);
+  const group = await launchLocalGroup({ servers: options.servers, dir: join(dir, 'group'), transport: options.transport,
+    ...(spec === undefined ? {} : { partition: spec }) });
   const client = await Client.open(group.groupFile);
   const rows: BenchRow[] = [];
   try {
-    process.stderr.write(`loading ${options.records} records of ${options.valueBytes} B ...\n`);
+    process.stderr.write(`${partition} group: loading ${options.records} records of ${options.valueBytes} B ...\n`);
     for (let b = 0; b < options.records; b += 1000) {
       const entries = Array.from({ length: Math.min(1000, options.records - b) }, (_, j) => [keyOf(b + j), Buffer.alloc(options.valueBytes, j & 0xff)] as const);
       await raw.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })));
@@ -56,7 +84,8 @@ export async function runScanBench(options: { servers: number; records: number; 
       scans.ours = Math.max(scans.ours, seen / secondsSince(start));
       if (seen !== options.records) throw new Error(`hpckv scan saw ${seen}`);
     }
-    rows.push({ id: 'scan-all', what: `ordered scan of ${options.records} × ${options.valueBytes} B over ${options.servers} servers vs raw iterator (highWaterMarkBytes ${RAW_HIGH_WATER_MARK_BYTES})`,
+    const how = partition === 'hash' ? 'servers merged' : 'servers in key order';
+    rows.push({ id: `scan-all-${partition}`, what: `ordered scan of ${options.records} × ${options.valueBytes} B, ${partition} group of ${options.servers} (${how}) vs raw iterator (highWaterMarkBytes ${RAW_HIGH_WATER_MARK_BYTES})`,
       value: scans.ours, unit: 'records/s', baseline: scans.raw, ratio: scans.ours / scans.raw });
     const steps = 2000;
     const rawSteps: number[] = [];
@@ -74,7 +103,8 @@ export async function runScanBench(options: { servers: number; records: number; 
     }
     rawSteps.sort((a, b) => a - b);
     ourSteps.sort((a, b) => a - b);
-    rows.push({ id: 'next-step', what: 'one NEXT step (asks every server) vs a raw one-entry seek: p50 latency',
+    const asks = partition === 'hash' ? 'asks every server' : 'asks the owner';
+    rows.push({ id: `next-step-${partition}`, what: `one NEXT step, ${partition} group (${asks}) vs a raw one-entry seek: p50 latency`,
       value: percentile(ourSteps, 50), unit: 'µs (p50)', baseline: percentile(rawSteps, 50), ratio: percentile(rawSteps, 50) / percentile(ourSteps, 50),
       extra: { p99: percentile(ourSteps, 99), rawP99: percentile(rawSteps, 99) } });
   } finally {
@@ -84,17 +114,20 @@ export async function runScanBench(options: { servers: number; records: number; 
     await raw.close();
     await rm(dir, { recursive: true, force: true });
   }
-  return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
+  return rows;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     json: { type: 'string' }, servers: { type: 'string' }, records: { type: 'string' }, quick: { type: 'boolean' }, transport: { type: 'string' },
+    partition: { type: 'string' },
   } });
+  const partitions: ScanBenchPartition[] = values.partition === undefined ? ['hash', 'range'] : [values.partition as ScanBenchPartition];
+  if (!partitions.every((p) => p === 'hash' || p === 'range')) throw new TypeError('--partition is hash or range');
   const { formatTable } = await import('./kv-bench.js');
   const report = await runScanBench({
     servers: Number(values.servers ?? 2), records: Number(values.records ?? (values.quick ? 20_000 : 200_000)), valueBytes: 100,
-    transport: values.transport === 'tcp' ? 'tcp' : 'unix',
+    transport: values.transport === 'tcp' ? 'tcp' : 'unix', partitions,
   });
   process.stdout.write(formatTable(report).replace('hpckv kv bench', 'hpckv scan bench') + '\n');
   if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
