@@ -83,7 +83,7 @@ export function validateKey(value: unknown, context: ValidationContext, field: s
   return asBuffer(value);
 }
 
-function validateValue(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
+export function validateValue(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
   if (!(value instanceof Uint8Array)) {
     throw badRequest(`${field} must be bytes, got ${describe(value)}`, at({ field, got: describe(value) }, index));
   }
@@ -95,7 +95,7 @@ function validateValue(value: unknown, context: ValidationContext, field: string
   return asBuffer(value);
 }
 
-function validateSync(body: Record<string, unknown>): boolean {
+export function validateSync(body: Record<string, unknown>): boolean {
   const sync = body['sync'];
   if (sync === undefined) return false;
   if (typeof sync !== 'boolean') {
