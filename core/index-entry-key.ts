@@ -11,14 +11,15 @@ import type { KeyRangeWire } from './protocol.js';
  * hold 0x00), so several indexes share one database and one index is one contiguous byte range:
  *
  *   catalog record   N 0x00                         -> JSON definition (on rank 0)
- *   entry            N 0x01 T(s) 0x01 pk W          -> empty value
+ *   entry            N 0x01 T(s) 0x01 T(pk) 0x01 W  -> empty value
  *   back-reference   N 0x02 pk                      -> W F packed(s...)
  *
  * - s is the order-preserving encoding of a secondary key (core/keys), T(s) its escaped and
  *   0x00-terminated form (terminated-bytes.ts). T is order-preserving, and the 0x01 after it is
  *   never the 0xFF that continues a longer secondary key with an escaped 0x00, so all entries of one
  *   secondary key are one contiguous range, [N 01 T(s) 01, N 01 T(s) 02), and entries sort by
- *   secondary key first, then by primary key bytes.
+ *   secondary key first, then by primary key bytes (pk is terminated the same way, so a primary key
+ *   sorts before its extensions whatever W follows it).
  * - pk is the primary key as stored, W the 8-byte write id of the indexed write that made the
  *   entry. W makes entries of two writes of the same record distinct keys, so removing the entries
  *   of an old write can never remove those of a newer one (see client/secondary-index.ts).
@@ -53,7 +54,7 @@ export function backrefKey(namespace: Uint8Array, primaryKey: Uint8Array): Buffe
 }
 
 export function entryKey(namespace: Uint8Array, secondary: Uint8Array, primaryKey: Uint8Array, writeId: Uint8Array): Buffer {
-  return Buffer.concat([namespace, Buffer.of(ENTRY), encodeTerminated(secondary), Buffer.of(SEP), primaryKey, writeId]);
+  return Buffer.concat([namespace, Buffer.of(ENTRY), encodeTerminated(secondary), Buffer.of(SEP), encodeTerminated(primaryKey), Buffer.of(SEP), writeId]);
 }
 
 export interface DecodedEntry {
@@ -66,17 +67,19 @@ export interface DecodedEntry {
 export function decodeEntryKey(namespace: Uint8Array, key: Uint8Array): DecodedEntry | null {
   const start = namespace.length + 1;
   if (key.length < start || key[start - 1] !== ENTRY || Buffer.compare(key.subarray(0, namespace.length), namespace) !== 0) return null;
-  let decoded: { content: Uint8Array; next: number };
   try {
-    decoded = decodeTerminated(key, start, 'secondary key');
+    const secondary = decodeTerminated(key, start, 'secondary key');
+    if (key[secondary.next] !== SEP) return null;
+    const primary = decodeTerminated(key, secondary.next + 1, 'primary key');
+    if (key[primary.next] !== SEP || key.length !== primary.next + 1 + WRITE_ID_BYTES || primary.content.length === 0) return null;
+    return {
+      secondary: Buffer.from(secondary.content),
+      primaryKey: Buffer.from(primary.content),
+      writeId: Buffer.from(key.subarray(primary.next + 1)),
+    };
   } catch {
     return null;
   }
-  const pkStart = decoded.next + 1;
-  const pkEnd = key.length - WRITE_ID_BYTES;
-  if (key[decoded.next] !== SEP || pkEnd <= pkStart) return null;
-  const view = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  return { secondary: Buffer.from(decoded.content), primaryKey: view.subarray(pkStart, pkEnd), writeId: view.subarray(pkEnd) };
 }
 
 /** Bounds over encoded secondary keys (at most one lower and one upper). */
