@@ -3,7 +3,7 @@ import { entryKey, INDEX_NAME_PATTERN, WRITE_ID_BYTES } from '../core/index-entr
 import { unpackList } from '../core/wire/packed-list.js';
 import { optionalKey, pageSize } from './validate-range-request.js';
 import {
-  badRequest, validateBody, validateDbName, validateKey, validateSync, validateValue, type ValidationContext,
+  asBuffer, badRequest, validateBody, validateDbName, validateKey, validateSync, validateValue, type ValidationContext,
 } from './validate-request.js';
 
 /**
@@ -23,10 +23,6 @@ export interface ValidIndexGet extends ValidIndexScope { keys: Buffer[]; writeId
 
 /** Most indexes one indexed write maintains. */
 const INDEX_PARTS_MAX = 64;
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /** An index namespace: UTF-8 of a valid index name, then 0x00. */
 function validateNamespace(value: unknown, field: string): Buffer {
