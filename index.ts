@@ -14,3 +14,7 @@ export { type Communicator, ANY_SOURCE, ANY_TAG } from './core/comm/communicator
 export { createWorldCommunicator } from './core/comm/create-communicator.js';
 export { createInprocWorld } from './core/comm/inproc-endpoint.js';
 export { launchLocalGroup, type LaunchOptions, type LocalGroup } from './server/launcher.js';
+export {
+  SecondaryIndex, type CreateIndexOptions, type IndexDefinition, type IndexKind, type IndexMatch, type IndexPartitionSpec,
+  type LookupOptions, type OpenIndexOptions, type SecondaryRange,
+} from './client/secondary-index.js';

@@ -13,6 +13,7 @@ import { asBuffer, checkBatchEntries, checkKey, keyBytes, valueBytes, type Bytes
 import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
 import { parseKeyType, type KeyValue } from '../core/keys/key-type.js';
 import { ServerConnections } from './server-connections.js';
+import { SecondaryIndex, type CreateIndexOptions, type IndexHost, type OpenIndexOptions } from './secondary-index.js';
 
 /**
  * A key: bytes or a UTF-8 string for a `bytes` store; a value of the store's key type otherwise
@@ -471,6 +472,30 @@ export class Client {
     byServer.forEach((indices, rank) => { if (indices.length > 0) parts.push(send(rank, indices)); });
     const results = await Promise.allSettled(parts);
     for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
+  /**
+   * Creates a secondary index named `name` (or opens it, when one of that name and definition
+   * exists): see client/secondary-index.ts and README "Secondary indexes".
+   */
+  createIndex(name: string, options: CreateIndexOptions, callOptions: RequestOptions = {}): Promise<SecondaryIndex> {
+    return SecondaryIndex.create(this.indexHost(), name, options, callOptions);
+  }
+
+  /** Opens an existing secondary index by name (HPCKV_ERR_UNKNOWN_INDEX when there is none). */
+  index(name: string, options: OpenIndexOptions = {}): Promise<SecondaryIndex> {
+    return SecondaryIndex.open(this.indexHost(), name, options);
+  }
+
+  private indexHost(): IndexHost {
+    return {
+      group: this.group,
+      limits: this.limits,
+      call: (rank, op, body, options) => this.call(rank, op, body, options),
+      encodeKey: (key) => this.encodeKey(key),
+      decodeKey: (bytes) => this.decodeKey(bytes),
+      primaryServerFor: (key) => this.partitioner.serverFor(key),
+    };
   }
 
   async close(): Promise<void> {

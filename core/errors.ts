@@ -27,6 +27,10 @@ export const ErrorCodes = {
   UNKNOWN_DATABASE: 'HPCKV_ERR_UNKNOWN_DATABASE',
   /** A write-once put found the key already stored. */
   KEY_EXISTS: 'HPCKV_ERR_KEY_EXISTS',
+  /** Creating a secondary index whose name is taken by an index of another definition. */
+  INDEX_EXISTS: 'HPCKV_ERR_INDEX_EXISTS',
+  /** Opening a secondary index that no catalog record defines (or defines ambiguously). */
+  UNKNOWN_INDEX: 'HPCKV_ERR_UNKNOWN_INDEX',
   /** Bytes on a connection are not a valid frame or message; the connection is closed. */
   PROTOCOL: 'HPCKV_ERR_PROTOCOL',
   /** A request did not complete within its timeout. */

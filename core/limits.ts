@@ -28,6 +28,8 @@ export interface Limits {
   scanPageBytesMax: number;
   /** Most entries in one page of a scan; a larger request is lowered to it. */
   scanPageEntriesMax: number;
+  /** Most secondary keys one record has under one secondary index. */
+  indexKeysPerRecordMax: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -46,6 +48,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   replyBacklogBytesMax: 64 * 1024 * 1024,
   scanPageBytesMax: 1024 * 1024,
   scanPageEntriesMax: 10_000,
+  indexKeysPerRecordMax: 1024,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -56,7 +59,7 @@ export const FRAME_OVERHEAD_BYTES = 1024;
 
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
-  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'connectTimeoutMs',
+  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'connectTimeoutMs',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */

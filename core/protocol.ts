@@ -110,6 +110,60 @@ export interface HelloReply {
   databases: string[];
 }
 
+/** One index a record's write maintains (see core/index-entry-key.ts for the layout). */
+export interface IndexWritePart {
+  /** Database holding the index's entries and back-references (one of this server's). */
+  indexDb: string;
+  /** The index's namespace: UTF-8 of its name, then 0x00. */
+  index: Uint8Array;
+  /** Local index: this server also replaces the record's entries, in one batch with its back-reference. */
+  local: boolean;
+  /** Encoded secondary keys of the record under this index (none: the record has no entry). */
+  secondaryKeys: Uint8Array[];
+}
+
+export interface IndexWriteRequest extends KeyRequest, WriteOptionsWire {
+  /** The record's new value, or null to delete the record. */
+  value: Uint8Array | null;
+  /** WRITE_ID_BYTES bytes, unique per indexed write (the caller picks it at random). */
+  writeId: Uint8Array;
+  indexes: IndexWritePart[];
+}
+
+/** What the write replaced, per index part: the previous write id and secondary keys, or null. */
+export interface IndexWriteReply {
+  previous: Array<{ writeId: Uint8Array; secondaryKeys: Uint8Array[] } | null>;
+}
+
+export interface IndexScopeRequest extends DbRequest {
+  /** Database of the index; `db` is the primary database. */
+  indexDb: string;
+  /** The index's namespace: UTF-8 of its name, then 0x00. */
+  index: Uint8Array;
+}
+
+export interface IndexLookupRequest extends IndexScopeRequest, KeyRangeWire {
+  /** Most entries scanned in this page (lowered to scanPageEntriesMax). */
+  limit?: number;
+  /** Most entry key + value bytes in this page (lowered to scanPageBytesMax). */
+  pageBytes?: number;
+}
+
+export interface IndexLookupReply {
+  /** Packed entry keys scanned, in key order (the client resumes after the last). */
+  keys: Uint8Array | PackedListChunks;
+  /** Packed primary values, one per entry key; absent for an entry that is not live (stale). */
+  values: Uint8Array | PackedListChunks;
+  done: boolean;
+}
+
+export interface IndexGetRequest extends IndexScopeRequest {
+  /** Packed primary keys. */
+  packedKeys: Uint8Array;
+  /** Packed write ids, one per key (from the index entries that named the keys). */
+  packedWriteIds: Uint8Array;
+}
+
 /** Request body and reply type of every operation. */
 export interface OpTable {
   /** Liveness and identity check. */
@@ -151,6 +205,19 @@ export interface OpTable {
   count: { req: DbRequest & KeyRangeWire; res: number };
   /** Deletes the keys of a range on this server (page by page); replies how many it deleted. */
   deleteRange: { req: DbRequest & KeyRangeWire & WriteOptionsWire; res: number };
+  /**
+   * Writes (or deletes) a record and its back-references (and, for local indexes, its entries)
+   * as one step per key: indexed writes of one key are serialized by this server.
+   */
+  indexWrite: { req: IndexWriteRequest; res: IndexWriteReply };
+  /** One page of a local index's entries, each with its primary value when the entry is live. */
+  indexLookup: { req: IndexLookupRequest; res: IndexLookupReply };
+  /**
+   * Values of records named by index entries, null where the entry is not live. Answers the
+   * first keys only (a packed list shorter than the request) when their values reach
+   * scanPageBytesMax; the client asks again for the rest.
+   */
+  indexGet: { req: IndexGetRequest; res: Uint8Array | PackedListChunks };
   /** Per-database statistics; all databases when `db` is omitted. */
   stat: { req: { db?: string }; res: StatReply };
   /** Asks the server to drain in-flight requests, close its stores and exit. */
@@ -163,7 +230,8 @@ export type OpReply<O extends OpName> = OpTable[O]['res'];
 
 export const OP_NAMES: readonly OpName[] = [
   'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
-  'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange', 'stat', 'shutdown',
+  'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange',
+  'indexWrite', 'indexLookup', 'indexGet', 'stat', 'shutdown',
 ];
 
 export const DEFAULT_DATABASE = 'default';

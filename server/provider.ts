@@ -6,6 +6,8 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { DATABASE_NAME_PATTERN, type DatabaseStats, type OpName, type OpReply } from '../core/protocol.js';
 import { Database } from './database.js';
+import { IndexOps } from './index-ops.js';
+import { validateIndexGetRequest, validateIndexLookupRequest, validateIndexWriteRequest } from './validate-index-request.js';
 import {
   validateBatchRequest, validateEmptyRequest, validateKeyRequest, validateKeysRequest, validateKeysWriteRequest,
   validateKeyWriteRequest, validatePutManyRequest, validatePutRequest, validateStatRequest, type ValidationContext,
@@ -121,6 +123,7 @@ export class Provider implements ValidationContext {
 
   #makeHandlers(): Handlers {
     const valueBytesMax = this.limits.valueBytesMax;
+    const indexOps = new IndexOps(this.limits, (name) => this.#db(name));
     return {
       hello: (body) => {
         validateEmptyRequest(body);
@@ -205,6 +208,12 @@ export class Provider implements ValidationContext {
         const r = validatePutRequest(body, this);
         return this.#db(r.db).append(r.key, r.value, r.sync, valueBytesMax);
       },
+      indexWrite: (body) => indexOps.write(validateIndexWriteRequest(body, this)),
+      indexLookup: async (body) => {
+        const page = await indexOps.lookup(validateIndexLookupRequest(body, this));
+        return { keys: new PackedListChunks(page.keys), values: new PackedListChunks(page.values), done: page.done };
+      },
+      indexGet: (body) => new PackedListChunks(indexOps.get(validateIndexGetRequest(body, this))),
       stat: (body) => {
         const r = validateStatRequest(body, this);
         const databases: Record<string, DatabaseStats> = {};

@@ -12,7 +12,7 @@ export interface ValidScanRequest {
   sync: boolean;
 }
 
-function optionalKey(body: Record<string, unknown>, field: string, context: ValidationContext): Buffer | undefined {
+export function optionalKey(body: Record<string, unknown>, field: string, context: ValidationContext): Buffer | undefined {
   const value = body[field];
   return value === undefined || value === null ? undefined : validateKey(value, context, field, -1);
 }
@@ -25,7 +25,7 @@ function optionalBoolean(body: Record<string, unknown>, field: string, fallback:
 }
 
 /** A positive integer request field, lowered to the server's own maximum (a page size is a hint). */
-function pageSize(body: Record<string, unknown>, field: string, max: number): number {
+export function pageSize(body: Record<string, unknown>, field: string, max: number): number {
   const value = body[field];
   if (value === undefined || value === null) return max;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {

@@ -60,7 +60,7 @@ export function validateDbName(value: unknown, context: ValidationContext): stri
   return value;
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
+export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -83,7 +83,7 @@ export function validateKey(value: unknown, context: ValidationContext, field: s
   return asBuffer(value);
 }
 
-function validateValue(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
+export function validateValue(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
   if (!(value instanceof Uint8Array)) {
     throw badRequest(`${field} must be bytes, got ${describe(value)}`, at({ field, got: describe(value) }, index));
   }
@@ -95,7 +95,7 @@ function validateValue(value: unknown, context: ValidationContext, field: string
   return asBuffer(value);
 }
 
-function validateSync(body: Record<string, unknown>): boolean {
+export function validateSync(body: Record<string, unknown>): boolean {
   const sync = body['sync'];
   if (sync === undefined) return false;
   if (typeof sync !== 'boolean') {

@@ -1,0 +1,479 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCodes, HpckvError, isHpckvError } from '../core/errors.js';
+import type { GroupFile, HashPartitionSpec, RangePartitionSpec } from '../core/group-file.js';
+import {
+  catalogKey, decodeEntryKey, entryKey, entryRange, INDEX_NAME_PATTERN, indexNamespace, WRITE_ID_BYTES,
+  type SecondaryBounds,
+} from '../core/index-entry-key.js';
+import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
+import { formatKeyType, parseKeyType, type KeyValue } from '../core/keys/key-type.js';
+import type { Limits } from '../core/limits.js';
+import { BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest } from '../core/protocol.js';
+import { packList, unpackList } from '../core/wire/packed-list.js';
+import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
+import { asBuffer, checkKey, valueBytes, type BytesInput } from './bytes.js';
+import type { KeyInput, RequestOptions, WriteOptions } from './client.js';
+import { MergedScan } from './merged-scan.js';
+
+/**
+ * Secondary indexes (issue 3, deliverable 6): records of a primary database found by a secondary
+ * key, in one call.
+ *
+ * - **global**: entries are partitioned by the secondary key alone, with the index's own
+ *   partitioner (a hash ring, or a range table over encoded secondary keys), so a lookup of one
+ *   secondary key reads one server's entries and then the records, one message per server.
+ * - **local**: entries live on the server of their record; a lookup asks every server, and each
+ *   answers with its matching records directly (op `indexLookup`).
+ *
+ * Correctness does not rest on atomicity across stores (the primary and index databases are
+ * separate LevelDB stores, and a global index's entries are on other servers). Instead:
+ * - every indexed write has a random write id W. Entry keys carry W, and the record's
+ *   back-reference (on the record's server) names the current W and a fingerprint of the value;
+ * - an entry is *live* only when its W is the current one and the stored value has that
+ *   fingerprint, and servers check this on every lookup (verify on read). So a lookup never
+ *   returns a record whose current value was not written with the looked-up secondary key: not
+ *   after an update, a delete, a crash half-way, two clients racing on one record, or a plain
+ *   `client.put` that bypassed the index (that record is simply not found until re-indexed);
+ * - a global write puts its new entries *before* it switches the back-reference, and removes the
+ *   previous write's entries (named by the previous W, which the switch returns) after; entries of
+ *   another write have another W, so a slow writer can never remove a newer write's entries.
+ *   Switching the back-reference is serialized per record on its server (`indexWrite`).
+ *
+ * Chosen over the suggested "read the old value and re-extract": that needs an extractor function
+ * every client must agree on, and two clients updating one record can then delete each other's
+ * fresh entries. Here the caller passes each record's secondary keys and the server remembers them.
+ */
+
+export type IndexKind = 'global' | 'local';
+export type IndexPartitionSpec = HashPartitionSpec | RangePartitionSpec;
+
+export interface CreateIndexOptions {
+  kind: IndexKind;
+  /** Database of the records (default "default"). */
+  primaryDb?: string;
+  /** Database holding the index (entries, back-references, its catalog record); may be shared by indexes. */
+  indexDb: string;
+  /** Type of the secondary keys, text form ('float64', 'string', 'tuple(string,int32)'...). */
+  keyType: string;
+  /** Global only: the index's own partitioning over encoded secondary keys (default: a hash ring). */
+  partition?: IndexPartitionSpec;
+}
+
+/** What the catalog record holds; two definitions are the same index when they are equal. */
+export interface IndexDefinition {
+  name: string;
+  kind: IndexKind;
+  primaryDb: string;
+  indexDb: string;
+  /** Canonical text form. */
+  keyType: string;
+  /** Global indexes only; null for local ones. */
+  partition: IndexPartitionSpec | null;
+}
+
+export interface OpenIndexOptions extends RequestOptions {
+  /** Where to look for the catalog record; default: every database of the group. */
+  indexDb?: string;
+}
+
+export interface LookupOptions extends RequestOptions {
+  /** Most records returned. */
+  limit?: number;
+}
+
+/** Bounds over secondary keys (values of the index's key type). */
+export interface SecondaryRange {
+  gt?: KeyValue;
+  gte?: KeyValue;
+  lt?: KeyValue;
+  lte?: KeyValue;
+}
+
+/** One match: the secondary key it was found under, the record's key (decoded) and value. */
+export interface IndexMatch {
+  secondaryKey: KeyValue;
+  primaryKey: KeyValue;
+  value: Buffer;
+}
+
+/** What a Client lends its indexes: routing, key codecs and raw calls. */
+export interface IndexHost {
+  readonly group: GroupFile;
+  readonly limits: Limits;
+  call<O extends OpName>(rank: number, op: O, body: OpRequest<O>, options: RequestOptions): Promise<OpReply<O>>;
+  encodeKey(key: KeyInput): Uint8Array;
+  decodeKey(bytes: Uint8Array): KeyValue;
+  /** Rank owning an encoded primary key. */
+  primaryServerFor(key: Uint8Array): number;
+}
+
+const DEFAULT_INDEX_PARTITION: HashPartitionSpec = { scheme: 'hash', virtualNodes: 256, seed: 0 };
+/** Catalog records live on rank 0 of the index database. */
+const CATALOG_RANK = 0;
+const EMPTY = Buffer.alloc(0);
+
+function badConfig(message: string, details: Record<string, string> = {}): HpckvError {
+  return new HpckvError(ErrorCodes.BAD_CONFIG, message, { details });
+}
+
+export class SecondaryIndex {
+  readonly definition: IndexDefinition;
+  readonly #host: IndexHost;
+  readonly #codec: KeyCodec;
+  readonly #namespace: Buffer;
+  /** The index's own partitioner (global), over encoded secondary keys. */
+  readonly #partitioner: Partitioner | null;
+
+  private constructor(host: IndexHost, definition: IndexDefinition) {
+    this.#host = host;
+    this.definition = definition;
+    this.#codec = keyCodec(parseKeyType(definition.keyType));
+    this.#namespace = indexNamespace(definition.name);
+    this.#partitioner = definition.partition === null ? null : indexPartitioner(definition.partition, host.group.servers.length);
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  /**
+   * Creates the index, or opens it when one of that name and the same definition exists (so
+   * every rank of a job may call it). Another definition under the name is HPCKV_ERR_INDEX_EXISTS.
+   * Creating an index does not index records already stored: write them through `put`.
+   */
+  static async create(host: IndexHost, name: string, options: CreateIndexOptions, call: RequestOptions = {}): Promise<SecondaryIndex> {
+    const definition = checkDefinition(host, name, options);
+    const elsewhere = (await findCatalog(host, name, undefined, call)).filter((found) => found.indexDb !== definition.indexDb);
+    if (elsewhere.length > 0) throw indexExists(definition, elsewhere[0]!);
+    const key = catalogKey(indexNamespace(name));
+    try {
+      await host.call(CATALOG_RANK, 'putIfAbsent', { db: definition.indexDb, key, value: Buffer.from(JSON.stringify(definition)), sync: true }, call);
+    } catch (error) {
+      if (!isHpckvError(error, ErrorCodes.KEY_EXISTS)) throw error;
+      const [stored] = await findCatalog(host, name, definition.indexDb, call);
+      if (stored === undefined || JSON.stringify(stored) !== JSON.stringify(definition)) throw indexExists(definition, stored);
+    }
+    return new SecondaryIndex(host, definition);
+  }
+
+  /** Opens an index by name from its catalog record; HPCKV_ERR_UNKNOWN_INDEX when there is none. */
+  static async open(host: IndexHost, name: string, options: OpenIndexOptions = {}): Promise<SecondaryIndex> {
+    checkName(name);
+    if (options.indexDb !== undefined) checkDatabase(host, options.indexDb, 'indexDb');
+    const found = await findCatalog(host, name, options.indexDb, options);
+    if (found.length !== 1) {
+      throw new HpckvError(ErrorCodes.UNKNOWN_INDEX, found.length === 0
+        ? `no secondary index "${name}"${options.indexDb === undefined ? '' : ` in database "${options.indexDb}"`}`
+        : `secondary index "${name}" is defined in databases ${found.map((d) => d.indexDb).join(', ')}: pass indexDb`,
+      { details: { index: name } });
+    }
+    return new SecondaryIndex(host, found[0]!);
+  }
+
+  /**
+   * Writes the record `key` = `value` with its secondary keys under this index (each a value of
+   * the index's key type; an empty list keeps the record out of the index), replacing the entries
+   * of its previous indexed write. The record is written once this resolves; lookups may miss it
+   * (never misfind it) while the call is in flight, or if it fails part-way: retry the call.
+   */
+  async put(key: KeyInput, value: BytesInput, secondaryKeys: readonly KeyValue[], options: WriteOptions = {}): Promise<void> {
+    await this.#write(key, valueBytes(value, this.#host.limits), secondaryKeys, options);
+  }
+
+  /** Deletes the record and its entries. */
+  async del(key: KeyInput, options: WriteOptions = {}): Promise<void> {
+    await this.#write(key, null, [], options);
+  }
+
+  /** The records with secondary key `secondaryKey`, ordered by primary key bytes (the store's key order). */
+  async lookup(secondaryKey: KeyValue, options: LookupOptions = {}): Promise<Array<[KeyValue, Buffer]>> {
+    const s = this.#encodeSecondary(secondaryKey);
+    return this.#collect(this.#matches({ gte: s, lte: s }, options), options);
+  }
+
+  /**
+   * The records whose secondary keys lie in `range`, ordered by secondary key then primary key; a
+   * record with several secondary keys in the range is returned once per key.
+   */
+  async lookupRange(range: SecondaryRange, options: LookupOptions = {}): Promise<Array<[KeyValue, Buffer]>> {
+    return this.#collect(this.#matches(this.#encodeRange(range), options), options);
+  }
+
+  /** Matches of a range one at a time, with the secondary key each was found under (same order as lookupRange). */
+  async *scan(range: SecondaryRange = {}, options: LookupOptions = {}): AsyncGenerator<IndexMatch> {
+    for await (const match of this.#matches(this.#encodeRange(range), options)) yield match;
+  }
+
+  async #collect(matches: AsyncIterable<IndexMatch>, options: LookupOptions): Promise<Array<[KeyValue, Buffer]>> {
+    const limit = checkLimit(options.limit);
+    const out: Array<[KeyValue, Buffer]> = [];
+    if (limit === 0) return out;
+    for await (const match of matches) {
+      out.push([match.primaryKey, match.value]);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async #write(key: KeyInput, value: Uint8Array | null, secondaryKeys: readonly KeyValue[], options: WriteOptions): Promise<void> {
+    const { primaryDb, indexDb, kind } = this.definition;
+    this.#checkDb(options);
+    if (!Array.isArray(secondaryKeys)) throw new TypeError('secondaryKeys must be an array of secondary keys');
+    const pk = this.#host.encodeKey(key);
+    const limits = this.#host.limits;
+    if (secondaryKeys.length > limits.indexKeysPerRecordMax) {
+      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE,
+        `${secondaryKeys.length} secondary keys, more than indexKeysPerRecordMax ${limits.indexKeysPerRecordMax}`,
+        { details: { limit: 'indexKeysPerRecordMax', entries: secondaryKeys.length, max: limits.indexKeysPerRecordMax } });
+    }
+    const encoded = distinct(secondaryKeys.map((s) => this.#encodeSecondary(s)));
+    const writeId = randomBytes(WRITE_ID_BYTES);
+    const entries = encoded.map((s) => checkKey(entryKey(this.#namespace, s, pk, writeId), limits));
+    const sync = options.sync === undefined ? {} : { sync: options.sync };
+    // Global: the new entries go first; they are not live until the back-reference names writeId.
+    if (kind === 'global') await this.#entryBatch(encoded, entries.map((k): BatchEntry => [BatchOpCode.put, k, EMPTY]), sync, options);
+    const reply = await this.#host.call(this.#host.primaryServerFor(pk), 'indexWrite', {
+      db: primaryDb, key: pk, value, writeId, ...sync,
+      indexes: [{ indexDb, index: this.#namespace, local: kind === 'local', secondaryKeys: encoded }],
+    }, options);
+    const previous = reply.previous[0];
+    if (kind === 'global' && previous !== null && previous !== undefined) {
+      // The previous write's entries are dead now (their write id is no longer current): remove them.
+      const old = previous.secondaryKeys.map(asBuffer);
+      await this.#entryBatch(old, old.map((s): BatchEntry => [BatchOpCode.del, entryKey(this.#namespace, s, pk, previous.writeId)]), sync, options);
+    }
+  }
+
+  /** One `batch` per index server holding any of the secondary keys `owners` (entry i belongs to owners[i]). */
+  async #entryBatch(owners: readonly Uint8Array[], ops: BatchEntry[], sync: { sync?: boolean }, options: RequestOptions): Promise<void> {
+    const byServer = groupByServer(this.#partitioner!, owners);
+    const parts = byServer.map((indices, rank) => (indices.length === 0 ? undefined
+      : this.#host.call(rank, 'batch', { db: this.definition.indexDb, ops: indices.map((i) => ops[i]!), ...sync }, options)));
+    const results = await Promise.allSettled(parts);
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
+  /** Matches of an encoded secondary-key range, in entry order (secondary key, then primary key). */
+  #matches(bounds: SecondaryBounds, options: LookupOptions): AsyncGenerator<IndexMatch> {
+    this.#checkDb(options);
+    checkLimit(options.limit);
+    const range = entryRange(this.#namespace, bounds);
+    return this.definition.kind === 'local' ? this.#localMatches(range, options) : this.#globalMatches(bounds, range, options);
+  }
+
+  /** Every server scans its own entries and answers with the live records; pages are merged by entry key. */
+  async *#localMatches(range: { gte: Buffer; lt: Buffer }, options: LookupOptions): AsyncGenerator<IndexMatch> {
+    const { primaryDb, indexDb } = this.definition;
+    const call = callOptions(options);
+    const fetch = async (rank: number, after: Buffer | undefined): Promise<Page> => {
+      const bounds = after === undefined ? { gte: range.gte } : { gt: after };
+      const reply = await this.#host.call(rank, 'indexLookup', { db: primaryDb, indexDb, index: this.#namespace, ...bounds, lt: range.lt }, call);
+      const max = this.#host.limits.scanPageEntriesMax;
+      return { keys: unpackList(reply.keys, 'indexLookup keys', max).map((k) => k ?? EMPTY), values: unpackList(reply.values, 'indexLookup values', max), done: reply.done };
+    };
+    for await (const [entry, value] of mergePages(this.#host.group.servers.map((s) => s.rank), fetch)) {
+      const match = this.#match(entry, value);
+      if (match !== null) yield match;
+    }
+  }
+
+  /** The index servers' entries in order, then the records, verified by their servers (`indexGet`). */
+  async *#globalMatches(bounds: SecondaryBounds, range: { gte: Buffer; lt: Buffer }, options: LookupOptions): AsyncGenerator<IndexMatch> {
+    const { primaryDb, indexDb } = this.definition;
+    const call = callOptions(options);
+    const limits = this.#host.limits;
+    const ranks = indexServers(this.#partitioner!, bounds);
+    const scan = new MergedScan(ranks, (rank, request) => this.#host.call(rank, 'scan', { db: indexDb, ...request }, call), {
+      range, reverse: false, values: false, limit: Number.POSITIVE_INFINITY,
+      firstPageEntries: Math.min(checkLimit(options.limit), 64, limits.scanPageEntriesMax) || 1,
+      pageEntries: limits.scanPageEntriesMax,
+      decodeKey: (bytes) => bytes, encodeKey: (key) => key as Uint8Array,
+    });
+    try {
+      for (;;) {
+        const batch = (await scan.nextv(limits.scanPageEntriesMax)).map(([key]) => decodeEntryKey(this.#namespace, key as Uint8Array));
+        const entries = batch.filter((e) => e !== null);
+        if (batch.length === 0) return;
+        const values = new Array<Buffer | null>(entries.length).fill(null);
+        const byServer = groupByServer({ scheme: 'primary', serverCount: this.#host.group.servers.length, serverFor: (k) => this.#host.primaryServerFor(k) },
+          entries.map((e) => e.primaryKey));
+        await Promise.all(byServer.map(async (indices, rank) => {
+          // A reply answers a prefix of the keys when their values reach scanPageBytesMax: ask again for the rest.
+          for (let from = 0; from < indices.length;) {
+            const part = indices.slice(from);
+            const reply = await this.#host.call(rank, 'indexGet', {
+              db: primaryDb, indexDb, index: this.#namespace,
+              packedKeys: packList(part.map((i) => entries[i]!.primaryKey)), packedWriteIds: packList(part.map((i) => entries[i]!.writeId)),
+            }, call);
+            const got = unpackList(reply, 'indexGet reply', part.length);
+            if (got.length === 0) throw new HpckvError(ErrorCodes.PROTOCOL, 'indexGet answered no keys');
+            got.forEach((value, j) => { values[part[j]!] = value; });
+            from += got.length;
+          }
+        }));
+        for (let i = 0; i < entries.length; i++) {
+          const value = values[i];
+          if (value !== null && value !== undefined) yield this.#decodeMatch(entries[i]!.secondary, entries[i]!.primaryKey, value);
+        }
+      }
+    } finally {
+      await scan.close();
+    }
+  }
+
+  #match(entry: Buffer, value: Buffer | null): IndexMatch | null {
+    if (value === null) return null;
+    const decoded = decodeEntryKey(this.#namespace, entry);
+    return decoded === null ? null : this.#decodeMatch(decoded.secondary, decoded.primaryKey, value);
+  }
+
+  #decodeMatch(secondary: Buffer, primaryKey: Buffer, value: Buffer): IndexMatch {
+    return { secondaryKey: this.#codec.decode(secondary), primaryKey: this.#host.decodeKey(primaryKey), value };
+  }
+
+  #encodeSecondary(key: KeyValue): Buffer {
+    const bytes = this.#codec.encode(key);
+    checkKey(bytes, this.#host.limits);
+    return bytes;
+  }
+
+  #encodeRange(range: SecondaryRange): SecondaryBounds {
+    if (range.gt !== undefined && range.gte !== undefined) throw new TypeError('a range takes gt or gte, not both');
+    if (range.lt !== undefined && range.lte !== undefined) throw new TypeError('a range takes lt or lte, not both');
+    const bounds: SecondaryBounds = {};
+    for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
+      const value = range[bound];
+      if (value !== undefined) bounds[bound] = this.#encodeSecondary(value);
+    }
+    return bounds;
+  }
+
+  /** An index has fixed databases; a `db` option other than its primary database is a mistake. */
+  #checkDb(options: RequestOptions): void {
+    if (options.db !== undefined && options.db !== this.definition.primaryDb) {
+      throw new HpckvError(ErrorCodes.BAD_REQUEST,
+        `index "${this.name}" indexes database "${this.definition.primaryDb}", not "${options.db}"`, { details: { db: options.db, index: this.name } });
+    }
+  }
+}
+
+interface Page { keys: Buffer[]; values: Array<Buffer | null>; done: boolean }
+
+/**
+ * Merges paged, sorted per-server streams of (key, value | null) by key; a server's next page is
+ * asked for (resuming after its last key) only when its current one is used up.
+ */
+async function* mergePages(ranks: readonly number[], fetch: (rank: number, after: Buffer | undefined) => Promise<Page>): AsyncGenerator<[Buffer, Buffer | null]> {
+  const cursors = await Promise.all(ranks.map(async (rank) => ({ rank, page: await fetch(rank, undefined), at: 0 })));
+  for (;;) {
+    let best: (typeof cursors)[number] | undefined;
+    for (const cursor of cursors) {
+      while (cursor.at >= cursor.page.keys.length && !cursor.page.done) {
+        cursor.page = await fetch(cursor.rank, cursor.page.keys[cursor.page.keys.length - 1]);
+        cursor.at = 0;
+      }
+      if (cursor.at >= cursor.page.keys.length) continue;
+      if (best === undefined || Buffer.compare(cursor.page.keys[cursor.at]!, best.page.keys[best.at]!) < 0) best = cursor;
+    }
+    if (best === undefined) return;
+    const at = best.at++;
+    yield [best.page.keys[at]!, best.page.values[at] ?? null];
+  }
+}
+
+/** The index servers that may hold entries of the bounds: one for one key, in order for a range table, else all. */
+function indexServers(partitioner: Partitioner, bounds: SecondaryBounds): number[] {
+  if (bounds.gte !== undefined && bounds.lte !== undefined && Buffer.compare(bounds.gte, bounds.lte) === 0) return [partitioner.serverFor(bounds.gte)];
+  const lower = bounds.gte ?? bounds.gt;
+  const upper = bounds.lte ?? bounds.lt;
+  const ordered = partitioner.serversInOrder?.(
+    lower === undefined ? undefined : { key: lower, inclusive: bounds.gte !== undefined },
+    upper === undefined ? undefined : { key: upper, inclusive: bounds.lte !== undefined });
+  return ordered ?? Array.from({ length: partitioner.serverCount }, (_, i) => i);
+}
+
+function indexPartitioner(spec: IndexPartitionSpec, serverCount: number): Partitioner {
+  try {
+    return createPartitioner(spec, serverCount);
+  } catch (cause) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG, `bad index partition: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || !INDEX_NAME_PATTERN.test(name)) {
+    throw badConfig(`index name must match ${String(INDEX_NAME_PATTERN)}, got ${JSON.stringify(String(name)).slice(0, 80)}`, { index: String(name).slice(0, 80) });
+  }
+}
+
+/** Every server of the group must hold the database (indexes span the whole group). */
+function checkDatabase(host: IndexHost, db: string, field: string): void {
+  if (typeof db !== 'string' || !host.group.servers.every((server) => server.databases.includes(db))) {
+    throw new HpckvError(ErrorCodes.UNKNOWN_DATABASE, `${field}: the group has no database "${String(db)}" on every server`, { details: { db: String(db), field } });
+  }
+}
+
+function checkDefinition(host: IndexHost, name: string, options: CreateIndexOptions): IndexDefinition {
+  checkName(name);
+  if (typeof options !== 'object' || options === null) throw new TypeError('createIndex needs options { kind, indexDb, keyType }');
+  if (options.kind !== 'global' && options.kind !== 'local') throw badConfig(`index kind must be "global" or "local", got ${String(options.kind)}`);
+  const primaryDb = options.primaryDb ?? DEFAULT_DATABASE;
+  checkDatabase(host, primaryDb, 'primaryDb');
+  checkDatabase(host, options.indexDb, 'indexDb');
+  const keyType = formatKeyType(parseKeyType(options.keyType));
+  let partition: IndexPartitionSpec | null = null;
+  if (options.kind === 'global') {
+    const spec = options.partition ?? DEFAULT_INDEX_PARTITION;
+    if (spec.scheme !== 'hash' && spec.scheme !== 'range') throw badConfig('an index partition is "hash" or "range"');
+    partition = spec.scheme === 'hash'
+      ? { scheme: 'hash', virtualNodes: spec.virtualNodes, seed: spec.seed }
+      : { scheme: 'range', boundaries: [...spec.boundaries], epoch: spec.epoch };
+    indexPartitioner(partition, host.group.servers.length);
+  } else if (options.partition !== undefined) {
+    throw badConfig('a local index has no partition of its own: its entries live with their records');
+  }
+  return { name, kind: options.kind, primaryDb, indexDb: options.indexDb, keyType, partition };
+}
+
+/** Catalog records of `name`, from one index database or from every database of the group. */
+async function findCatalog(host: IndexHost, name: string, indexDb: string | undefined, options: RequestOptions): Promise<IndexDefinition[]> {
+  const candidates = indexDb !== undefined ? [indexDb] : host.group.servers[CATALOG_RANK]!.databases;
+  const key = catalogKey(indexNamespace(name));
+  const found = await Promise.all(candidates.map((db) => host.call(CATALOG_RANK, 'get', { db, key }, callOptions(options))));
+  const out: IndexDefinition[] = [];
+  found.forEach((bytes, i) => { if (bytes !== null) out.push(parseDefinition(bytes, candidates[i]!)); });
+  return out;
+}
+
+function parseDefinition(bytes: Uint8Array, db: string): IndexDefinition {
+  try {
+    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as IndexDefinition;
+    if (typeof value.name === 'string' && (value.kind === 'global' || value.kind === 'local') && value.indexDb === db
+      && typeof value.primaryDb === 'string' && typeof value.keyType === 'string') return value;
+  } catch { /* reported below */ }
+  throw new HpckvError(ErrorCodes.UNKNOWN_INDEX, `the catalog record in database "${db}" is damaged`, { details: { db } });
+}
+
+function indexExists(wanted: IndexDefinition, stored: IndexDefinition | undefined): HpckvError {
+  return new HpckvError(ErrorCodes.INDEX_EXISTS,
+    `secondary index "${wanted.name}" exists with another definition: ${JSON.stringify(stored ?? 'unreadable')}`,
+    { details: { index: wanted.name, indexDb: stored?.indexDb ?? null } });
+}
+
+function checkLimit(limit: number | undefined): number {
+  const value = limit ?? Number.POSITIVE_INFINITY;
+  if (!(value >= 0)) throw new RangeError('limit must be >= 0');
+  return value;
+}
+
+function callOptions(options: RequestOptions): RequestOptions {
+  const out: RequestOptions = {};
+  if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs;
+  if (options.signal !== undefined) out.signal = options.signal;
+  return out;
+}
+
+function distinct(keys: Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  return keys.filter((key) => { const id = key.toString('latin1'); if (seen.has(id)) return false; seen.add(id); return true; });
+}
