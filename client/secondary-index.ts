@@ -283,8 +283,9 @@ export class SecondaryIndex {
     const call = callOptions(options);
     const limits = this.#host.limits;
     const ranks = indexServers(this.#partitioner!, bounds);
-    const scan = new MergedScan(ranks, (rank, request) => this.#host.call(rank, 'scan', { db: indexDb, ...request }, call), {
-      range, reverse: false, values: false, limit: Number.POSITIVE_INFINITY,
+    // Merged over the index servers of the range (correct whether or not their key ranges are disjoint).
+    const scan = new MergedScan((rank, request) => this.#host.call(rank, 'scan', { db: indexDb, ...request }, call), {
+      range, reverse: false, values: false, limit: Number.POSITIVE_INFINITY, ranks, planner: () => undefined,
       firstPageEntries: Math.min(checkLimit(options.limit), 64, limits.scanPageEntriesMax) || 1,
       pageEntries: limits.scanPageEntriesMax,
       decodeKey: (bytes) => bytes, encodeKey: (key) => key as Uint8Array,
