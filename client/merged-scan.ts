@@ -52,10 +52,6 @@ class ServerCursor {
   ahead: Promise<Page> | null = null;
 
   constructor(readonly rank: number) {}
-
-  get exhausted(): boolean {
-    return this.page !== null && this.at >= this.page.keys.length && this.page.done && this.ahead === null;
-  }
 }
 
 /**
@@ -159,51 +155,82 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
     return this.options.limit - this.returned > buffered;
   }
 
-  /** The cursor whose head is the next entry in scan order, its page loaded; undefined at the end. */
-  private async headCursor(): Promise<ServerCursor | undefined> {
-    if (this.ordered) {
-      while (this.active < this.cursors.length) {
-        const cursor = this.cursors[this.active]!;
-        await this.ensureHead(cursor);
-        if (cursor.page !== null && cursor.at < cursor.page.keys.length) return cursor;
-        this.active++;
-      }
-      return undefined;
+  /** Ordered plan: the active cursor with its head loaded, moving on to the next server at its end. */
+  private async activeCursor(): Promise<ServerCursor | undefined> {
+    while (this.active < this.cursors.length) {
+      const cursor = this.cursors[this.active]!;
+      await this.ensureHead(cursor);
+      if (cursor.page !== null && cursor.at < cursor.page.keys.length) return cursor;
+      this.active++;
     }
-    let best: ServerCursor | undefined;
-    for (const cursor of this.cursors) {
-      const page = cursor.page;
-      if (page === null || cursor.at >= page.keys.length) continue;
-      if (best === undefined) { best = cursor; continue; }
-      const order = Buffer.compare(page.keys[cursor.at]!, best.page!.keys[best.at]!);
-      if (this.options.reverse ? order > 0 : order < 0) best = cursor;
-    }
-    return best;
+    return undefined;
   }
 
-  async next(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
+  next(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
+    const entry = this.takeBuffered();
+    return entry === undefined ? this.nextAfterIo() : Promise.resolve({ value: entry, done: false });
+  }
+
+  /**
+   * The next entry when it is already in a fetched page and known to be next (no await, no
+   * request): in an ordered scan the active server's page; in a merged one only while every
+   * server's head is known. Undefined when the slow path must fetch or finish.
+   */
+  private takeBuffered(): [KeyValue, Buffer | undefined] | undefined {
+    if (!this.started || this.closed || this.returned >= this.options.limit) return undefined;
+    let best: ServerCursor | undefined;
+    if (this.ordered) {
+      const cursor = this.cursors[this.active];
+      if (cursor?.page == null || cursor.at >= cursor.page.keys.length) return undefined;
+      best = cursor;
+    } else {
+      for (const cursor of this.cursors) {
+        const page = cursor.page;
+        if (page === null) return undefined;
+        if (cursor.at >= page.keys.length) {
+          if (page.done) continue;
+          return undefined;
+        }
+        if (best === undefined) { best = cursor; continue; }
+        const order = Buffer.compare(page.keys[cursor.at]!, best.page!.keys[best.at]!);
+        if (this.options.reverse ? order > 0 : order < 0) best = cursor;
+      }
+      if (best === undefined) return undefined;
+    }
+    return this.take(best);
+  }
+
+  private take(cursor: ServerCursor): [KeyValue, Buffer | undefined] {
+    const page = cursor.page!;
+    const entry: [KeyValue, Buffer | undefined] = [this.options.decodeKey(page.keys[cursor.at]!), page.values?.[cursor.at]];
+    cursor.at++;
+    this.returned++;
+    return entry;
+  }
+
+  private async nextAfterIo(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
     if (this.closed || this.returned >= this.options.limit) return this.finish();
     if (!this.started) {
       this.started = true;
       this.plan();
-      if (!this.ordered) await Promise.all(this.cursors.map((c) => this.ensureHead(c)));
     }
-    const best = await this.headCursor();
-    if (best === undefined) return this.finish();
-    const page = best.page!;
-    const entry: [KeyValue, Buffer | undefined] = [this.options.decodeKey(page.keys[best.at]!), page.values?.[best.at]];
-    best.at++;
-    this.returned++;
+    if (this.ordered) {
+      const cursor = await this.activeCursor();
+      return cursor === undefined ? this.finish() : { value: this.take(cursor), done: false };
+    }
     // A merged scan must know every server's head before it can pick the next entry.
-    if (!this.ordered && best.at >= page.keys.length) await this.ensureHead(best);
-    return { value: entry, done: false };
+    await Promise.all(this.cursors.map((c) => this.ensureHead(c)));
+    const entry = this.takeBuffered();
+    return entry === undefined ? this.finish() : { value: entry, done: false };
   }
 
   /** Up to `n` entries (fewer only at the end). */
   async nextv(n: number): Promise<Array<[KeyValue, Buffer | undefined]>> {
     const out: Array<[KeyValue, Buffer | undefined]> = [];
     while (out.length < n) {
-      const step = await this.next();
+      const buffered = this.takeBuffered();
+      if (buffered !== undefined) { out.push(buffered); continue; }
+      const step = await this.nextAfterIo();
       if (step.done === true) break;
       out.push(step.value);
     }
