@@ -15,6 +15,7 @@ export { createWorldCommunicator } from './core/comm/create-communicator.js';
 export { createInprocWorld } from './core/comm/inproc-endpoint.js';
 export { launchLocalGroup, type LaunchOptions, type LocalGroup } from './server/launcher.js';
 export {
-  SecondaryIndex, type CreateIndexOptions, type IndexDefinition, type IndexKind, type IndexMatch, type IndexPartitionSpec,
-  type LookupOptions, type OpenIndexOptions, type SecondaryRange,
+  SecondaryIndex, type BuildOptions, type BuildProgress, type CreateIndexOptions, type IndexDefinition, type IndexedKeys,
+  type IndexKind, type IndexMatch, type IndexPartitionSpec, type KeyExtractor, type LookupOptions, type OpenIndexOptions,
+  type SecondaryRange,
 } from './client/secondary-index.js';

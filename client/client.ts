@@ -89,6 +89,8 @@ export class Client {
   private readonly connections: ServerConnections;
   /** The store's key codec; undefined for `bytes` stores, whose keys are taken as given. */
   private readonly codec: KeyCodec | undefined;
+  /** Secondary indexes created or opened by this client, by name (for putIndexed and delIndexed). */
+  private readonly indexes = new Map<string, SecondaryIndex>();
 
   private constructor(group: GroupFile, limits: Limits) {
     this.group = group;
@@ -478,13 +480,47 @@ export class Client {
    * Creates a secondary index named `name` (or opens it, when one of that name and definition
    * exists): see client/secondary-index.ts and README "Secondary indexes".
    */
-  createIndex(name: string, options: CreateIndexOptions, callOptions: RequestOptions = {}): Promise<SecondaryIndex> {
-    return SecondaryIndex.create(this.indexHost(), name, options, callOptions);
+  async createIndex(name: string, options: CreateIndexOptions, callOptions: RequestOptions = {}): Promise<SecondaryIndex> {
+    const index = await SecondaryIndex.create(this.indexHost(), name, options, callOptions);
+    this.indexes.set(name, index);
+    return index;
   }
 
   /** Opens an existing secondary index by name (HPCKV_ERR_UNKNOWN_INDEX when there is none). */
-  index(name: string, options: OpenIndexOptions = {}): Promise<SecondaryIndex> {
-    return SecondaryIndex.open(this.indexHost(), name, options);
+  async index(name: string, options: OpenIndexOptions = {}): Promise<SecondaryIndex> {
+    const index = await SecondaryIndex.open(this.indexHost(), name, options);
+    this.indexes.set(name, index);
+    return index;
+  }
+
+  /**
+   * Writes the record `key` = `value` through several indexes of one primary database at once,
+   * `keysByIndex` naming each index and the record's secondary keys under it, so the record is
+   * live in all of them (a write through one index alone leaves it stale in the others). See
+   * `SecondaryIndex.write` for the steps and errors; an unknown name is HPCKV_ERR_UNKNOWN_INDEX.
+   */
+  async putIndexed(key: KeyInput, value: BytesInput, keysByIndex: Readonly<Record<string, readonly KeyValue[]>>, options: WriteOptions = {}): Promise<void> {
+    if (typeof keysByIndex !== 'object' || keysByIndex === null || Array.isArray(keysByIndex)) {
+      throw new TypeError('putIndexed needs { indexName: secondaryKeys[] }');
+    }
+    const names = Object.keys(keysByIndex);
+    const indexes = await this.namedIndexes(names, options);
+    await SecondaryIndex.write(key, value, indexes.map((index, i) => ({ index, secondaryKeys: keysByIndex[names[i]!]! })), options);
+  }
+
+  /** Deletes the record `key` and its entries in the named indexes (of one primary database). */
+  async delIndexed(key: KeyInput, indexNames: readonly string[], options: WriteOptions = {}): Promise<void> {
+    if (!Array.isArray(indexNames)) throw new TypeError('delIndexed needs an array of index names');
+    const indexes = await this.namedIndexes(indexNames, options);
+    await SecondaryIndex.write(key, null, indexes.map((index) => ({ index, secondaryKeys: [] })), options);
+  }
+
+  /** Indexes by name, from those this client created or opened, else opened from their catalog (definitions never change). */
+  private namedIndexes(names: readonly string[], options: RequestOptions): Promise<SecondaryIndex[]> {
+    const call: RequestOptions = {};
+    if (options.timeoutMs !== undefined) call.timeoutMs = options.timeoutMs;
+    if (options.signal !== undefined) call.signal = options.signal;
+    return Promise.all(names.map((name) => this.indexes.get(name) ?? this.index(name, call)));
   }
 
   private indexHost(): IndexHost {

@@ -96,6 +96,32 @@ export interface IndexMatch {
   value: Buffer;
 }
 
+/** A record's secondary keys under one index, for a write through several (`SecondaryIndex.write`). */
+export interface IndexedKeys {
+  index: SecondaryIndex;
+  /** Values of the index's key type; [] keeps the record out of that index. */
+  secondaryKeys: readonly KeyValue[];
+}
+
+/** A record's secondary keys under an index, derived from the record (for `build`). */
+export type KeyExtractor = (key: KeyValue, value: Buffer) => readonly KeyValue[] | Promise<readonly KeyValue[]>;
+
+export interface BuildOptions extends WriteOptions {
+  /** Records read and indexed at a time (default 256, at most scanPageEntriesMax). */
+  pageEntries?: number;
+  /** Called after every page with the counts so far. */
+  onProgress?: (progress: BuildProgress) => void;
+}
+
+export interface BuildProgress {
+  /** Records read from the primary database. */
+  scanned: number;
+  /** Records indexed. */
+  indexed: number;
+  /** Records skipped because they were written or deleted after they were read. */
+  skipped: number;
+}
+
 /** What a Client lends its indexes: routing, key codecs and raw calls. */
 export interface IndexHost {
   readonly group: GroupFile;
@@ -139,7 +165,7 @@ export class SecondaryIndex {
   /**
    * Creates the index, or opens it when one of that name and the same definition exists (so
    * every rank of a job may call it). Another definition under the name is HPCKV_ERR_INDEX_EXISTS.
-   * Creating an index does not index records already stored: write them through `put`.
+   * Creating an index does not index records already stored: `build` does.
    */
   static async create(host: IndexHost, name: string, options: CreateIndexOptions, call: RequestOptions = {}): Promise<SecondaryIndex> {
     const definition = checkDefinition(host, name, options);
@@ -177,12 +203,12 @@ export class SecondaryIndex {
    * (never misfind it) while the call is in flight, or if it fails part-way: retry the call.
    */
   async put(key: KeyInput, value: BytesInput, secondaryKeys: readonly KeyValue[], options: WriteOptions = {}): Promise<void> {
-    await this.#write(key, valueBytes(value, this.#host.limits), secondaryKeys, options);
+    await SecondaryIndex.write(key, value, [{ index: this, secondaryKeys }], options);
   }
 
   /** Deletes the record and its entries. */
   async del(key: KeyInput, options: WriteOptions = {}): Promise<void> {
-    await this.#write(key, null, [], options);
+    await SecondaryIndex.write(key, null, [{ index: this, secondaryKeys: [] }], options);
   }
 
   /** The records with secondary key `secondaryKey`, ordered by primary key bytes (the store's key order). */
@@ -215,42 +241,144 @@ export class SecondaryIndex {
     return out;
   }
 
-  async #write(key: KeyInput, value: Uint8Array | null, secondaryKeys: readonly KeyValue[], options: WriteOptions): Promise<void> {
-    const { primaryDb, indexDb, kind } = this.definition;
+  /**
+   * Indexes the records already stored in the primary database (a backfill, or a rebuild after
+   * the secondary keys changed): scans it page by page (`pageEntries` records at a time, default
+   * 256, so memory stays bounded), asks `extract` for each record's secondary keys, and writes its
+   * entries and back-reference in this index, replacing the ones it had. The records themselves are
+   * not written again, so they stay live in their other indexes, and a record written since it was
+   * scanned is skipped (that write stands; `skipped` counts them). `onProgress` is called after
+   * every page; the result is the final count.
+   */
+  async build(extract: KeyExtractor, options: BuildOptions = {}): Promise<BuildProgress> {
+    const { primaryDb, indexDb } = this.definition;
     this.#checkDb(options);
-    if (!Array.isArray(secondaryKeys)) throw new TypeError('secondaryKeys must be an array of secondary keys');
-    const pk = this.#host.encodeKey(key);
+    if (typeof extract !== 'function') throw new TypeError('build needs an extractor (key, value) => secondaryKeys[]');
+    if (primaryDb === indexDb) {
+      throw new HpckvError(ErrorCodes.BAD_REQUEST, `index "${this.name}" shares database "${primaryDb}" with its records: build cannot tell them apart`,
+        { details: { db: primaryDb, index: this.name } });
+    }
+    const host = this.#host;
+    const pageEntries = Math.min(options.pageEntries ?? 256, host.limits.scanPageEntriesMax);
+    if (!Number.isSafeInteger(pageEntries) || pageEntries < 1) throw new RangeError('pageEntries must be an integer >= 1');
+    const call = callOptions(options);
+    const scan = new MergedScan((rank, request) => host.call(rank, 'scan', { db: primaryDb, ...request }, call), {
+      range: {}, reverse: false, values: true, limit: Number.POSITIVE_INFINITY, ranks: host.group.servers.map((s) => s.rank),
+      planner: () => undefined, firstPageEntries: pageEntries, pageEntries,
+      decodeKey: (bytes) => bytes, encodeKey: (key) => key as Uint8Array,
+    });
+    const progress: BuildProgress = { scanned: 0, indexed: 0, skipped: 0 };
+    try {
+      for (;;) {
+        const page = await scan.nextv(pageEntries);
+        if (page.length === 0) return progress;
+        const applied = await Promise.all(page.map(async ([key, stored]) => {
+          const pk = key as Buffer;
+          const value = stored ?? EMPTY;
+          const secondaryKeys = await extract(host.decodeKey(pk), value);
+          return SecondaryIndex.#writeRecord(host, pk, value, [{ index: this, secondaryKeys }], options, true);
+        }));
+        progress.scanned += page.length;
+        for (const done of applied) { if (done) progress.indexed++; else progress.skipped++; }
+        options.onProgress?.({ ...progress });
+      }
+    } finally {
+      await scan.close();
+    }
+  }
+
+  /**
+   * Writes the record `key` = `value` (or deletes it, for null) through several indexes of one
+   * primary database at once, with one write id for all of them, so it is live in every one
+   * (`Client.putIndexed` / `delIndexed` name the indexes instead). Each part gives one index and
+   * the record's secondary keys under it (ignored for a delete). Global parts: the new entries
+   * first, on their index servers; then the record and every back-reference (and the local
+   * indexes' entries) in one request to the record's server; then the previous writes' global
+   * entries are removed. Indexes of other primary databases, or the same index twice, are
+   * HPCKV_ERR_BAD_REQUEST; more than indexesPerWriteMax is HPCKV_ERR_BATCH_TOO_LARGE.
+   */
+  static async write(key: KeyInput, value: BytesInput | null, parts: readonly IndexedKeys[], options: WriteOptions = {}): Promise<void> {
+    if (!Array.isArray(parts) || parts.length === 0) throw new TypeError('an indexed write needs at least one { index, secondaryKeys }');
+    const first = parts[0]?.index;
+    if (!(first instanceof SecondaryIndex)) throw new TypeError('parts[0].index must be a SecondaryIndex');
+    const host = first.#host;
+    await SecondaryIndex.#writeRecord(host, host.encodeKey(key), value === null ? null : valueBytes(value, host.limits), parts, options, false);
+  }
+
+  /**
+   * The write behind put, del, write and build; `ifStored` (build): only while the stored value is
+   * `value`, which is not written again. Resolves false when an `ifStored` write changed nothing.
+   */
+  static async #writeRecord(host: IndexHost, pk: Uint8Array, value: Uint8Array | null, parts: readonly IndexedKeys[],
+    options: WriteOptions, ifStored: boolean): Promise<boolean> {
+    const primaryDb = SecondaryIndex.#checkParts(host, parts, options);
+    const writeId = randomBytes(WRITE_ID_BYTES);
+    const sync = options.sync === undefined ? {} : { sync: options.sync };
+    const prepared = parts.map(({ index, secondaryKeys }) => ({ index, encoded: index.#encodeAll(pk, writeId, value === null ? [] : secondaryKeys) }));
+    const globalOps = (op: (s: Buffer) => BatchEntry, index: SecondaryIndex, keys: readonly Buffer[]): EntryOp[] =>
+      index.definition.kind !== 'global' ? [] : keys.map((s) => ({ indexDb: index.definition.indexDb, rank: index.#partitioner!.serverFor(s), op: op(s) }));
+    // Global: the new entries go first; they are not live until the back-reference names writeId.
+    const fresh = prepared.flatMap(({ index, encoded }) => globalOps((s) => [BatchOpCode.put, entryKey(index.#namespace, s, pk, writeId), EMPTY], index, encoded));
+    await sendEntryOps(host, fresh, sync, options);
+    const reply = await host.call(host.primaryServerFor(pk), 'indexWrite', {
+      db: primaryDb, key: pk, value, writeId, ...sync, ...(ifStored ? { ifStored: true } : {}),
+      indexes: prepared.map(({ index, encoded }) => ({
+        indexDb: index.definition.indexDb, index: index.#namespace, local: index.definition.kind === 'local', secondaryKeys: encoded,
+      })),
+    }, options);
+    if (!reply.applied) {
+      // The record changed since it was read: the new entries will never be live; remove them.
+      await sendEntryOps(host, fresh.map((e): EntryOp => ({ ...e, op: [BatchOpCode.del, e.op[1]] })), sync, options);
+      return false;
+    }
+    // The previous writes' entries are dead now (their write ids are no longer current): remove them.
+    const old = prepared.flatMap(({ index }, i) => {
+      const previous = reply.previous[i];
+      if (previous === null || previous === undefined) return [];
+      return globalOps((s) => [BatchOpCode.del, entryKey(index.#namespace, s, pk, previous.writeId)], index, previous.secondaryKeys.map(asBuffer));
+    });
+    await sendEntryOps(host, old, sync, options);
+    return true;
+  }
+
+  /** A record's secondary keys under this index, encoded and distinct; its entry keys must fit keyBytesMax. */
+  #encodeAll(pk: Uint8Array, writeId: Uint8Array, secondaryKeys: readonly KeyValue[]): Buffer[] {
+    if (!Array.isArray(secondaryKeys)) throw new TypeError(`secondaryKeys of index "${this.name}" must be an array of secondary keys`);
     const limits = this.#host.limits;
     if (secondaryKeys.length > limits.indexKeysPerRecordMax) {
       throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE,
         `${secondaryKeys.length} secondary keys, more than indexKeysPerRecordMax ${limits.indexKeysPerRecordMax}`,
-        { details: { limit: 'indexKeysPerRecordMax', entries: secondaryKeys.length, max: limits.indexKeysPerRecordMax } });
+        { details: { limit: 'indexKeysPerRecordMax', entries: secondaryKeys.length, max: limits.indexKeysPerRecordMax, index: this.name } });
     }
     const encoded = distinct(secondaryKeys.map((s) => this.#encodeSecondary(s)));
-    const writeId = randomBytes(WRITE_ID_BYTES);
-    const entries = encoded.map((s) => checkKey(entryKey(this.#namespace, s, pk, writeId), limits));
-    const sync = options.sync === undefined ? {} : { sync: options.sync };
-    // Global: the new entries go first; they are not live until the back-reference names writeId.
-    if (kind === 'global') await this.#entryBatch(encoded, entries.map((k): BatchEntry => [BatchOpCode.put, k, EMPTY]), sync, options);
-    const reply = await this.#host.call(this.#host.primaryServerFor(pk), 'indexWrite', {
-      db: primaryDb, key: pk, value, writeId, ...sync,
-      indexes: [{ indexDb, index: this.#namespace, local: kind === 'local', secondaryKeys: encoded }],
-    }, options);
-    const previous = reply.previous[0];
-    if (kind === 'global' && previous !== null && previous !== undefined) {
-      // The previous write's entries are dead now (their write id is no longer current): remove them.
-      const old = previous.secondaryKeys.map(asBuffer);
-      await this.#entryBatch(old, old.map((s): BatchEntry => [BatchOpCode.del, entryKey(this.#namespace, s, pk, previous.writeId)]), sync, options);
-    }
+    for (const s of encoded) checkKey(entryKey(this.#namespace, s, pk, writeId), limits);
+    return encoded;
   }
 
-  /** One `batch` per index server holding any of the secondary keys `owners` (entry i belongs to owners[i]). */
-  async #entryBatch(owners: readonly Uint8Array[], ops: BatchEntry[], sync: { sync?: boolean }, options: RequestOptions): Promise<void> {
-    const byServer = groupByServer(this.#partitioner!, owners);
-    const parts = byServer.map((indices, rank) => (indices.length === 0 ? undefined
-      : this.#host.call(rank, 'batch', { db: this.definition.indexDb, ops: indices.map((i) => ops[i]!), ...sync }, options)));
-    const results = await Promise.allSettled(parts);
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  /** Checks the parts of one indexed write (see `write`) and returns their primary database. */
+  static #checkParts(host: IndexHost, parts: readonly IndexedKeys[], options: WriteOptions): string {
+    const max = host.limits.indexesPerWriteMax;
+    if (parts.length > max) {
+      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `an indexed write names ${parts.length} indexes, more than indexesPerWriteMax ${max}`,
+        { details: { limit: 'indexesPerWriteMax', entries: parts.length, max } });
+    }
+    const names = new Set<string>();
+    for (const part of parts) {
+      const index = part?.index;
+      if (!(index instanceof SecondaryIndex)) throw new TypeError('every part of an indexed write needs { index: SecondaryIndex, secondaryKeys }');
+      if (index.#host.group !== host.group) throw new TypeError('the indexes of one indexed write must be opened by one client');
+      const id = `${index.definition.indexDb}\u0000${index.name}`;
+      if (names.has(id)) throw new HpckvError(ErrorCodes.BAD_REQUEST, `an indexed write names index "${index.name}" twice`, { details: { index: index.name } });
+      names.add(id);
+    }
+    const primaryDbs = [...new Set(parts.map((part) => part.index.definition.primaryDb))];
+    if (primaryDbs.length > 1) {
+      throw new HpckvError(ErrorCodes.BAD_REQUEST,
+        `an indexed write spans indexes of different primary databases (${primaryDbs.join(', ')}): a record is in one database`,
+        { details: { indexes: parts.map((part) => part.index.name).join(','), primaryDbs: primaryDbs.join(',') } });
+    }
+    parts[0]!.index.#checkDb(options);
+    return primaryDbs[0]!;
   }
 
   /** Matches of an encoded secondary-key range, in entry order (secondary key, then primary key). */
@@ -356,6 +484,22 @@ export class SecondaryIndex {
         `index "${this.name}" indexes database "${this.definition.primaryDb}", not "${options.db}"`, { details: { db: options.db, index: this.name } });
     }
   }
+}
+
+/** One batch op on a global index's entries: its database, server and the op. */
+interface EntryOp { indexDb: string; rank: number; op: BatchEntry }
+
+/** The ops as one `batch` per (index database, server), all sent at once; the first failure is thrown once all settled. */
+async function sendEntryOps(host: IndexHost, ops: readonly EntryOp[], sync: { sync?: boolean }, options: RequestOptions): Promise<void> {
+  const batches = new Map<string, { indexDb: string; rank: number; ops: BatchEntry[] }>();
+  for (const { indexDb, rank, op } of ops) {
+    const id = `${rank}\u0000${indexDb}`;
+    const batch = batches.get(id) ?? { indexDb, rank, ops: [] };
+    batch.ops.push(op);
+    batches.set(id, batch);
+  }
+  const results = await Promise.allSettled([...batches.values()].map((b) => host.call(b.rank, 'batch', { db: b.indexDb, ops: b.ops, ...sync }, options)));
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 interface Page { keys: Buffer[]; values: Array<Buffer | null>; done: boolean }

@@ -30,6 +30,8 @@ export interface Limits {
   scanPageEntriesMax: number;
   /** Most secondary keys one record has under one secondary index. */
   indexKeysPerRecordMax: number;
+  /** Most secondary indexes one indexed write (or delete) of a record maintains at once. */
+  indexesPerWriteMax: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -49,6 +51,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   scanPageBytesMax: 1024 * 1024,
   scanPageEntriesMax: 10_000,
   indexKeysPerRecordMax: 1024,
+  indexesPerWriteMax: 64,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -59,7 +62,8 @@ export const FRAME_OVERHEAD_BYTES = 1024;
 
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
-  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'connectTimeoutMs',
+  'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
+  'connectTimeoutMs',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */

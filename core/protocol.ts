@@ -128,10 +128,17 @@ export interface IndexWriteRequest extends KeyRequest, WriteOptionsWire {
   /** WRITE_ID_BYTES bytes, unique per indexed write (the caller picks it at random). */
   writeId: Uint8Array;
   indexes: IndexWritePart[];
+  /**
+   * Backfill: apply only if the record's stored value is still `value` (which is then not written
+   * again, so the record stays live in its other indexes); reply `applied: false` otherwise.
+   */
+  ifStored?: boolean;
 }
 
 /** What the write replaced, per index part: the previous write id and secondary keys, or null. */
 export interface IndexWriteReply {
+  /** False when an `ifStored` write found another value (or none) and changed nothing. */
+  applied: boolean;
   previous: Array<{ writeId: Uint8Array; secondaryKeys: Uint8Array[] } | null>;
 }
 

@@ -39,8 +39,9 @@ export class IndexOps {
 
   /**
    * Under the record's lock: reads its back-references, writes the record (primary first: it is
-   * the truth; an index that failed to follow leaves the record unfindable, never misfound), then
-   * each index database in one batch: the new back-reference and, for a local index, the removal
+   * the truth; an index that failed to follow leaves the record unfindable, never misfound; an
+   * `ifStored` backfill only checks that the stored value is still the one it indexes), then each
+   * index database in one batch: the new back-reference and, for a local index, the removal
    * of the previous write's entries and the new entries. Replies what each index held before, so
    * the client can remove a global index's old entries.
    */
@@ -54,7 +55,12 @@ export class IndexOps {
         return stored === null ? null : decodeBackref(stored, itemsMax);
       });
       const primary = this.#db(r.db);
-      if (r.value === null) await primary.del(r.key, r.sync);
+      if (r.ifStored) {
+        // Backfill: the record stays as it is (so it stays live in its other indexes), and only
+        // while it still holds the value the caller indexed; a write since then stands.
+        const stored = primary.get(r.key);
+        if (stored === null || r.value === null || !stored.equals(r.value)) return { applied: false, previous: r.indexes.map(() => null) };
+      } else if (r.value === null) await primary.del(r.key, r.sync);
       else await primary.put(r.key, r.value, r.sync);
       const print = r.value === null ? null : fingerprint(r.value);
       for (let i = 0; i < r.indexes.length; i++) {
@@ -73,6 +79,7 @@ export class IndexOps {
         await this.#db(part.indexDb).write(keys, values, r.sync);
       }
       return {
+        applied: true,
         previous: previous.map((before) => (before === null ? null : { writeId: before.writeId, secondaryKeys: before.secondaryKeys })),
       };
     } finally {

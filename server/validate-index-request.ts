@@ -13,16 +13,17 @@ import {
 
 export interface ValidIndexScope { db: string; indexDb: string; index: Buffer }
 export interface ValidIndexPart { indexDb: string; index: Buffer; local: boolean; secondaryKeys: Buffer[] }
-export interface ValidIndexWrite { db: string; key: Buffer; value: Buffer | null; writeId: Buffer; indexes: ValidIndexPart[]; sync: boolean }
+export interface ValidIndexWrite {
+  db: string; key: Buffer; value: Buffer | null; writeId: Buffer; indexes: ValidIndexPart[]; sync: boolean;
+  /** Backfill: apply only while the stored value is `value` (never null then). */
+  ifStored: boolean;
+}
 export interface ValidIndexLookup extends ValidIndexScope {
   range: { gt?: Buffer; gte?: Buffer; lt?: Buffer; lte?: Buffer };
   limit: number;
   pageBytes: number;
 }
 export interface ValidIndexGet extends ValidIndexScope { keys: Buffer[]; writeIds: Buffer[] }
-
-/** Most indexes one indexed write maintains. */
-const INDEX_PARTS_MAX = 64;
 
 /** An index namespace: UTF-8 of a valid index name, then 0x00. */
 function validateNamespace(value: unknown, field: string): Buffer {
@@ -75,9 +76,15 @@ export function validateIndexWriteRequest(body: unknown, context: ValidationCont
   const value = b['value'] === null ? null : validateValue(b['value'], context, 'value', -1);
   const writeId = validateWriteId(b['writeId'], 'writeId', -1);
   const parts = b['indexes'];
-  if (!Array.isArray(parts) || parts.length === 0 || parts.length > INDEX_PARTS_MAX) {
-    throw badRequest(`field "indexes" must be an array of 1..${INDEX_PARTS_MAX} index parts`, { field: 'indexes' });
+  if (!Array.isArray(parts) || parts.length === 0) throw badRequest('field "indexes" must be a non-empty array of index parts', { field: 'indexes' });
+  const partsMax = context.limits.indexesPerWriteMax;
+  if (parts.length > partsMax) {
+    throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `an indexed write names ${parts.length} indexes, more than indexesPerWriteMax ${partsMax}`,
+      { details: { field: 'indexes', limit: 'indexesPerWriteMax', entries: parts.length, max: partsMax } });
   }
+  const ifStored = b['ifStored'] ?? false;
+  if (typeof ifStored !== 'boolean') throw badRequest('field "ifStored" must be a boolean', { field: 'ifStored' });
+  if (ifStored && value === null) throw badRequest('an ifStored write needs the value it expects stored', { field: 'ifStored' });
   const indexes = parts.map((part, i) => validatePart(part, i, context));
   const max = context.limits.keyBytesMax;
   for (const part of indexes) {
@@ -96,7 +103,7 @@ export function validateIndexWriteRequest(body: unknown, context: ValidationCont
     if (seen.has(id)) throw badRequest('an indexed write names the same index twice', { field: 'indexes' });
     seen.add(id);
   }
-  return { db, key, value, writeId, indexes, sync: validateSync(b) };
+  return { db, key, value, writeId, indexes, sync: validateSync(b), ifStored };
 }
 
 export function validateIndexLookupRequest(body: unknown, context: ValidationContext): ValidIndexLookup {

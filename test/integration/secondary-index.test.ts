@@ -1,13 +1,10 @@
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '../../client/client.js';
 import type { IndexKind, SecondaryIndex } from '../../client/secondary-index.js';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
 import { keyCodec } from '../../core/keys/key-codec.js';
 import { parseKeyType, type KeyValue } from '../../core/keys/key-type.js';
-import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
+import { b64, launchIndexGroups, stopIndexGroups, type IndexGroup } from '../helpers/index-groups.js';
 
 /**
  * Secondary indexes over real server processes: the same scenarios on a hash group (string
@@ -15,34 +12,14 @@ import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
  * (hash and range partitioned) and local ones.
  */
 
-interface Setup { name: string; group: LocalGroup; client: Client; key: (i: number) => KeyValue; dir: string }
-const setups: Setup[] = [];
-
-const int32 = keyCodec(parseKeyType('int32'));
+let setups: IndexGroup[] = [];
 const float64 = keyCodec(parseKeyType('float64'));
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 test.before(async () => {
-  for (const name of ['hash', 'range'] as const) {
-    const dir = await mkdtemp(join(tmpdir(), `hpckv-index-${name}-`));
-    const group = await launchLocalGroup(name === 'hash'
-      ? { servers: 3, dir, keyType: 'string', databases: ['default', 'idx', 'other', 'pa', 'pb', 'pc'] }
-      : { servers: 3, dir, keyType: 'int32', databases: ['default', 'idx', 'other', 'pa', 'pb', 'pc'],
-        // Small pages, so lookups here page through index entries and replies (bounded memory per reply).
-        limits: { scanPageEntriesMax: 16, scanPageBytesMax: 256 },
-        partition: { scheme: 'range', boundaries: [b64(int32.encode(100)), b64(int32.encode(200))], epoch: 0 } });
-    const client = await Client.open(group.groupFile);
-    setups.push({ name, group, client, dir, key: name === 'hash' ? (i) => `rec-${String(i).padStart(4, '0')}` : (i) => i });
-  }
+  setups = await launchIndexGroups('index', ['default', 'idx', 'other', 'pa', 'pb', 'pc'], 'rec-');
 });
 
-test.after.always(async () => {
-  for (const s of setups) {
-    await s.client.close();
-    await s.group.stop();
-    await rm(s.dir, { recursive: true, force: true });
-  }
-});
+test.after.always(() => stopIndexGroups(setups));
 
 /** Records found by a lookup, as [key, value-as-text]. */
 const texts = (found: Array<[KeyValue, Buffer]>): Array<[KeyValue, string]> => found.map(([k, v]) => [k, v.toString()]);
