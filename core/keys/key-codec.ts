@@ -11,7 +11,7 @@
  * - string order is code point order, which differs from JS `<` on astral vs U+E000..U+FFFF
  *   characters; lone surrogates are refused (UTF-8 cannot carry them).
  * - the empty string / empty bytes encode to an empty key, which the store itself refuses
- *   (HPCKV_ERR_KEY_TOO_LARGE covers empty keys), as it refuses keys beyond limits.keyBytesMax.
+ *   (HPCKV_ERR_BAD_REQUEST, see docs/errors.md), as it refuses keys beyond limits.keyBytesMax.
  * - `encode` and `decode` take complete keys; `encodePrefix` and `prefixRange` take the first
  *   0..n components of a tuple ([] or [key] for a scalar type) for range scans, and `compare`
  *   accepts tuple prefixes too. Nested tuples inside a prefix must be complete.
