@@ -2,7 +2,7 @@ import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { ErrorCodes, HpckvError } from './errors.js';
 import { type Limits } from './limits.js';
 import { DATABASE_NAME_PATTERN } from './protocol.js';
-import { checkRangeBoundaries, decodeBase64, parseSliceSize } from './partition-spec.js';
+import { checkRangeBoundaries, decodeBase64, parseSliceSize, slicesKeyTypeMismatch } from './partition-spec.js';
 import { formatKeyType, parseKeyType, SCALAR_KEY_TYPES } from './keys/key-type.js';
 
 /**
@@ -125,6 +125,8 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
     return entry;
   });
   const partitionSpec = parsePartition(source, partition, parsed.length);
+  const mismatch = partitionSpec.scheme === 'slices' ? slicesKeyTypeMismatch(partitionSpec.keyType, keyType) : undefined;
+  if (mismatch !== undefined) fail(source, mismatch);
   return {
     format: GROUP_FILE_FORMAT,
     service,

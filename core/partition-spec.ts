@@ -51,3 +51,17 @@ export function parseSliceSize(keyType: string, size: number | bigint | string):
   if (value < 1n) throw new RangeError(`sliceSize for ${keyType} keys must be >= 1, got ${value}`);
   return value;
 }
+
+/** Key types whose slices are taken from their first 8 bytes: either reads the other's keys the same way. */
+const BYTE_SLICED = new Set(['string', 'bytes']);
+
+/**
+ * Why a slices spec cannot route keys of the store's key type, or undefined when it can: the
+ * spec's keyType must be the store's (string and bytes are interchangeable, both slice on their
+ * first 8 bytes). Without this an int32 store with an int64 slices spec would start and then
+ * fail, or misroute, every key.
+ */
+export function slicesKeyTypeMismatch(sliceKeyType: string, storeKeyType: string): string | undefined {
+  if (sliceKeyType === storeKeyType || (BYTE_SLICED.has(sliceKeyType) && BYTE_SLICED.has(storeKeyType))) return undefined;
+  return `partition.keyType ${sliceKeyType} does not match the store's key type ${storeKeyType}`;
+}

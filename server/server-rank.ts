@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { EmbeddedServer, EmbeddedServerOptions } from '../core/server-runtime.js';
 import { RpcServer } from '../core/rpc/rpc-server.js';
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { slicesKeyTypeMismatch } from '../core/partition-spec.js';
 import { checkDataIdentity } from './data-identity.js';
 import { Provider } from './provider.js';
 
@@ -19,6 +21,9 @@ export interface RunningServer extends EmbeddedServer {
 /** Opens this rank's stores and serves them on one address. */
 export async function startServerRank(options: ServerRankOptions): Promise<RunningServer> {
   const dataDir = join(options.dataDir, `rank-${options.rank}`);
+  const keyType = options.keyType ?? 'bytes';
+  const mismatch = options.partition.scheme === 'slices' ? slicesKeyTypeMismatch(options.partition.keyType, keyType) : undefined;
+  if (mismatch !== undefined) throw new HpckvError(ErrorCodes.BAD_CONFIG, `server rank ${options.rank}: ${mismatch}`);
   await checkDataIdentity(dataDir, {
     service: options.service, keyType: options.keyType ?? 'bytes', partition: options.partition, serverCount: options.size, rank: options.rank,
   });

@@ -71,8 +71,16 @@ test('range and slice partition specs parse and round-trip', async (t) => {
     { scheme: 'slices', sliceSize: 0.25, keyType: 'float64' },
     { scheme: 'slices', sliceSize: '72057594037927936', keyType: 'string' },
   ] as const) {
-    const sliced: GroupFile = { ...three, partition: { ...partition } };
+    const sliced: GroupFile = { ...three, keyType: partition.keyType, partition: { ...partition } };
     t.deepEqual(parseGroupFile(JSON.parse(JSON.stringify(sliced))), sliced);
+  }
+  // A bytes store may slice as string (both use their first 8 bytes); other types must match.
+  t.is(parseGroupFile({ ...three, partition: { scheme: 'slices', sliceSize: 10, keyType: 'string' } }).keyType, 'bytes');
+  for (const [keyType, sliceKeyType] of [['int32', 'int64'], ['bytes', 'uint64'], ['float64', 'float32'], ['tuple(string,int64)', 'string']]) {
+    const error = t.throws(() => parseGroupFile({ ...three, keyType, partition: { scheme: 'slices', sliceSize: 10, keyType: sliceKeyType } }),
+      { instanceOf: HpckvError });
+    t.is(error?.code, ErrorCodes.GROUP_FILE);
+    t.regex(error?.message ?? '', new RegExp(`partition\\.keyType ${sliceKeyType} does not match the store's key type`));
   }
   t.deepEqual(parseGroupFile({ ...group, servers: [group.servers[0]], partition: { scheme: 'range', boundaries: [], epoch: 0 } }).partition,
     { scheme: 'range', boundaries: [], epoch: 0 });

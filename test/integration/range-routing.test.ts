@@ -113,3 +113,9 @@ test('sliceStats is for MDHIM slices groups only', async (t) => {
   const error = await t.throwsAsync(range.sliceStats(), { instanceOf: HpckvError });
   t.is(error?.code, ErrorCodes.BAD_CONFIG);
 });
+
+test('a slices spec for another key type than the store has is refused at launch', async (t) => {
+  const error = await t.throwsAsync(launchLocalGroup({ servers: 2, dir: join(dir, 'mismatch'), keyType: 'int32',
+    partition: { scheme: 'slices', sliceSize: 10, keyType: 'int64' } }));
+  t.regex(error?.message ?? '', /HPCKV_ERR_BAD_CONFIG|partition\.keyType int64 does not match the store's key type int32/);
+});
