@@ -13,6 +13,11 @@ import { asBuffer, checkBatchEntries, checkKey, keyBytes, valueBytes, type Bytes
 import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
 import { parseKeyType, type KeyValue } from '../core/keys/key-type.js';
 import { ServerConnections } from './server-connections.js';
+import type { RpcClient } from '../core/rpc/rpc-client.js';
+import type { RegionAccess, RegionDescriptor } from '../core/regions/region-descriptor.js';
+import { RegionCompletions, RegionHandle } from './region-handle.js';
+import { RegionOps, type RegionCallOptions, type RegionGetOptions, type RegionPutOptions, type RegionScanResult } from './region-ops.js';
+import { RegionRegistry, type RegionMemory } from './region-registry.js';
 import { SecondaryIndex, type CreateIndexOptions, type IndexHost, type OpenIndexOptions } from './secondary-index.js';
 
 /**
@@ -87,6 +92,10 @@ export class Client {
   readonly limits: Limits;
   private readonly partitioner: Partitioner;
   private readonly connections: ServerConnections;
+  private readonly registry = new RegionRegistry();
+  private readonly completions = new RegionCompletions();
+  private readonly regionOps: RegionOps;
+  private attaching: Promise<void> | undefined;
   /** The store's key codec; undefined for `bytes` stores, whose keys are taken as given. */
   private readonly codec: KeyCodec | undefined;
   /** Secondary indexes created or opened by this client, by name (for putIndexed and delIndexed). */
@@ -97,7 +106,83 @@ export class Client {
     this.limits = limits;
     this.codec = group.keyType === 'bytes' ? undefined : keyCodec(parseKeyType(group.keyType));
     this.partitioner = createPartitioner(group.partition, group.servers.length);
-    this.connections = new ServerConnections(group, limits);
+    this.connections = new ServerConnections(group, limits, (connection, rank) => this.setUpConnection(connection, rank));
+    this.regionOps = new RegionOps({
+      limits, partitioner: this.partitioner, serverRanks: group.servers.map((server) => server.rank),
+      registry: this.registry, completions: this.completions,
+      call: (rank, op, body, options) => this.call(rank, op, body, options),
+      attachOwner: () => this.attachOwner(),
+      decodeKey: (bytes) => this.decodeKey(bytes),
+      serversOfRange: (range) => {
+        const ranks = this.serversOfRange(range);
+        // A range no server holds still gets one server, which writes the empty layout's count.
+        return ranks.length > 0 ? ranks : [0];
+      },
+    });
+  }
+
+  /** Every connection answers its server's pulls, pushes and completion notices (the back channel). */
+  private async setUpConnection(connection: RpcClient, rank: number): Promise<void> {
+    connection.serve((op, body) => (op === 'regionDone' ? this.completions.notice(rank, body) : this.registry.serve(op, body)));
+    connection.onClose((error) => this.completions.lost(rank, error));
+    if (this.attaching !== undefined) await connection.call('regionAttach', { owner: this.registry.owner });
+  }
+
+  /** Tells every server that this client's connection serves its regions (once; reconnects attach again). */
+  private attachOwner(): Promise<void> {
+    this.attaching ??= Promise.all(this.group.servers.map(async ({ rank }) => {
+      const connection = await this.connections.get(rank);
+      await connection.call('regionAttach', { owner: this.registry.owner });
+    })).then(() => undefined);
+    return this.attaching;
+  }
+
+  /**
+   * Registers memory for client-memory operations and returns its descriptor (serializable: it
+   * may be handed to another process, whose operations the servers then serve from this one's
+   * memory). Every server is told where to reach it before this resolves.
+   */
+  async registerRegion(memory: RegionMemory, access: RegionAccess = 'rw'): Promise<RegionDescriptor> {
+    const descriptor = this.registry.register(memory, access);
+    await this.attachOwner();
+    return descriptor;
+  }
+
+  /** A descriptor of part of a region (offset and length relative to `descriptor`). */
+  sliceRegion(descriptor: RegionDescriptor, offset: number, length: number): RegionDescriptor {
+    return RegionRegistry.slice(descriptor, offset, length);
+  }
+
+  /** Forgets a region; HPCKV_ERR_REGION_BUSY while operations this client issued on it are pending. */
+  deregisterRegion(descriptor: RegionDescriptor): void {
+    this.registry.deregister(descriptor);
+  }
+
+  /**
+   * Stores the pairs of a region (packed-pairs layout, keys as stored bytes): the owning servers
+   * pull them and write them atomically per server. Resolves with a handle once every server
+   * taking part accepted; the handle's result is the number of records stored.
+   */
+  putFromRegion(descriptor: RegionDescriptor, options: RegionPutOptions = {}): Promise<RegionHandle<number>> {
+    return this.regionOps.putFromRegion(descriptor, options);
+  }
+
+  /** Values of `keys` pushed by their servers into a region (packed pairs, or slots); a handle once accepted. */
+  getIntoRegion(keys: readonly KeyInput[], descriptor: RegionDescriptor, options: RegionGetOptions = {}): Promise<RegionHandle<number>> {
+    return this.regionOps.getIntoRegion(keys.map((key) => this.encodeKey(key)), descriptor, options);
+  }
+
+  /** A range's pairs pushed into a region in global key order (packed pairs), with a resume key when it does not fit. */
+  scanIntoRegion(descriptor: RegionDescriptor, range: RangeOptions & { reverse?: boolean; limit?: number } = {}, options: RegionCallOptions = {}): Promise<RegionHandle<RegionScanResult>> {
+    const { reverse, limit } = range;
+    return this.regionOps.scanIntoRegion(descriptor, this.rangeBounds(range), {
+      ...options, ...(reverse === undefined ? {} : { reverse }), ...(limit === undefined ? {} : { limit }),
+    });
+  }
+
+  /** Which of the handles are done (never blocks). */
+  poll(handles: ReadonlyArray<RegionHandle<unknown>>): boolean[] {
+    return handles.map((handle) => handle.test());
   }
 
   /** Attaches to a group by reading its group file. */
@@ -535,6 +620,7 @@ export class Client {
   }
 
   async close(): Promise<void> {
+    this.registry.clear();
     await this.connections.close();
   }
 }

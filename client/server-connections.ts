@@ -6,17 +6,22 @@ import { RpcClient, type CallOptions } from '../core/rpc/rpc-client.js';
  * One connection per server, opened on first use and opened again on the next use after it
  * was lost (a restarted server is picked up without restarting the client).
  */
+/** Runs on every new connection before it is used (the Client installs its back channel here). */
+export type ConnectionSetup = (connection: RpcClient, rank: number) => Promise<void> | void;
+
 export class ServerConnections {
   private readonly group: GroupFile;
   private readonly limits: Limits;
+  private readonly setup: ConnectionSetup | undefined;
   private readonly connections: Array<Promise<RpcClient> | undefined>;
   /** Connections already open, so a call on them costs no extra promise turn. */
   private readonly open: Array<RpcClient | undefined>;
   private closed = false;
 
-  constructor(group: GroupFile, limits: Limits) {
+  constructor(group: GroupFile, limits: Limits, setup?: ConnectionSetup) {
     this.group = group;
     this.limits = limits;
+    this.setup = setup;
     this.connections = group.servers.map(() => undefined);
     this.open = group.servers.map(() => undefined);
   }
@@ -26,7 +31,17 @@ export class ServerConnections {
     if (existing !== undefined) return existing;
     const server = this.group.servers[rank];
     if (server === undefined) throw new RangeError(`no server of rank ${rank}`);
-    const opening = RpcClient.connect(server.address, this.limits);
+    const setup = this.setup;
+    const opening = RpcClient.connect(server.address, this.limits).then(async (client) => {
+      if (setup === undefined) return client;
+      try {
+        await setup(client, rank);
+      } catch (error) {
+        client.close();
+        throw error;
+      }
+      return client;
+    });
     this.connections[rank] = opening;
     opening.then(
       (client) => {

@@ -51,6 +51,18 @@ export const ErrorCodes = {
   COMM: 'HPCKV_ERR_COMM',
   /** The underlying store (LevelDB) failed. */
   STORE: 'HPCKV_ERR_STORE',
+  /** A region descriptor reaches outside its region (or its parent descriptor), or a transfer outside the descriptor. */
+  REGION_BOUNDS: 'HPCKV_ERR_REGION_BOUNDS',
+  /** A region descriptor names a region its owner does not have (never registered, or deregistered), or an owner not attached. */
+  UNKNOWN_REGION: 'HPCKV_ERR_UNKNOWN_REGION',
+  /** A transfer needs an access the region was not registered with (a push into a read-only region). */
+  REGION_ACCESS: 'HPCKV_ERR_REGION_ACCESS',
+  /** A region cannot be deregistered while operations on it are pending. */
+  REGION_BUSY: 'HPCKV_ERR_REGION_BUSY',
+  /** The results of a get or scan do not fit the region given for them (details.bytesNeeded). */
+  REGION_TOO_SMALL: 'HPCKV_ERR_REGION_TOO_SMALL',
+  /** The packed layout in a region is malformed (counts or sizes do not add up to its length). */
+  BAD_LAYOUT: 'HPCKV_ERR_BAD_LAYOUT',
   /** A bug: an invariant did not hold. */
   INTERNAL: 'HPCKV_ERR_INTERNAL',
 } as const;

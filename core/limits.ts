@@ -32,6 +32,14 @@ export interface Limits {
   indexKeysPerRecordMax: number;
   /** Most secondary indexes one indexed write (or delete) of a record maintains at once. */
   indexesPerWriteMax: number;
+  /** Most bytes one pull from or push into a client's region moves (one back-channel message). */
+  regionChunkBytesMax: number;
+  /** Most bytes of one client-memory operation one server holds at once (its part of a put, get or scan). */
+  regionOpBytesMax: number;
+  /** Most client-memory operations one server runs at once (accepted, not yet completed). */
+  regionOpsPerServerMax: number;
+  /** How long a server keeps the results of a get or scan staged for their push, in milliseconds. */
+  regionStageHoldMs: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -52,6 +60,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   scanPageEntriesMax: 10_000,
   indexKeysPerRecordMax: 1024,
   indexesPerWriteMax: 64,
+  regionChunkBytesMax: 1024 * 1024,
+  regionOpBytesMax: 256 * 1024 * 1024,
+  regionOpsPerServerMax: 1024,
+  regionStageHoldMs: 30_000,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -63,7 +75,7 @@ export const FRAME_OVERHEAD_BYTES = 1024;
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
   'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
-  'connectTimeoutMs',
+  'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */
@@ -90,6 +102,10 @@ export function resolveLimits(...overrides: Array<Partial<Limits> | undefined>):
   if (limits.frameBytesMax > 0xffff_ffff) {
     throw new HpckvError(ErrorCodes.BAD_CONFIG, 'limit frameBytesMax must fit the 32-bit length prefix',
       { details: { limit: 'frameBytesMax' } });
+  }
+  if (limits.regionChunkBytesMax + FRAME_OVERHEAD_BYTES > limits.frameBytesMax) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG, 'limit regionChunkBytesMax plus the envelope must fit one frame (frameBytesMax)',
+      { details: { limit: 'regionChunkBytesMax' } });
   }
   if (limits.frameBytesMax < limits.keyBytesMax + limits.valueBytesMax + FRAME_OVERHEAD_BYTES) {
     throw new HpckvError(ErrorCodes.BAD_CONFIG,

@@ -1,4 +1,8 @@
 import type { PackedListChunks } from './wire/packed-list.js';
+import type {
+  RegionAccepted, RegionAttachRequest, RegionPushRequest, RegionPutRequest, RegionReleaseRequest, RegionStageReply,
+  RegionStageRequest, RegionTestHoldRequest,
+} from './region-protocol.js';
 
 /**
  * The data-plane operations between clients and servers: names, request bodies and replies.
@@ -225,6 +229,18 @@ export interface OpTable {
    * scanPageBytesMax; the client asks again for the rest.
    */
   indexGet: { req: IndexGetRequest; res: Uint8Array | PackedListChunks };
+  /** This connection serves the regions of an owner (core/region-protocol.ts). */
+  regionAttach: { req: RegionAttachRequest; res: null };
+  /** Pulls packed pairs from a region and stores them atomically; answered once accepted. */
+  regionPut: { req: RegionPutRequest; res: RegionAccepted };
+  /** Reads and holds values (get) or a range's entries (scan) for a push; answers their sizes. */
+  regionStage: { req: RegionStageRequest; res: RegionStageReply };
+  /** Pushes staged results into a region at the given offsets; answered once accepted. */
+  regionPush: { req: RegionPushRequest; res: RegionAccepted };
+  /** Drops staged results. */
+  regionRelease: { req: RegionReleaseRequest; res: null };
+  /** Test hook (HPCKV_TEST_HOOKS=1 only): holds or releases every region transfer. */
+  regionTestHold: { req: RegionTestHoldRequest; res: null };
   /** Per-database statistics; all databases when `db` is omitted. */
   stat: { req: { db?: string }; res: StatReply };
   /** Asks the server to drain in-flight requests, close its stores and exit. */
@@ -238,7 +254,8 @@ export type OpReply<O extends OpName> = OpTable[O]['res'];
 export const OP_NAMES: readonly OpName[] = [
   'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
   'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange',
-  'indexWrite', 'indexLookup', 'indexGet', 'stat', 'shutdown',
+  'indexWrite', 'indexLookup', 'indexGet', 'regionAttach', 'regionPut', 'regionStage', 'regionPush', 'regionRelease',
+  'regionTestHold', 'stat', 'shutdown',
 ];
 
 export const DEFAULT_DATABASE = 'default';

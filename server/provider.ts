@@ -25,8 +25,11 @@ export interface ProviderOptions {
   epoch: number;
 }
 
-/** Every operation the Provider answers; `shutdown` belongs to the server process. */
-export type ProviderOp = Exclude<OpName, 'shutdown'>;
+/**
+ * Every operation the Provider answers: `shutdown` belongs to the server process, client-memory
+ * operations to the region service (they need the connection they came on).
+ */
+export type ProviderOp = Exclude<OpName, 'shutdown' | `region${string}`>;
 
 type Handlers = { readonly [O in ProviderOp]: (body: unknown) => OpReply<O> | Promise<OpReply<O>> };
 
@@ -87,6 +90,17 @@ export class Provider implements ValidationContext {
 
   ownsDatabase(name: string): boolean {
     return this.#databases.has(name);
+  }
+
+  /** True once close() began: no new requests are taken. */
+  get closing(): boolean {
+    return this.#closing !== null;
+  }
+
+  /** The store of a database this server owns (HPCKV_ERR_UNKNOWN_DATABASE otherwise), for the region service. */
+  database(name: string): Database {
+    if (!this.#databases.has(name)) throw new HpckvError(ErrorCodes.UNKNOWN_DATABASE, `this server has no database "${name.slice(0, 100)}"`, { details: { db: name.slice(0, 100) } });
+    return this.#db(name);
   }
 
   /**

@@ -3,7 +3,9 @@ import type { EmbeddedServer, EmbeddedServerOptions } from '../core/server-runti
 import { RpcServer } from '../core/rpc/rpc-server.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { slicesKeyTypeMismatch } from '../core/partition-spec.js';
+import { createPartitioner } from '../partition/partitioner.js';
 import { checkDataIdentity } from './data-identity.js';
+import { RegionService } from './region-service.js';
 import { Provider } from './provider.js';
 
 /**
@@ -44,13 +46,24 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
     return stopping;
   };
   try {
-    rpc = await RpcServer.listen(options.listenAddress, options.limits, (op, body) => {
+    let regions: RegionService | undefined;
+    rpc = await RpcServer.listen(options.listenAddress, options.limits, (op, body, context) => {
       if (op === 'shutdown') {
         // Answer first; the drain then lets every other request in flight finish.
         setImmediate(() => void stop());
         return null;
       }
+      if (RegionService.handles(op) && regions !== undefined) {
+        if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
+        return regions.handle(op, body, context.connectionId);
+      }
       return provider.handle(op, body);
+    }, { onConnectionClose: (id) => regions?.onConnectionClose(id) });
+    const backChannel = rpc;
+    regions = new RegionService({
+      limits: options.limits, partitioner: createPartitioner(options.partition, options.size), rank: options.rank,
+      database: (name) => provider.database(name), context: provider, backChannel,
+      testHooks: process.env['HPCKV_TEST_HOOKS'] === '1',
     });
   } catch (error) {
     await provider.close();

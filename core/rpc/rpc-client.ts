@@ -1,4 +1,4 @@
-import { ErrorCodes, HpckvError, errorFromWire } from '../errors.js';
+import { ErrorCodes, HpckvError, errorFromWire, errorToWire } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { FrameChannel } from './frame-channel.js';
 import { connect } from './transport.js';
@@ -19,6 +19,9 @@ interface Pending {
   /** False once the caller gave up (timeout/abort); the reply is then dropped on arrival. */
   live: boolean;
 }
+
+/** Answers a request the server sends back over this connection: a value or a promise of one. */
+export type BackChannelHandler = (op: string, body: unknown) => unknown;
 
 interface Waiting {
   op: string;
@@ -43,6 +46,7 @@ export class RpcClient {
   private nextId = 1;
   private closedError: HpckvError | undefined;
   private closeListeners: Array<(error: HpckvError) => void> = [];
+  private backChannel: BackChannelHandler | undefined;
 
   private constructor(address: string, channel: FrameChannel, limits: Limits) {
     this.address = address;
@@ -78,6 +82,42 @@ export class RpcClient {
   onClose(listener: (error: HpckvError) => void): void {
     if (this.closedError !== undefined) listener(this.closedError);
     else this.closeListeners.push(listener);
+  }
+
+  /**
+   * Answers the server's requests on this connection (pulls from and pushes into registered
+   * memory). Without a handler such a request is a protocol error.
+   */
+  serve(handler: BackChannelHandler): void {
+    this.backChannel = handler;
+  }
+
+  private answerBackChannel(id: number, op: unknown, body: unknown): void {
+    const handler = this.backChannel;
+    const fail = (error: unknown): void => {
+      if (!this.channel.isClosed) this.channel.send([MessageKind.failure, id, errorToWire(error)]);
+    };
+    const succeed = (value: unknown): void => {
+      if (this.channel.isClosed) return;
+      try {
+        this.channel.send([MessageKind.success, id, value === undefined ? null : value]);
+      } catch (error) {
+        fail(error);
+      }
+    };
+    if (handler === undefined || typeof op !== 'string') {
+      fail(new HpckvError(ErrorCodes.UNKNOWN_OP, `this client answers no back-channel requests (${String(op).slice(0, 100)})`));
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler(op, body);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (result instanceof Promise) result.then(succeed, fail);
+    else succeed(result);
   }
 
   call(op: string, body: unknown, options: CallOptions = {}): Promise<unknown> {
@@ -152,6 +192,10 @@ export class RpcClient {
     }
     const kind = message[0];
     const id = message[1];
+    if (kind === MessageKind.request && message.length === 4 && id > 0) {
+      this.answerBackChannel(id, message[2], message[3]);
+      return;
+    }
     if (id === CONNECTION_ERROR_ID && kind === MessageKind.failure) {
       // The server refuses the whole connection (e.g. too many connections); it closes next.
       this.failAll(errorFromWire(message[2]));

@@ -2,6 +2,7 @@ import { ErrorCodes, HpckvError, errorToWire } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { FrameChannel } from './frame-channel.js';
 import type { Link } from './link.js';
+import { PeerCalls } from './peer-calls.js';
 import { CONNECTION_ERROR_ID, MessageKind } from './rpc-messages.js';
 import { listen, type Listener } from './transport.js';
 
@@ -17,12 +18,16 @@ export type RpcHandler = (op: string, body: unknown, context: RpcRequestContext)
 export interface RpcServerHooks {
   /** A connection's replies passed replyBacklogBytesMax and the server stopped reading it. */
   onReadPaused?: (connectionId: number) => void;
+  /** A connection closed (its back-channel calls have failed with HPCKV_ERR_CONNECTION_CLOSED). */
+  onConnectionClose?: (connectionId: number) => void;
 }
 
 interface Connection {
   id: number;
   channel: FrameChannel;
   inFlight: number;
+  /** Requests this server sent to the client over its connection (the back channel). */
+  peerCalls: PeerCalls;
 }
 
 /**
@@ -71,11 +76,15 @@ export class RpcServer {
 
   private accept(link: Link): void {
     const id = this.nextConnectionId++;
-    const connection: Connection = { id, channel: undefined as unknown as FrameChannel, inFlight: 0 };
+    const connection: Connection = { id, channel: undefined as unknown as FrameChannel, inFlight: 0, peerCalls: new PeerCalls() };
     connection.channel = new FrameChannel(link, this.limits.frameBytesMax, {
       onMessage: (message) => this.onMessage(connection, message),
       onProtocolError: (error) => this.refuseConnection(connection, error),
-      onClose: () => { this.connections.delete(id); },
+      onClose: () => {
+        this.connections.delete(id);
+        connection.peerCalls.failAll(new HpckvError(ErrorCodes.CONNECTION_CLOSED, `client connection ${id} closed`, { details: { connectionId: id } }));
+        this.hooks.onConnectionClose?.(id);
+      },
       onReadPaused: () => this.hooks.onReadPaused?.(id),
     }, this.limits.replyBacklogBytesMax);
     if (this.draining) {
@@ -98,7 +107,28 @@ export class RpcServer {
     this.connections.delete(connection.id);
   }
 
+  /**
+   * Sends a request to the client at the other end of a connection (the back channel) and
+   * resolves with its reply. HPCKV_ERR_CONNECTION_CLOSED when that connection is gone or closes.
+   */
+  callPeer(connectionId: number, op: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined || connection.channel.isClosed) {
+      return Promise.reject(new HpckvError(ErrorCodes.CONNECTION_CLOSED, `client connection ${connectionId} is closed`,
+        { details: { connectionId } }));
+    }
+    return connection.peerCalls.call((message) => connection.channel.send(message), op, body, timeoutMs, `client connection ${connectionId}`);
+  }
+
   private onMessage(connection: Connection, message: unknown): void {
+    // A reply from the client to one of our back-channel requests.
+    if (Array.isArray(message) && (message[0] === MessageKind.success || message[0] === MessageKind.failure)
+      && typeof message[1] === 'number' && message.length === 3) {
+      if (!connection.peerCalls.settle(message[0], message[1], message[2])) {
+        this.refuseConnection(connection, new HpckvError(ErrorCodes.PROTOCOL, `reply for unknown back-channel request id ${message[1]}`));
+      }
+      return;
+    }
     if (!Array.isArray(message) || message[0] !== MessageKind.request
       || typeof message[1] !== 'number' || !Number.isInteger(message[1]) || message[1] <= 0) {
       this.refuseConnection(connection, new HpckvError(ErrorCodes.PROTOCOL, 'message is not an rpc request envelope [0, id, op, body]'));

@@ -1,0 +1,145 @@
+import { ErrorCodes, HpckvError } from '../errors.js';
+
+/**
+ * The packed layout of key-value pairs in client memory, the same for a put's input and a get's
+ * or scan's output, so a region filled by one can be handed to another. Little-endian:
+ *
+ *   u32 count n
+ *   u32 keySize[n]
+ *   u32 valueSize[n]        0xFFFFFFFF: no value (a key not stored, in get output)
+ *   key bytes               keys one after another, in entry order
+ *   value bytes             values one after another, in entry order (absent ones take none)
+ *
+ * Keys are the stored bytes (client.encodeKey for a typed store). Nothing is encoded per record:
+ * a server finds entry i's bytes by prefix sums of the sizes.
+ *
+ * The slots layout (get output into caller-sized slots): u32 valueSize[n], then n slots of
+ * slotBytes each; slot i holds value i, cut to slotBytes when it is longer (valueSize tells).
+ */
+export const PACKED_ABSENT = 0xffff_ffff;
+
+export function packedHeaderBytes(count: number): number {
+  return 4 + 8 * count;
+}
+
+/** Bytes the packed layout of these pairs takes. */
+export function packedPairsBytes(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array | null | undefined]>): number {
+  let bytes = packedHeaderBytes(pairs.length);
+  for (const [key, value] of pairs) bytes += key.length + (value == null ? 0 : value.length);
+  return bytes;
+}
+
+/** Writes pairs in the packed layout into `target` at `offset` (a new buffer when omitted); returns the bytes written. */
+export function packPairs(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array | null | undefined]>, target?: Uint8Array, offset = 0): Buffer {
+  const bytes = packedPairsBytes(pairs);
+  const out = target === undefined ? Buffer.allocUnsafe(bytes) : Buffer.from(target.buffer, target.byteOffset, target.byteLength);
+  if (offset + bytes > out.length) {
+    throw new HpckvError(ErrorCodes.REGION_TOO_SMALL, `${pairs.length} pairs need ${bytes} bytes at offset ${offset}, the buffer has ${out.length}`,
+      { details: { bytesNeeded: bytes } });
+  }
+  const n = pairs.length;
+  out.writeUInt32LE(n, offset);
+  let at = offset + packedHeaderBytes(n);
+  pairs.forEach(([key], i) => {
+    out.writeUInt32LE(key.length, offset + 4 + 4 * i);
+    out.set(key, at);
+    at += key.length;
+  });
+  pairs.forEach(([, value], i) => {
+    out.writeUInt32LE(value == null ? PACKED_ABSENT : value.length, offset + 4 + 4 * n + 4 * i);
+    if (value != null) { out.set(value, at); at += value.length; }
+  });
+  return out.subarray(offset, offset + bytes);
+}
+
+/** The sizes of a packed layout and where each entry's bytes are (offsets relative to the layout's start). */
+export interface PackedLayout {
+  count: number;
+  keySizes: number[];
+  /** PACKED_ABSENT for an entry without a value. */
+  valueSizes: number[];
+  keyOffsets: number[];
+  valueOffsets: number[];
+  /** Bytes the whole layout takes. */
+  totalBytes: number;
+}
+
+function badLayout(what: string): never {
+  throw new HpckvError(ErrorCodes.BAD_LAYOUT, `packed layout: ${what}`);
+}
+
+/** The count a layout starts with, checked against the bytes available. */
+export function packedCount(first4: Uint8Array, availableBytes: number): number {
+  if (first4.length < 4 || availableBytes < 4) badLayout(`needs at least 4 bytes, has ${availableBytes}`);
+  const count = Buffer.from(first4.buffer, first4.byteOffset, 4).readUInt32LE(0);
+  if (packedHeaderBytes(count) > availableBytes) badLayout(`count ${count} needs a ${packedHeaderBytes(count)}-byte header, the region has ${availableBytes} bytes`);
+  return count;
+}
+
+/**
+ * Reads the size tables (`sizes` = the 8n bytes after the count) and computes every entry's
+ * offsets; checks that the layout fits `availableBytes` (HPCKV_ERR_BAD_LAYOUT otherwise).
+ */
+export function packedLayout(count: number, sizes: Uint8Array, availableBytes: number): PackedLayout {
+  if (sizes.length < 8 * count) badLayout(`size tables of ${count} entries need ${8 * count} bytes, got ${sizes.length}`);
+  const view = Buffer.from(sizes.buffer, sizes.byteOffset, sizes.byteLength);
+  const keySizes = new Array<number>(count);
+  const valueSizes = new Array<number>(count);
+  const keyOffsets = new Array<number>(count);
+  const valueOffsets = new Array<number>(count);
+  let at = packedHeaderBytes(count);
+  for (let i = 0; i < count; i++) {
+    keySizes[i] = view.readUInt32LE(4 * i);
+    keyOffsets[i] = at;
+    at += keySizes[i]!;
+  }
+  for (let i = 0; i < count; i++) {
+    const size = view.readUInt32LE(4 * count + 4 * i);
+    valueSizes[i] = size;
+    valueOffsets[i] = at;
+    if (size !== PACKED_ABSENT) at += size;
+  }
+  if (at > availableBytes) badLayout(`sizes add up to ${at} bytes, the region has ${availableBytes}`);
+  return { count, keySizes, valueSizes, keyOffsets, valueOffsets, totalBytes: at };
+}
+
+/** The pairs of a packed layout, as views of `bytes` (undefined for an absent value). */
+export function unpackPairs(bytes: Uint8Array): Array<[Buffer, Buffer | undefined]> {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = packedCount(buffer, buffer.length);
+  const layout = packedLayout(count, buffer.subarray(4, 4 + 8 * count), buffer.length);
+  const out: Array<[Buffer, Buffer | undefined]> = [];
+  for (let i = 0; i < count; i++) {
+    const key = buffer.subarray(layout.keyOffsets[i]!, layout.keyOffsets[i]! + layout.keySizes[i]!);
+    const size = layout.valueSizes[i]!;
+    out.push([key, size === PACKED_ABSENT ? undefined : buffer.subarray(layout.valueOffsets[i]!, layout.valueOffsets[i]! + size)]);
+  }
+  return out;
+}
+
+/** Bytes the slots layout of `count` values takes. */
+export function slotsLayoutBytes(count: number, slotBytes: number): number {
+  return 4 * count + count * slotBytes;
+}
+
+export interface SlotValue {
+  /** The value (its first slotBytes bytes when truncated), undefined when the key is not stored. */
+  value: Buffer | undefined;
+  /** The stored value's full size in bytes (undefined when not stored). */
+  size: number | undefined;
+  truncated: boolean;
+}
+
+/** The values of a slots layout, as views of `bytes`. */
+export function unpackSlots(bytes: Uint8Array, count: number, slotBytes: number): SlotValue[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (slotsLayoutBytes(count, slotBytes) > buffer.length) badLayout(`${count} slots of ${slotBytes} bytes do not fit ${buffer.length} bytes`);
+  const out: SlotValue[] = [];
+  for (let i = 0; i < count; i++) {
+    const size = buffer.readUInt32LE(4 * i);
+    if (size === PACKED_ABSENT) { out.push({ value: undefined, size: undefined, truncated: false }); continue; }
+    const start = 4 * count + i * slotBytes;
+    out.push({ value: buffer.subarray(start, start + Math.min(size, slotBytes)), size, truncated: size > slotBytes });
+  }
+  return out;
+}

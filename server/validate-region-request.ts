@@ -1,0 +1,106 @@
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { checkRegionDescriptor, type RegionDescriptor } from '../core/regions/region-descriptor.js';
+import { unpackList } from '../core/wire/packed-list.js';
+import { asBuffer, badRequest, validateBody, validateDbName, validateKey, validateSync, type ValidationContext } from './validate-request.js';
+import { validateScanRequest } from './validate-range-request.js';
+import type { Limits } from '../core/limits.js';
+
+/** Requests of client-memory operations (core/region-protocol.ts), checked before any transfer or store access. */
+
+export interface ValidRegionPut { db: string; region: RegionDescriptor; indices: number[] | null; sync: boolean }
+export interface ValidRegionStage {
+  db: string;
+  keys: Buffer[] | null;
+  range: { bounds: { gt?: Buffer; gte?: Buffer; lt?: Buffer; lte?: Buffer }; reverse: boolean; limit: number } | null;
+  bytesMax: number;
+}
+export interface ValidRegionPush { op: number; region: RegionDescriptor; placements: number[]; words: number[] }
+
+function opId(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw badRequest('field "op" must be a positive integer', { field: 'op' });
+  return value;
+}
+
+export function validateRegionAttach(body: unknown): { owner: string } {
+  const b = validateBody(body);
+  if (typeof b['owner'] !== 'string' || !/^[0-9a-f]{32}$/.test(b['owner'])) throw badRequest('field "owner" must be a 32-digit hex id', { field: 'owner' });
+  return { owner: b['owner'] };
+}
+
+export function validateRegionPut(body: unknown, context: ValidationContext & { limits: Limits }): ValidRegionPut {
+  const b = validateBody(body);
+  const db = validateDbName(b['db'], context);
+  const region = checkRegionDescriptor(b['region']);
+  let indices: number[] | null = null;
+  const raw = b['indices'];
+  if (raw !== undefined && raw !== null) {
+    if (!(raw instanceof Uint8Array) || raw.length % 4 !== 0) throw badRequest('field "indices" must be bytes of u32 LE indices', { field: 'indices' });
+    const count = raw.length / 4;
+    if (count > context.limits.batchEntriesMax) {
+      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${count} indices, batchEntriesMax is ${context.limits.batchEntriesMax}`,
+        { details: { limit: 'batchEntriesMax', max: context.limits.batchEntriesMax } });
+    }
+    const view = asBuffer(raw);
+    indices = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const index = view.readUInt32LE(4 * i);
+      if (i > 0 && index <= indices[i - 1]!) throw badRequest('field "indices" must be strictly increasing', { field: 'indices', index: i });
+      indices[i] = index;
+    }
+  }
+  return { db, region, indices, sync: validateSync(b) };
+}
+
+export function validateRegionStage(body: unknown, context: ValidationContext & { limits: Limits }): ValidRegionStage {
+  const b = validateBody(body);
+  const db = validateDbName(b['db'], context);
+  const bytesMax = b['bytesMax'];
+  if (typeof bytesMax !== 'number' || !Number.isSafeInteger(bytesMax) || bytesMax < 0) throw badRequest('field "bytesMax" must be an integer >= 0', { field: 'bytesMax' });
+  const hasKeys = b['packedKeys'] !== undefined && b['packedKeys'] !== null;
+  const hasRange = b['range'] !== undefined && b['range'] !== null;
+  if (hasKeys === hasRange) throw badRequest('a stage takes packedKeys (get) or range (scan), exactly one');
+  if (hasKeys) {
+    if (!(b['packedKeys'] instanceof Uint8Array)) throw badRequest('field "packedKeys" must be bytes', { field: 'packedKeys' });
+    const keys = unpackList(b['packedKeys'], 'packedKeys', context.limits.batchEntriesMax)
+      .map((key, i) => validateKey(key, context, 'packedKeys', i));
+    return { db, keys, range: null, bytesMax };
+  }
+  const range = validateBody(b['range']);
+  const limit = range['limit'];
+  if (limit !== undefined && limit !== null && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
+    throw badRequest('field "range.limit" must be a positive integer', { field: 'range.limit' });
+  }
+  const scan = validateScanRequest({ db, ...range, limit: undefined }, context);
+  return { db, keys: null, range: { bounds: scan.range, reverse: scan.reverse, limit: typeof limit === 'number' ? limit : Number.MAX_SAFE_INTEGER }, bytesMax };
+}
+
+function numbers(value: unknown, field: string, groupOf: number): number[] {
+  if (!Array.isArray(value) || value.length % groupOf !== 0) throw badRequest(`field "${field}" must be an array of ${groupOf}-number groups`, { field });
+  for (const n of value) {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < -1) throw badRequest(`field "${field}" holds integers >= -1 only`, { field });
+  }
+  return value as number[];
+}
+
+export function validatePushRequest(body: unknown): ValidRegionPush {
+  const b = validateBody(body);
+  const placements = numbers(b['placements'], 'placements', 4);
+  const words = numbers(b['words'], 'words', 2);
+  for (let i = 0; i < words.length; i += 2) {
+    if (words[i]! < 0 || words[i + 1]! < 0 || words[i + 1]! > 0xffff_ffff) throw badRequest('field "words" holds (offset >= 0, u32 value) pairs', { field: 'words' });
+  }
+  for (let i = 0; i < placements.length; i += 4) {
+    if (placements[i]! < 0 || placements[i + 3]! < 0) throw badRequest('a placement needs an entry >= 0 and a value cap >= 0', { field: 'placements' });
+  }
+  return { op: opId(b['op']), region: checkRegionDescriptor(b['region']), placements, words };
+}
+
+export function validateReleaseRequest(body: unknown): { op: number } {
+  return { op: opId(validateBody(body)['op']) };
+}
+
+export function validateTestHold(body: unknown): { hold: boolean } {
+  const hold = validateBody(body)['hold'];
+  if (typeof hold !== 'boolean') throw badRequest('field "hold" must be a boolean', { field: 'hold' });
+  return { hold };
+}
