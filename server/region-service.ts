@@ -1,5 +1,5 @@
 import { ErrorCodes, HpckvError, errorToWire } from '../core/errors.js';
-import type { Limits } from '../core/limits.js';
+import { FRAME_OVERHEAD_BYTES, type Limits } from '../core/limits.js';
 import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core/region-protocol.js';
 import { localOwner } from '../core/regions/local-owners.js';
 import { canRead, canWrite, checkWithin, type RegionDescriptor } from '../core/regions/region-descriptor.js';
@@ -55,8 +55,12 @@ export class RegionService {
   #running = 0;
   #held: Array<() => void> | null = null;
 
+  /** Bytes one pull or push message moves: regionChunkBytesMax, lowered so the message fits a frame. */
+  readonly #chunkBytes: number;
+
   constructor(options: RegionServiceOptions) {
     this.#options = options;
+    this.#chunkBytes = Math.max(1, Math.min(options.limits.regionChunkBytesMax, options.limits.frameBytesMax - FRAME_OVERHEAD_BYTES));
   }
 
   /** Whether `op` is one of this service's. */
@@ -148,7 +152,7 @@ export class RegionService {
     const local = localOwner(region.owner);
     if (local !== undefined) return local.read(region.region, region.offset + offset, length);
     const connection = this.#ownerConnection(region.owner);
-    const chunk = this.#options.limits.regionChunkBytesMax;
+    const chunk = this.#chunkBytes;
     const parts: Buffer[] = [];
     for (let at = 0; at < length; at += chunk) {
       const n = Math.min(chunk, length - at);
@@ -170,7 +174,7 @@ export class RegionService {
     const local = localOwner(region.owner);
     if (local !== undefined) { local.write(region.region, absolute); return; }
     const connection = this.#ownerConnection(region.owner);
-    const chunk = this.#options.limits.regionChunkBytesMax;
+    const chunk = this.#chunkBytes;
     let batch: Array<[number, Buffer]> = [];
     let bytes = 0;
     const flush = async (): Promise<void> => {
@@ -263,7 +267,7 @@ export class RegionService {
   async #pullEntries(region: RegionDescriptor, layout: ReturnType<typeof packedLayout>, mine: number[],
     keyExtent: ((i: number) => [number, number]) | null, keysOut: Buffer[]): Promise<Buffer[]> {
     const values: Buffer[] = [];
-    const chunk = this.#options.limits.regionChunkBytesMax;
+    const chunk = this.#chunkBytes;
     const valueSize = (i: number): number => (layout.valueSizes[i] === PACKED_ABSENT ? 0 : layout.valueSizes[i]!);
     // Runs of entries whose bytes are contiguous in the region: keys of consecutive entries are, values too.
     const pullRuns = async (offsetOf: (i: number) => number, sizeOf: (i: number) => number, out: Buffer[]): Promise<void> => {
