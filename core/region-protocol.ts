@@ -94,7 +94,11 @@ export interface RegionWriteRequest {
   pieces: Array<[number, Uint8Array]>;
 }
 
-/** Test hook (servers started with HPCKV_TEST_HOOKS=1 only): hold every transfer until released. */
+/**
+ * Test hook (servers started with HPCKV_TEST_HOOKS=1 only): hold every transfer (the start of
+ * each put, and each chunk pulled or pushed) until released, after letting `afterChunks` pass.
+ */
 export interface RegionTestHoldRequest {
   hold: boolean;
+  afterChunks?: number;
 }

@@ -54,6 +54,8 @@ export class RegionService {
   #nextOp = 1;
   #running = 0;
   #held: Array<() => void> | null = null;
+  /** Test hook: chunks still let through before transfers are held. */
+  #chunksBeforeHold = 0;
 
   /** Bytes one pull or push message moves: regionChunkBytesMax, lowered so the message fits a frame. */
   readonly #chunkBytes: number;
@@ -85,7 +87,8 @@ export class RegionService {
       }
       case 'regionTestHold': {
         if (!this.#options.testHooks) throw new HpckvError(ErrorCodes.UNKNOWN_OP, 'regionTestHold needs a server started with HPCKV_TEST_HOOKS=1');
-        this.#setHold(validateTestHold(body).hold);
+        const hold = validateTestHold(body);
+        this.#setHold(hold.hold, hold.afterChunks);
         return null;
       }
       default:
@@ -99,17 +102,22 @@ export class RegionService {
     for (const [op, staged] of this.#staged) if (staged.issuer === connectionId) this.#drop(op);
   }
 
-  #setHold(hold: boolean): void {
-    if (hold) { this.#held ??= []; return; }
+  #setHold(hold: boolean, afterChunks: number): void {
+    if (hold) { this.#held ??= []; this.#chunksBeforeHold = afterChunks; return; }
     const waiting = this.#held ?? [];
     this.#held = null;
     for (const wake of waiting) wake();
   }
 
-  /** Resolves at once, or when the test hook releases held transfers. */
+  /**
+   * Runs before an operation starts and before every chunk it moves: resolves at once, or, while
+   * the test hook holds transfers, when it releases them (after letting `afterChunks` chunks pass).
+   */
   #gate(): Promise<void> {
     const held = this.#held;
-    return held === null ? Promise.resolve() : new Promise((resolve) => { held.push(resolve); });
+    if (held === null) return Promise.resolve();
+    if (this.#chunksBeforeHold > 0) { this.#chunksBeforeHold--; return Promise.resolve(); }
+    return new Promise((resolve) => { held.push(resolve); });
   }
 
   /** Takes a slot for a new operation (HPCKV_ERR_TOO_MANY_IN_FLIGHT beyond regionOpsPerServerMax). */
@@ -130,7 +138,6 @@ export class RegionService {
     void (async () => {
       let notice: RegionDoneNotice;
       try {
-        await this.#gate();
         notice = { op, records: await work(), error: null };
       } catch (error) {
         notice = { op, records: 0, error: errorToWire(error) };
@@ -150,12 +157,16 @@ export class RegionService {
     checkWithin(region, offset, length, 'pull');
     if (!canRead(region.access)) throw new HpckvError(ErrorCodes.REGION_ACCESS, 'the region was not registered for reading');
     const local = localOwner(region.owner);
-    if (local !== undefined) return local.read(region.region, region.offset + offset, length);
+    if (local !== undefined) {
+      await this.#gate();
+      return local.read(region.region, region.offset + offset, length);
+    }
     const connection = this.#ownerConnection(region.owner);
     const chunk = this.#chunkBytes;
     const parts: Buffer[] = [];
     for (let at = 0; at < length; at += chunk) {
       const n = Math.min(chunk, length - at);
+      await this.#gate();
       const reply = await this.#options.backChannel.callPeer(connection, 'regionRead',
         { region: region.region, offset: region.offset + offset + at, length: n }, this.#options.limits.requestTimeoutMs);
       if (!(reply instanceof Uint8Array) || reply.length !== n) {
@@ -172,7 +183,11 @@ export class RegionService {
     for (const [offset, bytes] of pieces) checkWithin(region, offset, bytes.length, 'push');
     const absolute = pieces.map(([offset, bytes]): [number, Buffer] => [region.offset + offset, bytes]);
     const local = localOwner(region.owner);
-    if (local !== undefined) { local.write(region.region, absolute); return; }
+    if (local !== undefined) {
+      await this.#gate();
+      local.write(region.region, absolute);
+      return;
+    }
     const connection = this.#ownerConnection(region.owner);
     const chunk = this.#chunkBytes;
     let batch: Array<[number, Buffer]> = [];
@@ -182,6 +197,7 @@ export class RegionService {
       const sending = batch;
       batch = [];
       bytes = 0;
+      await this.#gate();
       await this.#options.backChannel.callPeer(connection, 'regionWrite', { region: region.region, pieces: sending }, this.#options.limits.requestTimeoutMs);
     };
     for (const [offset, piece] of absolute) {

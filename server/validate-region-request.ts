@@ -99,8 +99,11 @@ export function validateReleaseRequest(body: unknown): { op: number } {
   return { op: opId(validateBody(body)['op']) };
 }
 
-export function validateTestHold(body: unknown): { hold: boolean } {
-  const hold = validateBody(body)['hold'];
+export function validateTestHold(body: unknown): { hold: boolean; afterChunks: number } {
+  const b = validateBody(body);
+  const hold = b['hold'];
   if (typeof hold !== 'boolean') throw badRequest('field "hold" must be a boolean', { field: 'hold' });
-  return { hold };
+  const after = b['afterChunks'] ?? 0;
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) throw badRequest('field "afterChunks" must be an integer >= 0', { field: 'afterChunks' });
+  return { hold, afterChunks: after };
 }
