@@ -106,7 +106,11 @@ export class RegionOps {
     const db = options.db ?? DEFAULT_DATABASE;
     const sync = options.sync === true ? { sync: true } : {};
     let targets: Array<{ rank: number; indices?: Uint8Array }>;
-    if (host.registry.owns(region)) {
+    if (host.serverRanks.length === 1) {
+      // One server owns every key: it reads the layout itself, the client touches no record.
+      targets = [{ rank: host.serverRanks[0]! }];
+      if (host.registry.owns(region)) await host.attachOwner();
+    } else if (host.registry.owns(region)) {
       const bytes = host.registry.view(region);
       const count = packedCount(bytes, bytes.length);
       const layout = packedLayout(count, bytes.subarray(4, 4 + 8 * count), bytes.length);
@@ -184,32 +188,39 @@ export class RegionOps {
       const indices = byServer[rank]!;
       readU32s(reply.valueSizes, indices.length, `regionStage reply of server ${rank}`).forEach((size, j) => { sizes[indices[j]!] = size; });
     }
-    const keyOffset = new Array<number>(n);
+    // The client writes the header (and, packed, the keys) as one block through one server;
+    // each server then pushes only its values.
     const valueOffset = new Array<number>(n);
+    let block: Buffer;
     if (layout === 'packed') {
-      let at = packedHeaderBytes(n);
-      for (let i = 0; i < n; i++) { keyOffset[i] = at; at += keys[i]!.length; }
+      const header = packedHeaderBytes(n);
+      let keysBytes = 0;
+      for (const key of keys) keysBytes += key.length;
+      const packed = Buffer.allocUnsafe(header + keysBytes);
+      packed.writeUInt32LE(n, 0);
+      let at = header;
+      keys.forEach((key, i) => {
+        packed.writeUInt32LE(key.length, 4 + 4 * i);
+        packed.writeUInt32LE(sizes[i]!, 4 + 4 * n + 4 * i);
+        packed.set(key, at);
+        at += key.length;
+      });
       for (let i = 0; i < n; i++) { valueOffset[i] = at; if (sizes[i] !== PACKED_ABSENT) at += sizes[i]!; }
       if (at > region.length) {
         await Promise.all(staged.map(({ rank, reply }) => host.call(rank, 'regionRelease', { op: reply.op }, options).catch(() => undefined)));
         throw tooSmall(at, region.length);
       }
+      block = packed;
     } else {
-      for (let i = 0; i < n; i++) { keyOffset[i] = -1; valueOffset[i] = 4 * n + i * slotBytes; }
+      block = Buffer.allocUnsafe(4 * n);
+      for (let i = 0; i < n; i++) { block.writeUInt32LE(sizes[i]!, 4 * i); valueOffset[i] = 4 * n + i * slotBytes; }
     }
-    const pushes = staged.map(async ({ rank, reply }) => {
-      const indices = byServer[rank]!;
+    const pushes = staged.map(({ rank, reply }, s) => {
       const placements: number[] = [];
-      const words: number[] = [];
-      if (layout === 'packed' && rank === staged[0]!.rank) words.push(0, n);
-      indices.forEach((i, j) => {
-        const size = sizes[i]!;
-        placements.push(j, keyOffset[i]!, size === PACKED_ABSENT ? -1 : valueOffset[i]!, layout === 'slots' ? slotBytes : size === PACKED_ABSENT ? 0 : size);
-        if (layout === 'packed') words.push(4 + 4 * i, keys[i]!.length, 4 + 4 * n + 4 * i, size);
-        else words.push(4 * i, size);
+      byServer[rank]!.forEach((i, j) => {
+        if (sizes[i] !== PACKED_ABSENT) placements.push(j, valueOffset[i]!, layout === 'slots' ? slotBytes : sizes[i]!);
       });
-      const accepted = await host.call(rank, 'regionPush', { op: reply.op, region, placements, words }, options);
-      return host.completions.expect(rank, accepted.op);
+      return host.call(rank, 'regionPush', { op: reply.op, region, placements, block: s === 0 ? block : null, blockOffset: 0 }, options);
     });
     await allParts(pushes);
     return n;
@@ -280,24 +291,32 @@ export class RegionOps {
     }
     const n = taken.length;
     const header = packedHeaderBytes(n);
+    let keysBytes = 0;
+    for (const { run, entry } of taken) keysBytes += runs[run]!.keys[entry]!.length;
+    // Header and keys (all known here from the stage replies) go as one block; servers push values.
+    const block = Buffer.allocUnsafe(header + keysBytes);
+    block.writeUInt32LE(n, 0);
     let at = header;
-    const keyOffsets = taken.map(({ run, entry }) => { const o = at; at += runs[run]!.keys[entry]!.length; return o; });
-    const valueOffsets = taken.map(({ run, entry }) => { const o = at; at += runs[run]!.sizes[entry]!; return o; });
-    const perRun = runs.map(() => ({ placements: [] as number[], words: [] as number[] }));
-    perRun[0]?.words.push(0, n);
     taken.forEach(({ run, entry }, i) => {
-      const size = runs[run]!.sizes[entry]!;
-      perRun[run]!.placements.push(entry, keyOffsets[i]!, valueOffsets[i]!, size);
-      perRun[run]!.words.push(4 + 4 * i, runs[run]!.keys[entry]!.length, 4 + 4 * n + 4 * i, size);
+      const key = runs[run]!.keys[entry]!;
+      block.writeUInt32LE(key.length, 4 + 4 * i);
+      block.writeUInt32LE(runs[run]!.sizes[entry]!, 4 + 4 * n + 4 * i);
+      block.set(key, at);
+      at += key.length;
     });
+    const perRun = runs.map(() => [] as number[]);
+    for (const { run, entry } of taken) {
+      const size = runs[run]!.sizes[entry]!;
+      perRun[run]!.push(entry, at, size);
+      at += size;
+    }
     await allParts(runs.map(async (run, r) => {
-      const { placements, words } = perRun[r]!;
-      if (placements.length === 0 && words.length === 0) {
+      const placements = perRun[r]!;
+      if (placements.length === 0 && r !== 0) {
         await host.call(run.rank, 'regionRelease', { op: run.op }, options);
         return 0;
       }
-      const accepted = await host.call(run.rank, 'regionPush', { op: run.op, region, placements, words }, options);
-      return host.completions.expect(run.rank, accepted.op);
+      return host.call(run.rank, 'regionPush', { op: run.op, region, placements, block: r === 0 ? block : null, blockOffset: 0 }, options);
     }));
     const last = taken[n - 1];
     return {

@@ -235,8 +235,8 @@ export interface OpTable {
   regionPut: { req: RegionPutRequest; res: RegionAccepted };
   /** Reads and holds values (get) or a range's entries (scan) for a push; answers their sizes. */
   regionStage: { req: RegionStageRequest; res: RegionStageReply };
-  /** Pushes staged results into a region at the given offsets; answered once accepted. */
-  regionPush: { req: RegionPushRequest; res: RegionAccepted };
+  /** Pushes staged values into a region at the given offsets; answered once they are there (records pushed). */
+  regionPush: { req: RegionPushRequest; res: number };
   /** Drops staged results. */
   regionRelease: { req: RegionReleaseRequest; res: null };
   /** Test hook (HPCKV_TEST_HOOKS=1 only): holds or releases every region transfer. */

@@ -11,8 +11,9 @@ import type { RegionDescriptor } from './regions/region-descriptor.js';
  *
  * Get and scan run in two steps, because a packed layout's offsets depend on the sizes every
  * server found: `regionStage` reads and holds the results on each server and answers their
- * sizes; the client lays them out and sends each server a `regionPush` saying where its
- * entries go. Staged results expire after limits.regionStageHoldMs.
+ * sizes (it is the acceptance); the client lays them out and sends each server a `regionPush`
+ * saying where its values go, answered once they are in the region. Staged results expire
+ * after limits.regionStageHoldMs.
  */
 
 /** Client -> server: this connection serves the regions of `owner` (servers pull and push over it). */
@@ -55,17 +56,19 @@ export interface RegionStageReply extends RegionAccepted {
 }
 
 /**
- * Where staged entries go. `placements` holds four numbers per entry pushed: the staged entry's
- * index, the offset for its key (-1: the key is not written), the offset for its value (-1:
- * none) and the most value bytes to write there (a slot's size). `words` holds pairs
- * (offset, u32 value) for the layout's counts and sizes. Offsets are relative to the descriptor.
- * Staged entries not placed are dropped.
+ * Where staged values go: `placements` holds three numbers per value pushed: the staged entry's
+ * index, the offset for its value and the most bytes to write there (a slot's size). `block`
+ * is written as it is at `blockOffset`: the layout's header (counts, sizes, and for packed pairs
+ * the keys), which the client builds from the sizes every server staged, so a server sends
+ * values only. Offsets are relative to the descriptor. Staged entries not placed are dropped.
+ * Answered when the push completed (the operation was accepted at its stage).
  */
 export interface RegionPushRequest {
   op: number;
   region: RegionDescriptor;
   placements: number[];
-  words: number[];
+  block: Uint8Array | null;
+  blockOffset: number;
 }
 
 /** Drops staged results without pushing them. */

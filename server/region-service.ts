@@ -231,79 +231,68 @@ export class RegionService {
     return this.#run(op, issuer, async () => {
       const limits = this.#options.limits;
       const region = r.region;
-      const count = packedCount(await this.#pull(region, 0, Math.min(4, region.length)), region.length);
-      if (count > limits.batchEntriesMax && r.indices === null) {
-        throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `the region holds ${count} pairs, batchEntriesMax is ${limits.batchEntriesMax}`,
-          { details: { limit: 'batchEntriesMax', max: limits.batchEntriesMax } });
-      }
-      const layout = packedLayout(count, await this.#pull(region, 4, 8 * count), region.length);
-      for (const index of r.indices ?? []) {
-        if (index >= count) throw new HpckvError(ErrorCodes.BAD_REQUEST, `index ${index} is beyond the region's ${count} pairs`);
-      }
-      const bytesOf = (i: number): number => layout.keySizes[i]! + (layout.valueSizes[i] === PACKED_ABSENT ? 0 : layout.valueSizes[i]!);
+      // The first pull takes as much as one message carries: for a region of up to
+      // regionChunkBytesMax that is the whole put, header and pairs, in one round trip.
+      const reader = new RegionReader((offset, length) => this.#pull(region, offset, length), region.length, this.#chunkBytes);
+      await reader.prefetch(0, Math.min(region.length, this.#chunkBytes));
+      const count = packedCount(reader.get(0, Math.min(4, region.length)), region.length);
+      const headerBytes = packedHeaderBytes(count);
+      await reader.prefetch(0, headerBytes);
+      const layout = packedLayout(count, reader.get(4, 8 * count), region.length);
       let mine: number[];
-      let keys: Buffer[];
-      if (r.indices === null) {
-        // Every key is read to find this server's; a client that owns the region routes itself and sends indices.
-        const allKeys = await this.#pull(region, packedHeaderBytes(count), layout.valueOffsets[0] === undefined ? 0 : layout.valueOffsets[0] - packedHeaderBytes(count));
-        const all = layout.keyOffsets.map((offset, i) => allKeys.subarray(offset - packedHeaderBytes(count), offset - packedHeaderBytes(count) + layout.keySizes[i]!));
-        mine = [];
-        for (let i = 0; i < count; i++) if (this.#options.partitioner.serverFor(all[i]!) === this.#options.rank) mine.push(i);
-        keys = mine.map((i) => all[i]!);
-      } else {
+      if (r.indices !== null) {
+        for (const index of r.indices) {
+          if (index >= count) throw new HpckvError(ErrorCodes.BAD_REQUEST, `index ${index} is beyond the region's ${count} pairs`);
+        }
         mine = r.indices;
-        keys = [];
+      } else if (this.#options.partitioner.serverCount === 1) {
+        mine = Array.from({ length: count }, (_, i) => i);
+      } else {
+        // Every key is read to find this server's; a client that owns the region routes itself and sends indices.
+        const valuesStart = count === 0 ? headerBytes : layout.valueOffsets[0]!;
+        await reader.prefetch(headerBytes, valuesStart - headerBytes);
+        mine = [];
+        for (let i = 0; i < count; i++) {
+          if (this.#options.partitioner.serverFor(reader.get(layout.keyOffsets[i]!, layout.keySizes[i]!)) === this.#options.rank) mine.push(i);
+        }
       }
       if (mine.length > limits.batchEntriesMax) {
         throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${mine.length} pairs for this server, batchEntriesMax is ${limits.batchEntriesMax}`,
           { details: { limit: 'batchEntriesMax', max: limits.batchEntriesMax } });
       }
       let total = 0;
-      for (const i of mine) total += bytesOf(i);
+      for (const i of mine) {
+        if (layout.valueSizes[i] === PACKED_ABSENT) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${i} has no value (0xFFFFFFFF): a put needs every value`);
+        total += layout.keySizes[i]! + layout.valueSizes[i]!;
+      }
       if (total > limits.regionOpBytesMax) {
         throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${total} bytes of pairs for this server, regionOpBytesMax is ${limits.regionOpBytesMax}`,
           { details: { limit: 'regionOpBytesMax', max: limits.regionOpBytesMax } });
       }
-      const values = await this.#pullEntries(region, layout, mine, r.indices === null ? null : (i) => [layout.keyOffsets[i]!, layout.keySizes[i]!], keys);
-      for (let j = 0; j < mine.length; j++) {
-        const i = mine[j]!;
-        if (layout.valueSizes[i] === PACKED_ABSENT) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${i} has no value (0xFFFFFFFF): a put needs every value`);
-        this.#checkPair(keys[j]!, values[j]!, i);
+      if (mine.length === count) {
+        await reader.prefetch(0, layout.totalBytes);
+      } else {
+        // Only this server's bytes: keys and values of runs of consecutive entries, a span per run.
+        const spans: Array<[number, number]> = [];
+        for (const offsets of [layout.keyOffsets, layout.valueOffsets]) {
+          const sizes = offsets === layout.keyOffsets ? layout.keySizes : layout.valueSizes;
+          for (let j = 0; j < mine.length;) {
+            let k = j + 1;
+            while (k < mine.length && mine[k] === mine[k - 1]! + 1) k++;
+            const start = offsets[mine[j]!]!;
+            const end = offsets[mine[k - 1]!]! + sizes[mine[k - 1]!]!;
+            spans.push([start, end - start]);
+            j = k;
+          }
+        }
+        await reader.prefetchSpans(spans);
       }
+      const keys = mine.map((i) => reader.get(layout.keyOffsets[i]!, layout.keySizes[i]!));
+      const values = mine.map((i) => reader.get(layout.valueOffsets[i]!, layout.valueSizes[i]!));
+      for (let j = 0; j < mine.length; j++) this.#checkPair(keys[j]!, values[j]!, mine[j]!);
       await database.write(keys, values, r.sync);
       return mine.length;
     });
-  }
-
-  /**
-   * Pulls the values (and, with `keyExtent`, the keys) of entries `mine` of a layout. Spans of
-   * consecutive entries go in one pull of up to regionChunkBytesMax, so a server owning a whole
-   * region pulls it in as few messages as its size allows.
-   */
-  async #pullEntries(region: RegionDescriptor, layout: ReturnType<typeof packedLayout>, mine: number[],
-    keyExtent: ((i: number) => [number, number]) | null, keysOut: Buffer[]): Promise<Buffer[]> {
-    const values: Buffer[] = [];
-    const chunk = this.#chunkBytes;
-    const valueSize = (i: number): number => (layout.valueSizes[i] === PACKED_ABSENT ? 0 : layout.valueSizes[i]!);
-    // Runs of entries whose bytes are contiguous in the region: keys of consecutive entries are, values too.
-    const pullRuns = async (offsetOf: (i: number) => number, sizeOf: (i: number) => number, out: Buffer[]): Promise<void> => {
-      let j = 0;
-      while (j < mine.length) {
-        const start = offsetOf(mine[j]!);
-        let end = start + sizeOf(mine[j]!);
-        let k = j + 1;
-        while (k < mine.length && mine[k] === mine[k - 1]! + 1 && end + sizeOf(mine[k]!) - start <= chunk) { end += sizeOf(mine[k]!); k++; }
-        const bytes = await this.#pull(region, start, end - start);
-        for (let m = j; m < k; m++) {
-          const at = offsetOf(mine[m]!) - start;
-          out.push(bytes.subarray(at, at + sizeOf(mine[m]!)));
-        }
-        j = k;
-      }
-    };
-    if (keyExtent !== null) await pullRuns((i) => keyExtent(i)[0], (i) => keyExtent(i)[1], keysOut);
-    await pullRuns((i) => layout.valueOffsets[i]!, valueSize, values);
-    return values;
   }
 
   #checkPair(key: Buffer, value: Buffer, index: number): void {
@@ -330,8 +319,6 @@ export class RegionService {
     let values: Array<Buffer | null>;
     let done = true;
     if (r.keys !== null) {
-      // The keys are staged too: a packed get echoes them into the region.
-      keys = r.keys;
       values = database.getMany(r.keys);
       let bytes = 0;
       for (const value of values) bytes += value?.length ?? 0;
@@ -373,7 +360,7 @@ export class RegionService {
     this.#staged.set(op, { issuer, keys, values, bytes: staged, timer });
     const sizes = Buffer.allocUnsafe(4 * values.length);
     values.forEach((value, i) => sizes.writeUInt32LE(value === null ? PACKED_ABSENT : value.length, 4 * i));
-    return { op, valueSizes: sizes, keys: r.keys !== null ? null : packList(keys ?? []), done };
+    return { op, valueSizes: sizes, keys: keys === null ? null : packList(keys), done };
   }
 
   #drop(op: number): void {
@@ -383,7 +370,7 @@ export class RegionService {
     this.#staged.delete(op);
   }
 
-  #push(body: unknown, issuer: number): RegionAccepted {
+  async #push(body: unknown, issuer: number): Promise<number> {
     const r = validatePushRequest(body);
     const staged = this.#staged.get(r.op);
     if (staged === undefined || staged.issuer !== issuer) {
@@ -393,27 +380,124 @@ export class RegionService {
     // The results now belong to the push; it counts as a running operation until done.
     clearTimeout(staged.timer);
     this.#staged.delete(r.op);
-    return this.#run(r.op, issuer, async () => {
+    this.#running++;
+    try {
       const pieces: Array<[number, Buffer]> = [];
-      const word = (value: number): Buffer => { const b = Buffer.allocUnsafe(4); b.writeUInt32LE(value, 0); return b; };
-      for (let i = 0; i < r.words.length; i += 2) pieces.push([r.words[i]!, word(r.words[i + 1]!)]);
+      if (r.block !== null) pieces.push([r.blockOffset, r.block]);
+      // Small values placed one after another travel as one piece (fewer, larger back-channel items).
+      let run: { offset: number; parts: Buffer[]; bytes: number } | null = null;
+      const endRun = (): void => {
+        if (run === null) return;
+        pieces.push([run.offset, run.parts.length === 1 ? run.parts[0]! : Buffer.concat(run.parts, run.bytes)]);
+        run = null;
+      };
       let pushed = 0;
-      for (let i = 0; i < r.placements.length; i += 4) {
+      for (let i = 0; i < r.placements.length; i += 3) {
         const entry = r.placements[i]!;
-        const keyOffset = r.placements[i + 1]!;
-        const valueOffset = r.placements[i + 2]!;
-        const valueCap = r.placements[i + 3]!;
+        const offset = r.placements[i + 1]!;
+        const cap = r.placements[i + 2]!;
         if (entry >= staged.values.length) throw new HpckvError(ErrorCodes.BAD_REQUEST, `placement of entry ${entry}: only ${staged.values.length} are staged`);
-        if (keyOffset >= 0) {
-          if (staged.keys === null) throw new HpckvError(ErrorCodes.INTERNAL, 'no keys were staged');
-          pieces.push([keyOffset, staged.keys[entry]!]);
-        }
         const value = staged.values[entry];
-        if (valueOffset >= 0 && value !== null && value !== undefined) pieces.push([valueOffset, value.subarray(0, Math.min(value.length, valueCap))]);
         pushed++;
+        if (value === null || value === undefined) continue;
+        const bytes = value.subarray(0, Math.min(value.length, cap));
+        const current = run as { offset: number; parts: Buffer[]; bytes: number } | null;
+        if (current !== null && current.offset + current.bytes === offset && bytes.length < SMALL_VALUE_BYTES && current.bytes < this.#chunkBytes / 2) {
+          current.parts.push(bytes);
+          current.bytes += bytes.length;
+        } else {
+          endRun();
+          if (bytes.length < SMALL_VALUE_BYTES) run = { offset, parts: [bytes], bytes: bytes.length };
+          else pieces.push([offset, bytes]);
+        }
       }
+      endRun();
       await this.#pushPieces(r.region, pieces);
       return pushed;
-    });
+    } finally {
+      this.#running--;
+    }
   }
 }
+
+/** Values below this size are joined with their neighbours into one piece; larger ones travel as they are. */
+const SMALL_VALUE_BYTES = 4096;
+
+/**
+ * What a put has pulled from a region: spans fetched in chunks (several in flight at once),
+ * then read as views. Keeps a put's transfers to as few round trips as the chunk size allows.
+ */
+class RegionReader {
+  readonly #pull: (offset: number, length: number) => Promise<Buffer>;
+  readonly #length: number;
+  readonly #chunk: number;
+  /** Fetched spans, sorted by offset, not overlapping. */
+  #spans: Array<{ offset: number; bytes: Buffer }> = [];
+
+  constructor(pull: (offset: number, length: number) => Promise<Buffer>, length: number, chunk: number) {
+    this.#pull = pull;
+    this.#length = length;
+    this.#chunk = chunk;
+  }
+
+  /** Fetches [offset, offset + length) where not fetched yet. */
+  prefetch(offset: number, length: number): Promise<void> {
+    return this.prefetchSpans([[offset, length]]);
+  }
+
+  async prefetchSpans(spans: ReadonlyArray<readonly [number, number]>): Promise<void> {
+    const missing: Array<[number, number]> = [];
+    for (const [offset, length] of spans) {
+      if (offset + length > this.#length) {
+        throw new HpckvError(ErrorCodes.BAD_LAYOUT, `packed layout: ${length} bytes at ${offset} run past the region's ${this.#length}`);
+      }
+      let at = offset;
+      const end = offset + length;
+      for (const span of this.#spans) {
+        if (span.offset + span.bytes.length <= at) continue;
+        if (span.offset >= end) break;
+        if (span.offset > at) missing.push([at, span.offset - at]);
+        at = Math.max(at, span.offset + span.bytes.length);
+      }
+      if (at < end) missing.push([at, end - at]);
+    }
+    // Chunk-sized pulls, a few in flight at once: the owner answers one while the next travels.
+    const pulls: Array<[number, number]> = [];
+    for (const [offset, length] of missing) {
+      for (let at = 0; at < length; at += this.#chunk) pulls.push([offset + at, Math.min(this.#chunk, length - at)]);
+    }
+    const fetched: Array<{ offset: number; bytes: Buffer }> = [];
+    for (let i = 0; i < pulls.length; i += PULLS_IN_FLIGHT) {
+      const batch = pulls.slice(i, i + PULLS_IN_FLIGHT);
+      const parts = await Promise.all(batch.map(([offset, length]) => this.#pull(offset, length)));
+      parts.forEach((bytes, j) => fetched.push({ offset: batch[j]![0], bytes }));
+    }
+    if (fetched.length > 0) this.#spans = [...this.#spans, ...fetched].sort((a, b) => a.offset - b.offset);
+  }
+
+  /** A view of fetched bytes; a span crossing two fetched pieces is copied once. */
+  get(offset: number, length: number): Buffer {
+    if (length === 0) return Buffer.alloc(0);
+    for (let i = 0; i < this.#spans.length; i++) {
+      const span = this.#spans[i]!;
+      if (offset >= span.offset && offset < span.offset + span.bytes.length) {
+        if (offset + length <= span.offset + span.bytes.length) return span.bytes.subarray(offset - span.offset, offset - span.offset + length);
+        const parts: Buffer[] = [];
+        let at = offset;
+        for (let j = i; j < this.#spans.length && at < offset + length; j++) {
+          const s = this.#spans[j]!;
+          if (s.offset > at) break;
+          const piece = s.bytes.subarray(at - s.offset, Math.min(s.bytes.length, offset + length - s.offset));
+          parts.push(piece);
+          at += piece.length;
+        }
+        if (at === offset + length) return Buffer.concat(parts, length);
+        break;
+      }
+    }
+    throw new HpckvError(ErrorCodes.INTERNAL, `region bytes ${offset}..${offset + length} were not fetched`);
+  }
+}
+
+/** Pulls a put keeps in flight at once. */
+const PULLS_IN_FLIGHT = 4;

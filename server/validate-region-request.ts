@@ -14,7 +14,7 @@ export interface ValidRegionStage {
   range: { bounds: { gt?: Buffer; gte?: Buffer; lt?: Buffer; lte?: Buffer }; reverse: boolean; limit: number } | null;
   bytesMax: number;
 }
-export interface ValidRegionPush { op: number; region: RegionDescriptor; placements: number[]; words: number[] }
+export interface ValidRegionPush { op: number; region: RegionDescriptor; placements: number[]; block: Buffer | null; blockOffset: number }
 
 function opId(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw badRequest('field "op" must be a positive integer', { field: 'op' });
@@ -84,15 +84,15 @@ function numbers(value: unknown, field: string, groupOf: number): number[] {
 
 export function validatePushRequest(body: unknown): ValidRegionPush {
   const b = validateBody(body);
-  const placements = numbers(b['placements'], 'placements', 4);
-  const words = numbers(b['words'], 'words', 2);
-  for (let i = 0; i < words.length; i += 2) {
-    if (words[i]! < 0 || words[i + 1]! < 0 || words[i + 1]! > 0xffff_ffff) throw badRequest('field "words" holds (offset >= 0, u32 value) pairs', { field: 'words' });
+  const placements = numbers(b['placements'], 'placements', 3);
+  for (let i = 0; i < placements.length; i += 3) {
+    if (placements[i]! < 0 || placements[i + 1]! < 0 || placements[i + 2]! < 0) throw badRequest('a placement is (entry, offset, cap), each >= 0', { field: 'placements' });
   }
-  for (let i = 0; i < placements.length; i += 4) {
-    if (placements[i]! < 0 || placements[i + 3]! < 0) throw badRequest('a placement needs an entry >= 0 and a value cap >= 0', { field: 'placements' });
-  }
-  return { op: opId(b['op']), region: checkRegionDescriptor(b['region']), placements, words };
+  const block = b['block'];
+  if (block !== null && block !== undefined && !(block instanceof Uint8Array)) throw badRequest('field "block" must be bytes or null', { field: 'block' });
+  const blockOffset = b['blockOffset'] ?? 0;
+  if (typeof blockOffset !== 'number' || !Number.isSafeInteger(blockOffset) || blockOffset < 0) throw badRequest('field "blockOffset" must be an integer >= 0', { field: 'blockOffset' });
+  return { op: opId(b['op']), region: checkRegionDescriptor(b['region']), placements, block: block instanceof Uint8Array ? asBuffer(block) : null, blockOffset };
 }
 
 export function validateReleaseRequest(body: unknown): { op: number } {

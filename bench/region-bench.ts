@@ -1,0 +1,128 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from '../client/client.js';
+import { packPairs, packedPairsBytes, unpackPairs } from '../core/regions/packed-pairs.js';
+import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
+import { launchLocalGroup } from '../server/launcher.js';
+import type { BenchReport, BenchRow } from './kv-bench.js';
+import { machineInfo } from './machine.js';
+
+/**
+ * `npm run bench:region`: client-memory operations against the bulk calls they replace, side by
+ * side in one run: putFromRegion of a packed region of 1000 pairs vs putMany of the same 1000
+ * pairs, and getIntoRegion of 1000 keys into a registered region vs getMany of them. Batches
+ * alternate between the two so compactions land on both; best of two rounds, fresh keys each.
+ * The packed regions are built and registered before timing, as an application that keeps its
+ * data in the packed layout would have them (that is the point: no per-record encoding).
+ */
+
+const BATCH = 1000;
+
+function keyOf(i: number): Buffer {
+  const x = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+  return Buffer.from(`k${x.toString(16).padStart(8, '0')}${i.toString(36).padStart(6, '0')}`);
+}
+
+function valueOf(i: number, size: number): Buffer {
+  const value = Buffer.alloc(size, i & 0xff);
+  value.writeUInt32BE(i, 0);
+  return value;
+}
+
+interface Rates { regionPut: number; bulkPut: number; regionGet: number; bulkGet: number }
+
+async function round(client: Client, db: string, bytes: number, records: number, firstKey: number): Promise<Rates> {
+  const batches = records / BATCH;
+  const keys = Array.from({ length: records }, (_, i) => keyOf(firstKey + i));
+  const values = keys.map((_, i) => valueOf(firstKey + i, bytes));
+  // Half the batches go through regions, half through the bulk calls, alternating; keys differ.
+  const regions: RegionDescriptor[] = [];
+  for (let b = 0; b < batches; b += 2) {
+    regions.push(await client.registerRegion(packPairs(keys.slice(b * BATCH, (b + 1) * BATCH).map((k, j) => [k, values[b * BATCH + j]!] as const)), 'r'));
+  }
+  const out = Buffer.alloc(packedPairsBytes(keys.slice(0, BATCH).map((k, j) => [k, values[j]!] as const)));
+  const outRegion = await client.registerRegion(out, 'w');
+  const ns = { regionPut: 0n, bulkPut: 0n, regionGet: 0n, bulkGet: 0n };
+  for (let b = 0; b < batches; b++) {
+    const start = process.hrtime.bigint();
+    if (b % 2 === 0) {
+      await (await client.putFromRegion(regions[b / 2]!, { db })).wait();
+      ns.regionPut += process.hrtime.bigint() - start;
+    } else {
+      await client.putMany(keys.slice(b * BATCH, (b + 1) * BATCH).map((k, j) => [k, values[b * BATCH + j]!] as const), { db });
+      ns.bulkPut += process.hrtime.bigint() - start;
+    }
+  }
+  for (let b = 0; b < batches; b++) {
+    const batchKeys = keys.slice(b * BATCH, (b + 1) * BATCH);
+    const start = process.hrtime.bigint();
+    if (b % 2 === 0) {
+      await (await client.getIntoRegion(batchKeys, outRegion, { db })).wait();
+      ns.regionGet += process.hrtime.bigint() - start;
+      const first = unpackPairs(out)[0]!;
+      if (first[1] === undefined || !first[1].equals(values[b * BATCH]!)) throw new Error(`getIntoRegion batch ${b} read a wrong value`);
+    } else {
+      const got = await client.getMany(batchKeys, { db });
+      ns.bulkGet += process.hrtime.bigint() - start;
+      if (got.some((v) => v === undefined)) throw new Error(`getMany batch ${b} missed keys`);
+    }
+  }
+  for (const region of [...regions, outRegion]) client.deregisterRegion(region);
+  const half = (records / 2);
+  const rate = (elapsed: bigint): number => half / (Number(elapsed) / 1e9);
+  return { regionPut: rate(ns.regionPut), bulkPut: rate(ns.bulkPut), regionGet: rate(ns.regionGet), bulkGet: rate(ns.bulkGet) };
+}
+
+export async function runRegionBench(options: { servers: number; quick: boolean; transport: 'unix' | 'tcp' }): Promise<BenchReport> {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-region-bench-'));
+  const scale = options.quick ? 0.25 : 1;
+  const sizes = [
+    { label: '4KiB', bytes: 4096, records: Math.max(2, Math.round(20_000 * scale / BATCH)) * BATCH },
+    { label: '64B', bytes: 64, records: Math.max(2, Math.round(200_000 * scale / BATCH)) * BATCH },
+  ];
+  const group = await launchLocalGroup({ servers: options.servers, dir: join(dir, 'group'), transport: options.transport,
+    databases: sizes.map((s) => `bench-${s.label}`) });
+  const client = await Client.open(group.groupFile);
+  const rows: BenchRow[] = [];
+  try {
+    for (const size of sizes) {
+      process.stderr.write(`regions ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
+      const best: Rates = { regionPut: 0, bulkPut: 0, regionGet: 0, bulkGet: 0 };
+      for (let r = 0; r < 2; r++) {
+        const rates = await round(client, `bench-${size.label}`, size.bytes, size.records, r * size.records);
+        for (const k of Object.keys(best) as Array<keyof Rates>) best[k] = Math.max(best[k], rates[k]);
+      }
+      rows.push({ id: `region-put-${size.label}`, what: `putFromRegion of ${BATCH} × ${size.label} (packed region) vs putMany(${BATCH})`,
+        value: best.regionPut, unit: 'records/s', baseline: best.bulkPut, ratio: best.regionPut / best.bulkPut });
+      rows.push({ id: `region-get-${size.label}`, what: `getIntoRegion of ${BATCH} × ${size.label} (packed) vs getMany(${BATCH})`,
+        value: best.regionGet, unit: 'records/s', baseline: best.bulkGet, ratio: best.regionGet / best.bulkGet });
+    }
+  } finally {
+    await client.shutdownServers().catch(() => undefined);
+    await client.close();
+    await group.exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    json: { type: 'string' }, servers: { type: 'string' }, quick: { type: 'boolean' }, transport: { type: 'string' },
+  } });
+  const { formatTable } = await import('./kv-bench.js');
+  const report = await runRegionBench({
+    servers: Number(values.servers ?? 1), quick: values.quick === true, transport: values.transport === 'tcp' ? 'tcp' : 'unix',
+  });
+  process.stdout.write(formatTable(report).replace('hpckv kv bench', 'hpckv region bench').replace('raw classic-level', 'bulk call') + '\n');
+  if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
