@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { unpackList } from '../core/wire/packed-list.js';
 import { registerLocalOwner, unregisterLocalOwner, type LocalRegionOwner } from '../core/regions/local-owners.js';
 import {
   canRead, canWrite, checkRegionDescriptor, checkWithin, type RegionAccess, type RegionDescriptor,
@@ -137,11 +138,14 @@ export class RegionRegistry implements LocalRegionOwner {
       return this.read(region, b['offset'] as number, b['length'] as number);
     }
     if (op === 'regionWrite') {
-      const pieces = b['pieces'];
-      if (!Array.isArray(pieces) || !pieces.every((p) => Array.isArray(p) && typeof p[0] === 'number' && p[1] instanceof Uint8Array)) {
-        throw new HpckvError(ErrorCodes.BAD_REQUEST, 'regionWrite: field "pieces" must be [offset, bytes] pairs');
+      const offsets = b['offsets'];
+      const data = b['data'];
+      if (!Array.isArray(offsets) || !offsets.every((o) => typeof o === 'number') || !(data instanceof Uint8Array)) {
+        throw new HpckvError(ErrorCodes.BAD_REQUEST, 'regionWrite: needs offsets (numbers) and data (a packed list)');
       }
-      this.write(region, pieces as Array<[number, Uint8Array]>);
+      const parts = unpackList(data, 'regionWrite data', offsets.length);
+      if (parts.length !== offsets.length) throw new HpckvError(ErrorCodes.BAD_REQUEST, `regionWrite: ${offsets.length} offsets for ${parts.length} parts`);
+      this.write(region, parts.map((part, i): [number, Uint8Array] => [offsets[i] as number, part ?? new Uint8Array(0)]));
       return null;
     }
     throw new HpckvError(ErrorCodes.UNKNOWN_OP, `unknown back-channel operation "${op.slice(0, 100)}"`);

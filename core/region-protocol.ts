@@ -91,10 +91,14 @@ export interface RegionReadRequest {
   length: number;
 }
 
-/** Server -> owner (back channel): copy each [offset, bytes] piece into the region. */
+/**
+ * Server -> owner (back channel): copy item i of `data` (a packed list, core/wire/packed-list.ts)
+ * to `offsets[i]` of the region (relative to the registered region).
+ */
 export interface RegionWriteRequest {
   region: number;
-  pieces: Array<[number, Uint8Array]>;
+  offsets: number[];
+  data: Uint8Array;
 }
 
 /**

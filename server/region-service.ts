@@ -4,7 +4,7 @@ import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core
 import { localOwner } from '../core/regions/local-owners.js';
 import { canRead, canWrite, checkWithin, type RegionDescriptor } from '../core/regions/region-descriptor.js';
 import { PACKED_ABSENT, packedCount, packedHeaderBytes, packedLayout } from '../core/regions/packed-pairs.js';
-import { packList } from '../core/wire/packed-list.js';
+import { PackedListChunks, packList } from '../core/wire/packed-list.js';
 import type { Partitioner } from '../partition/partitioner.js';
 import type { Database } from './database.js';
 import {
@@ -190,27 +190,33 @@ export class RegionService {
     }
     const connection = this.#ownerConnection(region.owner);
     const chunk = this.#chunkBytes;
-    let batch: Array<[number, Buffer]> = [];
+    // Messages of up to a chunk of bytes; the bytes travel as a packed list, which the frame
+    // writes from the values' own buffers (no copy on this side).
+    const messages: Array<{ offsets: number[]; parts: Buffer[] }> = [];
+    let current: { offsets: number[]; parts: Buffer[] } = { offsets: [], parts: [] };
     let bytes = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const sending = batch;
-      batch = [];
-      bytes = 0;
-      await this.#gate();
-      await this.#options.backChannel.callPeer(connection, 'regionWrite', { region: region.region, pieces: sending }, this.#options.limits.requestTimeoutMs);
-    };
     for (const [offset, piece] of absolute) {
-      // A piece larger than a chunk goes in chunk-sized parts.
-      for (let at = 0; at < piece.length || (piece.length === 0 && at === 0); at += chunk) {
+      for (let at = 0; at === 0 || at < piece.length; at += chunk) {
         const part = piece.subarray(at, Math.min(piece.length, at + chunk));
-        if (bytes + part.length > chunk) await flush();
-        batch.push([offset + at, part]);
-        bytes += part.length + 16;
+        if (bytes + part.length + 8 > chunk && current.parts.length > 0) {
+          messages.push(current);
+          current = { offsets: [], parts: [] };
+          bytes = 0;
+        }
+        current.offsets.push(offset + at);
+        current.parts.push(part);
+        bytes += part.length + 8;
         if (piece.length === 0) break;
       }
     }
-    await flush();
+    if (current.parts.length > 0) messages.push(current);
+    for (let i = 0; i < messages.length; i += TRANSFERS_IN_FLIGHT) {
+      await Promise.all(messages.slice(i, i + TRANSFERS_IN_FLIGHT).map(async ({ offsets, parts }) => {
+        await this.#gate();
+        await this.#options.backChannel.callPeer(connection, 'regionWrite',
+          { region: region.region, offsets, data: new PackedListChunks(parts) }, this.#options.limits.requestTimeoutMs);
+      }));
+    }
   }
 
   #ownerConnection(owner: string): number {
@@ -467,8 +473,8 @@ class RegionReader {
       for (let at = 0; at < length; at += this.#chunk) pulls.push([offset + at, Math.min(this.#chunk, length - at)]);
     }
     const fetched: Array<{ offset: number; bytes: Buffer }> = [];
-    for (let i = 0; i < pulls.length; i += PULLS_IN_FLIGHT) {
-      const batch = pulls.slice(i, i + PULLS_IN_FLIGHT);
+    for (let i = 0; i < pulls.length; i += TRANSFERS_IN_FLIGHT) {
+      const batch = pulls.slice(i, i + TRANSFERS_IN_FLIGHT);
       const parts = await Promise.all(batch.map(([offset, length]) => this.#pull(offset, length)));
       parts.forEach((bytes, j) => fetched.push({ offset: batch[j]![0], bytes }));
     }
@@ -499,5 +505,5 @@ class RegionReader {
   }
 }
 
-/** Pulls a put keeps in flight at once. */
-const PULLS_IN_FLIGHT = 4;
+/** Pulls or pushes one operation keeps in flight at once: the owner answers one while the next travels. */
+const TRANSFERS_IN_FLIGHT = 4;
