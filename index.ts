@@ -19,3 +19,9 @@ export {
   type IndexKind, type IndexMatch, type IndexPartitionSpec, type KeyExtractor, type LookupOptions, type OpenIndexOptions,
   type SecondaryRange,
 } from './client/secondary-index.js';
+export {
+  PACKED_ABSENT, packPairs, packedPairsBytes, unpackPairs, unpackSlots, slotsLayoutBytes, type SlotValue,
+} from './core/regions/packed-pairs.js';
+export type { RegionAccess, RegionDescriptor } from './core/regions/region-descriptor.js';
+export { RegionHandle } from './client/region-handle.js';
+export type { RegionCallOptions, RegionGetOptions, RegionPutOptions, RegionScanResult } from './client/region-ops.js';
