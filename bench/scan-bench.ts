@@ -87,7 +87,7 @@ async function measurePartition(options: ScanBenchOptions, partition: ScanBenchP
     const how = partition === 'hash' ? 'servers merged' : 'servers in key order';
     rows.push({ id: `scan-all-${partition}`, what: `ordered scan of ${options.records} × ${options.valueBytes} B, ${partition} group of ${options.servers} (${how}) vs raw iterator (highWaterMarkBytes ${RAW_HIGH_WATER_MARK_BYTES})`,
       value: scans.ours, unit: 'records/s', baseline: scans.raw, ratio: scans.ours / scans.raw });
-    const steps = 2000;
+    const steps = Math.min(2000, options.records);
     const rawSteps: number[] = [];
     const ourSteps: number[] = [];
     for (let s = 0; s < steps; s++) {

@@ -5,32 +5,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCH = fileURLToPath(new URL('../../bench/kv-bench.js', import.meta.url));
+/** Each bench, its quick arguments, and the rows it must report; `latency` rows have ratio = baseline / value. */
+const BENCHES = [
+  { name: 'kv', args: ['--quick'], rows: ['bulk-put-4KiB', 'bulk-get-4KiB', 'bulk-put-64B', 'bulk-get-64B', 'get-64-in-flight-4KiB', 'get-one-at-a-time-4KiB'],
+    latency: ['get-one-at-a-time-4KiB'] },
+  { name: 'region', args: ['--quick'], rows: ['region-put-4KiB', 'region-get-4KiB', 'region-put-64B', 'region-get-64B'], latency: [] },
+  { name: 'scan', args: ['--records', '1000'], rows: ['scan-all-hash', 'next-step-hash', 'scan-all-range', 'next-step-range'],
+    latency: ['next-step-hash', 'next-step-range'] },
+];
 
-// Keeps the benchmark harness working; it reports speed, the test checks only its shape.
-test('npm run bench:kv -- --quick prints the table and writes every row as JSON', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-bench-test-'));
-  const json = join(dir, 'kv.json');
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', BENCH, '--quick', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+// Keeps the benchmark harnesses working; they report speed, the test checks only their shape.
+for (const bench of BENCHES) {
+  test(`npm run bench:${bench.name} prints the table and writes every row as JSON`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'hpckv-bench-test-'));
+    const json = join(dir, `${bench.name}.json`);
+    const script = fileURLToPath(new URL(`../../bench/${bench.name}-bench.js`, import.meta.url));
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--no-node-snapshot', script, ...bench.args, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    t.is(result.code, 0, result.stderr);
+    const report = JSON.parse(await readFile(json, 'utf8')) as {
+      machine: { cores: number }; rows: Array<{ id: string; what: string; value: number; unit: string; baseline: number; ratio: number }>;
+    };
+    t.true(report.machine.cores > 0);
+    t.deepEqual(report.rows.map((row) => row.id), bench.rows);
+    for (const row of report.rows) {
+      t.true(Number.isFinite(row.value) && row.value > 0, `${row.id} value`);
+      t.true(Number.isFinite(row.baseline) && row.baseline > 0, `${row.id} baseline`);
+      const expected = bench.latency.includes(row.id) ? row.baseline / row.value : row.value / row.baseline;
+      t.true(Math.abs(row.ratio - expected) < 1e-9, `${row.id} ratio`);
+      t.true(result.stdout.includes(row.id), `${row.id} in the printed table`);
+    }
+    await rm(dir, { recursive: true, force: true });
   });
-  t.is(result.code, 0, result.stderr);
-  const report = JSON.parse(await readFile(json, 'utf8')) as {
-    machine: { cores: number }; rows: Array<{ id: string; what: string; value: number; unit: string; baseline: number; ratio: number }>;
-  };
-  t.true(report.machine.cores > 0);
-  t.deepEqual(report.rows.map((row) => row.id), ['bulk-put-4KiB', 'bulk-get-4KiB', 'bulk-put-64B', 'bulk-get-64B',
-    'get-64-in-flight-4KiB', 'get-one-at-a-time-4KiB']);
-  for (const row of report.rows) {
-    t.true(Number.isFinite(row.value) && row.value > 0, `${row.id} value`);
-    t.true(Number.isFinite(row.baseline) && row.baseline > 0, `${row.id} baseline`);
-    t.true(Math.abs(row.ratio - (row.id.startsWith('get-one') ? row.baseline / row.value : row.value / row.baseline)) < 1e-9, `${row.id} ratio`);
-    t.true(result.stdout.includes(row.id), `${row.id} in the printed table`);
-  }
-  await rm(dir, { recursive: true, force: true });
-});
+}
