@@ -163,11 +163,22 @@ export class RegionOps {
     }
     const byServer: number[][] = host.serverRanks.map(() => []);
     keys.forEach((key, i) => byServer[host.partitioner.serverFor(key)]!.push(i));
-    // Rank 0 always takes part in a packed get: it writes the count, even of an empty layout.
-    const ranks = byServer.flatMap((indices, rank) => (indices.length > 0 || (layout === 'packed' && rank === 0) ? [rank] : []));
+    let ranks = byServer.flatMap((indices, rank) => (indices.length > 0 ? [rank] : []));
+    // Even a get of no keys writes its layout's header, through one server.
+    if (ranks.length === 0) ranks = [host.serverRanks[0]!];
     if (host.registry.owns(region)) await host.attachOwner();
     const release = host.registry.acquire(region);
     try {
+      if (ranks.length === 1) {
+        // One server has every key: it lays the region out and pushes at once (one request).
+        const rank = ranks[0]!;
+        const reply = await host.call(rank, 'regionStage', {
+          db, packedKeys: packList(keys), bytesMax: region.length, push: { region, layout, slotBytes },
+        }, options);
+        const done = host.completions.expect(rank, reply.op).then(() => keys.length);
+        done.then(release, release);
+        return new RegionHandle(done);
+      }
       const staged = await allParts(ranks.map((rank) => host.call(rank, 'regionStage',
         { db, packedKeys: packList(byServer[rank]!.map((i) => keys[i]!)), bytesMax: region.length }, options).then((reply) => ({ rank, reply }))));
       const done = this.#pushGet(keys, byServer, staged, region, layout, slotBytes, options);

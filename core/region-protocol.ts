@@ -44,6 +44,11 @@ export interface RegionStageRequest extends DbRequest {
   range?: KeyRangeWire & { reverse?: boolean; limit?: number };
   /** Most key + value bytes to stage (the room the region has); scan stops before it. */
   bytesMax: number;
+  /**
+   * get only, when every key is on this server: lay the results out and push them at once (the
+   * reply is then the acceptance, and `regionDone` reports the push), one request instead of two.
+   */
+  push?: { region: RegionDescriptor; layout: 'packed' | 'slots'; slotBytes?: number };
 }
 
 export interface RegionStageReply extends RegionAccepted {

@@ -359,6 +359,7 @@ export class RegionService {
         if (scan.reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
       }
     }
+    if (r.push !== null && r.keys !== null) return this.#getAndPush(op, issuer, r.keys, values, r.push);
     let staged = 0;
     for (let i = 0; i < values.length; i++) staged += (values[i]?.length ?? 0) + (keys?.[i]?.length ?? 0);
     const timer = setTimeout(() => this.#drop(op), limits.regionStageHoldMs);
@@ -367,6 +368,38 @@ export class RegionService {
     const sizes = Buffer.allocUnsafe(4 * values.length);
     values.forEach((value, i) => sizes.writeUInt32LE(value === null ? PACKED_ABSENT : value.length, 4 * i));
     return { op, valueSizes: sizes, keys: keys === null ? null : packList(keys), done };
+  }
+
+  /**
+   * A get whose keys all live here: this server knows every size, so it lays the region out
+   * itself and pushes at once, one request instead of stage and push (answered as accepted, then
+   * reported by regionDone). HPCKV_ERR_REGION_TOO_SMALL at the call when the results do not fit.
+   */
+  #getAndPush(op: number, issuer: number, keys: Buffer[], values: Array<Buffer | null>,
+    push: { region: RegionDescriptor; layout: 'packed' | 'slots'; slotBytes: number }): RegionStageReply {
+    const n = keys.length;
+    const sizes = Buffer.allocUnsafe(4 * n);
+    values.forEach((value, i) => sizes.writeUInt32LE(value === null ? PACKED_ABSENT : value.length, 4 * i));
+    const placements: number[] = [];
+    let block: Buffer;
+    if (push.layout === 'packed') {
+      let keyBytes = 0;
+      for (const key of keys) keyBytes += key.length;
+      block = Buffer.allocUnsafe(packedHeaderBytes(n) + keyBytes);
+      block.writeUInt32LE(n, 0);
+      let at = packedHeaderBytes(n);
+      keys.forEach((key, i) => { block.writeUInt32LE(key.length, 4 + 4 * i); block.set(key, at); at += key.length; });
+      sizes.copy(block, 4 + 4 * n);
+      values.forEach((value, i) => { if (value !== null) { placements.push(i, at, value.length); at += value.length; } });
+      if (at > push.region.length) throw tooSmall(at, push.region.length);
+    } else {
+      const needed = 4 * n + n * push.slotBytes;
+      if (needed > push.region.length) throw tooSmall(needed, push.region.length);
+      block = sizes;
+      values.forEach((value, i) => { if (value !== null) placements.push(i, 4 * n + i * push.slotBytes, push.slotBytes); });
+    }
+    this.#run(op, issuer, () => this.#pushStaged(values, push.region, placements, block, 0));
+    return { op, valueSizes: sizes, keys: null, done: true };
   }
 
   #drop(op: number): void {
@@ -388,42 +421,53 @@ export class RegionService {
     this.#staged.delete(r.op);
     this.#running++;
     try {
-      const pieces: Array<[number, Buffer]> = [];
-      if (r.block !== null) pieces.push([r.blockOffset, r.block]);
-      // Small values placed one after another travel as one piece (fewer, larger back-channel items).
-      let run: { offset: number; parts: Buffer[]; bytes: number } | null = null;
-      const endRun = (): void => {
-        if (run === null) return;
-        pieces.push([run.offset, run.parts.length === 1 ? run.parts[0]! : Buffer.concat(run.parts, run.bytes)]);
-        run = null;
-      };
-      let pushed = 0;
-      for (let i = 0; i < r.placements.length; i += 3) {
-        const entry = r.placements[i]!;
-        const offset = r.placements[i + 1]!;
-        const cap = r.placements[i + 2]!;
-        if (entry >= staged.values.length) throw new HpckvError(ErrorCodes.BAD_REQUEST, `placement of entry ${entry}: only ${staged.values.length} are staged`);
-        const value = staged.values[entry];
-        pushed++;
-        if (value === null || value === undefined) continue;
-        const bytes = value.subarray(0, Math.min(value.length, cap));
-        const current = run as { offset: number; parts: Buffer[]; bytes: number } | null;
-        if (current !== null && current.offset + current.bytes === offset && bytes.length < SMALL_VALUE_BYTES && current.bytes < this.#chunkBytes / 2) {
-          current.parts.push(bytes);
-          current.bytes += bytes.length;
-        } else {
-          endRun();
-          if (bytes.length < SMALL_VALUE_BYTES) run = { offset, parts: [bytes], bytes: bytes.length };
-          else pieces.push([offset, bytes]);
-        }
-      }
-      endRun();
-      await this.#pushPieces(r.region, pieces);
-      return pushed;
+      return await this.#pushStaged(staged.values, r.region, r.placements, r.block, r.blockOffset);
     } finally {
       this.#running--;
     }
   }
+
+  /** Pushes staged values to their placements (entry, offset, cap triples), after the literal block. */
+  async #pushStaged(values: ReadonlyArray<Buffer | null>, region: RegionDescriptor, placements: readonly number[],
+    block: Buffer | null, blockOffset: number): Promise<number> {
+    const pieces: Array<[number, Buffer]> = [];
+    if (block !== null) pieces.push([blockOffset, block]);
+    // Small values placed one after another travel as one piece (fewer, larger back-channel items).
+    let run: { offset: number; parts: Buffer[]; bytes: number } | null = null;
+    const endRun = (): void => {
+      if (run === null) return;
+      pieces.push([run.offset, run.parts.length === 1 ? run.parts[0]! : Buffer.concat(run.parts, run.bytes)]);
+      run = null;
+    };
+    let pushed = 0;
+    for (let i = 0; i < placements.length; i += 3) {
+      const entry = placements[i]!;
+      const offset = placements[i + 1]!;
+      const cap = placements[i + 2]!;
+      if (entry >= values.length) throw new HpckvError(ErrorCodes.BAD_REQUEST, `placement of entry ${entry}: only ${values.length} are staged`);
+      const value = values[entry];
+      pushed++;
+      if (value === null || value === undefined) continue;
+      const bytes = value.subarray(0, Math.min(value.length, cap));
+      const current = run as { offset: number; parts: Buffer[]; bytes: number } | null;
+      if (current !== null && current.offset + current.bytes === offset && bytes.length < SMALL_VALUE_BYTES && current.bytes < this.#chunkBytes / 2) {
+        current.parts.push(bytes);
+        current.bytes += bytes.length;
+      } else {
+        endRun();
+        if (bytes.length < SMALL_VALUE_BYTES) run = { offset, parts: [bytes], bytes: bytes.length };
+        else pieces.push([offset, bytes]);
+      }
+    }
+    endRun();
+    await this.#pushPieces(region, pieces);
+    return pushed;
+  }
+}
+
+function tooSmall(needed: number, has: number): HpckvError {
+  return new HpckvError(ErrorCodes.REGION_TOO_SMALL, `the results need ${needed} bytes, the region has ${has}`,
+    { details: { bytesNeeded: needed, regionBytes: has } });
 }
 
 /** Values below this size are joined with their neighbours into one piece; larger ones travel as they are. */

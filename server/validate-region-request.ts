@@ -13,6 +13,8 @@ export interface ValidRegionStage {
   keys: Buffer[] | null;
   range: { bounds: { gt?: Buffer; gte?: Buffer; lt?: Buffer; lte?: Buffer }; reverse: boolean; limit: number } | null;
   bytesMax: number;
+  /** get only: lay out and push at once (every key of the get is on this server). */
+  push: { region: RegionDescriptor; layout: 'packed' | 'slots'; slotBytes: number } | null;
 }
 export interface ValidRegionPush { op: number; region: RegionDescriptor; placements: number[]; block: Buffer | null; blockOffset: number }
 
@@ -63,7 +65,7 @@ export function validateRegionStage(body: unknown, context: ValidationContext & 
     if (!(b['packedKeys'] instanceof Uint8Array)) throw badRequest('field "packedKeys" must be bytes', { field: 'packedKeys' });
     const keys = unpackList(b['packedKeys'], 'packedKeys', context.limits.batchEntriesMax)
       .map((key, i) => validateKey(key, context, 'packedKeys', i));
-    return { db, keys, range: null, bytesMax };
+    return { db, keys, range: null, bytesMax, push: validatePushNow(b['push']) };
   }
   const range = validateBody(b['range']);
   const limit = range['limit'];
@@ -71,7 +73,20 @@ export function validateRegionStage(body: unknown, context: ValidationContext & 
     throw badRequest('field "range.limit" must be a positive integer', { field: 'range.limit' });
   }
   const scan = validateScanRequest({ db, ...range, limit: undefined }, context);
-  return { db, keys: null, range: { bounds: scan.range, reverse: scan.reverse, limit: typeof limit === 'number' ? limit : Number.MAX_SAFE_INTEGER }, bytesMax };
+  if (b['push'] !== undefined && b['push'] !== null) throw badRequest('a scan stages, then pushes: field "push" is for a get', { field: 'push' });
+  return { db, keys: null, range: { bounds: scan.range, reverse: scan.reverse, limit: typeof limit === 'number' ? limit : Number.MAX_SAFE_INTEGER }, bytesMax, push: null };
+}
+
+function validatePushNow(value: unknown): ValidRegionStage['push'] {
+  if (value === undefined || value === null) return null;
+  const p = validateBody(value);
+  const layout = p['layout'];
+  if (layout !== 'packed' && layout !== 'slots') throw badRequest(`field "push.layout" must be 'packed' or 'slots'`, { field: 'push.layout' });
+  const slotBytes = p['slotBytes'] ?? 0;
+  if (typeof slotBytes !== 'number' || !Number.isSafeInteger(slotBytes) || slotBytes < 0 || (layout === 'slots' && slotBytes < 1)) {
+    throw badRequest('field "push.slotBytes" must be an integer >= 1 for slots', { field: 'push.slotBytes' });
+  }
+  return { region: checkRegionDescriptor(p['region']), layout, slotBytes };
 }
 
 function numbers(value: unknown, field: string, groupOf: number): number[] {
