@@ -237,6 +237,10 @@ export class RegionService {
           { details: { limit: 'batchEntriesMax', max: limits.batchEntriesMax } });
       }
       const layout = packedLayout(count, await this.#pull(region, 4, 8 * count), region.length);
+      // Every pair of the layout is checked, not only this server's: a layout with an absent value
+      // is refused by every server alike, so no server stores its share of a malformed region.
+      const absent = layout.valueSizes.indexOf(PACKED_ABSENT);
+      if (absent >= 0) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${absent} has no value (0xFFFFFFFF): a put needs every value`);
       for (const index of r.indices ?? []) {
         if (index >= count) throw new HpckvError(ErrorCodes.BAD_REQUEST, `index ${index} is beyond the region's ${count} pairs`);
       }
@@ -267,7 +271,6 @@ export class RegionService {
       const values = await this.#pullEntries(region, layout, mine, r.indices === null ? null : (i) => [layout.keyOffsets[i]!, layout.keySizes[i]!], keys);
       for (let j = 0; j < mine.length; j++) {
         const i = mine[j]!;
-        if (layout.valueSizes[i] === PACKED_ABSENT) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${i} has no value (0xFFFFFFFF): a put needs every value`);
         this.#checkPair(keys[j]!, values[j]!, i);
       }
       await database.write(keys, values, r.sync);
