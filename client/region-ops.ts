@@ -276,6 +276,8 @@ export class RegionOps {
     const taken: Array<{ run: number; entry: number }> = [];
     let bytes = 4;
     let more = false;
+    // What the region needs to hold the next entry in order (reported when not even one fits).
+    let firstNeeds = 4;
     for (;;) {
       let best = -1;
       for (let r = 0; r < runs.length; r++) {
@@ -290,15 +292,16 @@ export class RegionOps {
       if (taken.length >= limit) { more = true; break; }
       const run = runs[best]!;
       const entryBytes = 8 + run.keys[run.at]!.length + run.sizes[run.at]!;
-      if (bytes + entryBytes > region.length) { more = true; break; }
+      if (bytes + entryBytes > region.length) { more = true; firstNeeds = bytes + entryBytes; break; }
       taken.push({ run: best, entry: run.at });
       bytes += entryBytes;
       run.at++;
     }
     if (taken.length === 0 && more) {
-      const first = runs.flatMap((run) => (run.keys.length > 0 ? [8 + 4 + run.keys[0]!.length + run.sizes[0]!] : []));
+      // The entry that comes first in scan order, not the smallest first entry of any server: a
+      // region of the smallest could still not hold the entry the scan must write first.
       await Promise.all(runs.map((run) => host.call(run.rank, 'regionRelease', { op: run.op }, options).catch(() => undefined)));
-      throw tooSmall(first.length > 0 ? Math.min(...first) : 4, region.length);
+      throw tooSmall(firstNeeds, region.length);
     }
     const n = taken.length;
     const header = packedHeaderBytes(n);

@@ -245,6 +245,10 @@ export class RegionService {
       const headerBytes = packedHeaderBytes(count);
       await reader.prefetch(0, headerBytes);
       const layout = packedLayout(count, reader.get(4, 8 * count), region.length);
+      // Every pair of the layout is checked, not only this server's: a layout with an absent value
+      // is refused by every server alike, so no server stores its share of a malformed region.
+      const absent = layout.valueSizes.indexOf(PACKED_ABSENT);
+      if (absent >= 0) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${absent} has no value (0xFFFFFFFF): a put needs every value`);
       let mine: number[];
       if (r.indices !== null) {
         for (const index of r.indices) {
@@ -267,10 +271,7 @@ export class RegionService {
           { details: { limit: 'batchEntriesMax', max: limits.batchEntriesMax } });
       }
       let total = 0;
-      for (const i of mine) {
-        if (layout.valueSizes[i] === PACKED_ABSENT) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${i} has no value (0xFFFFFFFF): a put needs every value`);
-        total += layout.keySizes[i]! + layout.valueSizes[i]!;
-      }
+      for (const i of mine) total += layout.keySizes[i]! + layout.valueSizes[i]!;
       if (total > limits.regionOpBytesMax) {
         throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${total} bytes of pairs for this server, regionOpBytesMax is ${limits.regionOpBytesMax}`,
           { details: { limit: 'regionOpBytesMax', max: limits.regionOpBytesMax } });
@@ -291,7 +292,7 @@ export class RegionService {
             j = k;
           }
         }
-        await reader.prefetchSpans(spans);
+        await reader.prefetchSpans(coalesceSpans(spans, this.#chunkBytes));
       }
       const keys = mine.map((i) => reader.get(layout.keyOffsets[i]!, layout.keySizes[i]!));
       const values = mine.map((i) => reader.get(layout.valueOffsets[i]!, layout.valueSizes[i]!));
@@ -468,6 +469,22 @@ export class RegionService {
 function tooSmall(needed: number, has: number): HpckvError {
   return new HpckvError(ErrorCodes.REGION_TOO_SMALL, `the results need ${needed} bytes, the region has ${has}`,
     { details: { bytesNeeded: needed, regionBytes: has } });
+}
+
+/**
+ * Spans sorted and joined where the join still fits one chunk: a server whose entries are
+ * scattered over the region (a hash group) pulls a few chunks holding them, not one message per
+ * key and value; the bytes between its entries are the price.
+ */
+function coalesceSpans(spans: ReadonlyArray<readonly [number, number]>, chunk: number): Array<[number, number]> {
+  const sorted = [...spans].filter(([, length]) => length > 0).sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [offset, length] of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && offset + length - last[0] <= chunk) last[1] = Math.max(last[1], offset + length - last[0]);
+    else out.push([offset, length]);
+  }
+  return out;
 }
 
 /** Values below this size are joined with their neighbours into one piece; larger ones travel as they are. */
