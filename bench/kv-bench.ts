@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
 import { Client } from '../client/client.js';
 import { launchLocalGroup } from '../server/launcher.js';
+import { benchKey, benchValue } from './bench-records.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { percentile, secondsSince } from './stats.js';
 
@@ -34,17 +35,8 @@ export interface BenchReport {
 
 const BATCH = 1000;
 
-function keyOf(i: number): Buffer {
-  // Scrambled (not sequential) keys, as a hashed workload would write them.
-  const x = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
-  return Buffer.from(`k${x.toString(16).padStart(8, '0')}${i.toString(36).padStart(6, '0')}`);
-}
-
-function valueOf(i: number, size: number): Buffer {
-  const value = Buffer.alloc(size, i & 0xff);
-  value.writeUInt32BE(i, 0);
-  return value;
-}
+const keyOf = benchKey;
+const valueOf = benchValue;
 
 interface Sizes { label: string; bytes: number; records: number }
 

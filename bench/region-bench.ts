@@ -7,6 +7,7 @@ import { packPairs, packedPairsBytes, unpackPairs } from '../core/regions/packed
 import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
 import { launchLocalGroup } from '../server/launcher.js';
 import type { BenchReport, BenchRow } from './kv-bench.js';
+import { benchKey, benchValue } from './bench-records.js';
 import { machineInfo } from './machine.js';
 
 /**
@@ -20,16 +21,8 @@ import { machineInfo } from './machine.js';
 
 const BATCH = 1000;
 
-function keyOf(i: number): Buffer {
-  const x = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
-  return Buffer.from(`k${x.toString(16).padStart(8, '0')}${i.toString(36).padStart(6, '0')}`);
-}
-
-function valueOf(i: number, size: number): Buffer {
-  const value = Buffer.alloc(size, i & 0xff);
-  value.writeUInt32BE(i, 0);
-  return value;
-}
+const keyOf = benchKey;
+const valueOf = benchValue;
 
 interface Rates { regionPut: number; bulkPut: number; regionGet: number; bulkGet: number }
 
