@@ -106,10 +106,15 @@ export class RegionOps {
     const db = options.db ?? DEFAULT_DATABASE;
     const sync = options.sync === true ? { sync: true } : {};
     let targets: Array<{ rank: number; indices?: Uint8Array }>;
+    let data: Buffer | undefined;
     if (host.serverRanks.length === 1) {
       // One server owns every key: it reads the layout itself, the client touches no record.
       targets = [{ rank: host.serverRanks[0]! }];
-      if (host.registry.owns(region)) await host.attachOwner();
+      if (host.registry.owns(region)) {
+        // A small region rides with the request (eager), as Mercury does below its eager size.
+        if (region.length <= Math.min(host.limits.regionEagerBytesMax, host.limits.regionChunkBytesMax)) data = host.registry.view(region);
+        else await host.attachOwner();
+      }
     } else if (host.registry.owns(region)) {
       const bytes = host.registry.view(region);
       const count = packedCount(bytes, bytes.length);
@@ -121,14 +126,21 @@ export class RegionOps {
         byServer[host.partitioner.serverFor(key)]!.push(i);
       }
       targets = byServer.flatMap((indices, rank) => (indices.length === 0 ? [] : [{ rank, indices: u32Bytes(indices) }]));
-      await host.attachOwner();
+      const only = targets.length === 1 ? targets[0]! : undefined;
+      if (only !== undefined && region.length <= Math.min(host.limits.regionEagerBytesMax, host.limits.regionChunkBytesMax)) {
+        // Every pair is one server's and the region is small: its bytes ride with the request.
+        targets = [{ rank: only.rank }];
+        data = bytes;
+      } else {
+        await host.attachOwner();
+      }
     } else {
       targets = host.serverRanks.map((rank) => ({ rank }));
     }
     const release = host.registry.acquire(region);
     try {
       const accepted = await allParts(targets.map(({ rank, indices }) =>
-        host.call(rank, 'regionPut', { db, region, ...(indices === undefined ? {} : { indices }), ...sync }, options)
+        host.call(rank, 'regionPut', { db, region, ...(indices === undefined ? {} : { indices }), ...(data === undefined ? {} : { data }), ...sync }, options)
           .then((reply) => ({ rank, op: reply.op }))));
       const done = allParts(accepted.map(({ rank, op }) => host.completions.expect(rank, op)))
         .then((records) => records.reduce((a, b) => a + b, 0));

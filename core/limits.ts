@@ -34,6 +34,12 @@ export interface Limits {
   indexesPerWriteMax: number;
   /** Most bytes one pull from or push into a client's region moves (one back-channel message; lowered to fit frameBytesMax). */
   regionChunkBytesMax: number;
+  /**
+   * Largest region whose bytes travel with a put request instead of being pulled (the issuer owns
+   * it and one server takes it all; as Mercury sends small payloads eagerly): one round trip less.
+   * 0 turns it off. Lowered to regionChunkBytesMax.
+   */
+  regionEagerBytesMax: number;
   /** Most bytes of one client-memory operation one server holds at once (its part of a put, get or scan). */
   regionOpBytesMax: number;
   /** Most client-memory operations one server runs at once (accepted, not yet completed). */
@@ -61,6 +67,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   indexKeysPerRecordMax: 1024,
   indexesPerWriteMax: 64,
   regionChunkBytesMax: 1024 * 1024,
+  regionEagerBytesMax: 256 * 1024,
   regionOpBytesMax: 256 * 1024 * 1024,
   regionOpsPerServerMax: 1024,
   regionStageHoldMs: 30_000,

@@ -34,6 +34,11 @@ export interface RegionPutRequest extends DbRequest, WriteOptionsWire {
    * server reads every key and stores those the group's partitioning gives it.
    */
   indices?: Uint8Array;
+  /**
+   * The region's bytes, sent with the request when the issuer owns a region of at most
+   * limits.regionEagerBytesMax and this server takes all of it; the server then pulls nothing.
+   */
+  data?: Uint8Array;
 }
 
 /** Read and hold the values of keys (get) or the entries of a range (scan), for a later push. */

@@ -240,6 +240,11 @@ export class RegionService {
       // The first pull takes as much as one message carries: for a region of up to
       // regionChunkBytesMax that is the whole put, header and pairs, in one round trip.
       const reader = new RegionReader((offset, length) => this.#pull(region, offset, length), region.length, this.#chunkBytes);
+      if (r.data !== null) {
+        // The bytes came with the request: nothing to pull (the hold hook still holds the put here).
+        await this.#gate();
+        reader.provide(0, r.data);
+      }
       await reader.prefetch(0, Math.min(region.length, this.#chunkBytes));
       const count = packedCount(reader.get(0, Math.min(4, region.length)), region.length);
       const headerBytes = packedHeaderBytes(count);
@@ -505,6 +510,11 @@ class RegionReader {
     this.#pull = pull;
     this.#length = length;
     this.#chunk = chunk;
+  }
+
+  /** Bytes already at hand (sent with the request). */
+  provide(offset: number, bytes: Buffer): void {
+    this.#spans = [...this.#spans, { offset, bytes }].sort((a, b) => a.offset - b.offset);
   }
 
   /** Fetches [offset, offset + length) where not fetched yet. */

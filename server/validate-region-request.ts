@@ -7,7 +7,7 @@ import type { Limits } from '../core/limits.js';
 
 /** Requests of client-memory operations (core/region-protocol.ts), checked before any transfer or store access. */
 
-export interface ValidRegionPut { db: string; region: RegionDescriptor; indices: number[] | null; sync: boolean }
+export interface ValidRegionPut { db: string; region: RegionDescriptor; indices: number[] | null; sync: boolean; data: Buffer | null }
 export interface ValidRegionStage {
   db: string;
   keys: Buffer[] | null;
@@ -50,7 +50,14 @@ export function validateRegionPut(body: unknown, context: ValidationContext & { 
       indices[i] = index;
     }
   }
-  return { db, region, indices, sync: validateSync(b) };
+  const data = b['data'];
+  if (data !== undefined && data !== null) {
+    if (!(data instanceof Uint8Array) || data.length !== region.length) {
+      throw badRequest('field "data" must be the region\'s bytes (as many as its length)', { field: 'data' });
+    }
+    if (indices !== null) throw badRequest('a put sends data or indices, not both', { field: 'data' });
+  }
+  return { db, region, indices, sync: validateSync(b), data: data instanceof Uint8Array ? asBuffer(data) : null };
 }
 
 export function validateRegionStage(body: unknown, context: ValidationContext & { limits: Limits }): ValidRegionStage {
