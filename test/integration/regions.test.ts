@@ -618,3 +618,34 @@ test.serial('in-process group: regions are read and written in place (no back-ch
     for (const s of servers) await s.stop();
   }
 });
+
+test.serial('eager put: a small region whose pairs all go to one server travels with the request (no pull), and still completes only once stored', async (t) => {
+  const { client } = range;
+  const registry = (client as unknown as { registry: RegionRegistry }).registry;
+  let pulls = 0;
+  const { serve } = registry;
+  registry.serve = (op, body) => { if (op === 'regionRead') pulls++; return serve.call(registry, op, body); };
+  try {
+    // Keys 10..59 all fall below the first boundary (3334): server 0 takes every pair.
+    const pairs = regionPairs(10, 50, 1, 'eager-');
+    const d = await client.registerRegion(packPairs(pairs), 'r');
+    let handle: RegionHandle<number> | undefined;
+    await held(range, async () => {
+      handle = await client.putFromRegion(d, { db: 'flow' });
+      t.false(handle.test());
+      t.is(await client.get(pairs[1]![0], { db: 'flow' }), undefined, 'not stored while held');
+    });
+    t.is(await handle!.wait(), 50);
+    t.is(pulls, 0, 'the server pulled nothing');
+    t.deepEqual((await client.getMany(pairs.map(([k]) => k), { db: 'flow' })).map((v) => v?.toString('hex')), pairs.map(([, v]) => v.toString('hex')));
+    // Spread over two servers, the same put is pulled.
+    const spread = [...regionPairs(3000, 5, 1, 'spread-'), ...regionPairs(4000, 5, 1, 'spread-')];
+    const spreadD = await client.registerRegion(packPairs(spread), 'r');
+    t.is(await (await client.putFromRegion(spreadD, { db: 'flow' })).wait(), 10);
+    t.true(pulls > 0, 'pairs for two servers are pulled');
+    client.deregisterRegion(d);
+    client.deregisterRegion(spreadD);
+  } finally {
+    registry.serve = serve;
+  }
+});
