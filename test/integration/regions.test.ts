@@ -649,3 +649,39 @@ test.serial('eager put: a small region whose pairs all go to one server travels 
     registry.serve = serve;
   }
 });
+
+test.serial('malformed region requests over a raw connection are typed errors, and the server keeps serving', async (t) => {
+  const raw = hash.raw[0]!;
+  const owner = 'ab'.repeat(16);
+  const region = { owner, region: 1, offset: 0, length: 64, access: 'rw' };
+  const cases: Array<[string, unknown, ErrorCode]> = [
+    ['regionAttach', { owner: 'not-hex' }, ErrorCodes.BAD_REQUEST],
+    ['regionAttach', [], ErrorCodes.BAD_REQUEST],
+    ['regionPut', { db: 'flow', region: { ...region, access: 'x' } }, ErrorCodes.BAD_REQUEST],
+    ['regionPut', { db: 'flow', region: { ...region, offset: -1 } }, ErrorCodes.BAD_REQUEST],
+    ['regionPut', { db: 'flow', region: { ...region, length: 2 ** 60 } }, ErrorCodes.BAD_REQUEST],
+    ['regionPut', { db: 'nope', region }, ErrorCodes.UNKNOWN_DATABASE],
+    ['regionPut', { db: 'flow', region, indices: Buffer.alloc(3) }, ErrorCodes.BAD_REQUEST],
+    ['regionPut', { db: 'flow', region, indices: Buffer.from([2, 0, 0, 0, 1, 0, 0, 0]) }, ErrorCodes.BAD_REQUEST],
+    ['regionPut', { db: 'flow', region, data: Buffer.alloc(3) }, ErrorCodes.BAD_REQUEST],
+    ['regionStage', { db: 'flow', bytesMax: 10 }, ErrorCodes.BAD_REQUEST],
+    ['regionStage', { db: 'flow', bytesMax: -1, packedKeys: Buffer.alloc(4) }, ErrorCodes.BAD_REQUEST],
+    ['regionStage', { db: 'flow', bytesMax: 10, packedKeys: 'keys' }, ErrorCodes.BAD_REQUEST],
+    ['regionStage', { db: 'flow', bytesMax: 10, range: { gt: 5 } }, ErrorCodes.BAD_REQUEST],
+    ['regionStage', { db: 'flow', bytesMax: 10, range: {}, push: { region, layout: 'packed' } }, ErrorCodes.BAD_REQUEST],
+    ['regionStage', { db: 'flow', bytesMax: 10, packedKeys: Buffer.from([1, 0, 0, 0, 1, 0, 0, 0, 0x61]), push: { region, layout: 'slots' } }, ErrorCodes.BAD_REQUEST],
+    ['regionPush', { op: 999_999, region, placements: [], block: null, blockOffset: 0 }, ErrorCodes.BAD_REQUEST],
+    ['regionPush', { op: 1, region, placements: [1, 2], block: null }, ErrorCodes.BAD_REQUEST],
+    ['regionPush', { op: 1, region, placements: [], block: 'x' }, ErrorCodes.BAD_REQUEST],
+    ['regionRelease', { op: 'x' }, ErrorCodes.BAD_REQUEST],
+    ['regionTestHold', { hold: 'yes' }, ErrorCodes.BAD_REQUEST],
+  ];
+  for (const [op, body, code] of cases) {
+    const error = await t.throwsAsync(raw.call(op, body), { instanceOf: HpckvError }, `${op} ${JSON.stringify(body)}`);
+    t.is(error?.code, code, `${op}: ${error?.message ?? ''}`);
+  }
+  // Releasing an operation that was never staged is harmless; the server answers everyone after all this.
+  t.is(await raw.call('regionRelease', { op: 424242 }), null);
+  await hash.client.put('after-garbage', 'ok', { db: 'flow' });
+  t.is((await hash.client.get('after-garbage', { db: 'flow' }))?.toString(), 'ok');
+});
