@@ -138,6 +138,8 @@ export class RegionService {
     void (async () => {
       let notice: RegionDoneNotice;
       try {
+        // Start on the next turn: the acceptance leaves first, ahead of any bytes the work moves.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         notice = { op, records: await work(), error: null };
       } catch (error) {
         notice = { op, records: 0, error: errorToWire(error) };
