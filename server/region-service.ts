@@ -301,9 +301,18 @@ export class RegionService {
         }
         await reader.prefetchSpans(coalesceSpans(spans, this.#chunkBytes));
       }
-      const keys = mine.map((i) => reader.get(layout.keyOffsets[i]!, layout.keySizes[i]!));
-      const values = mine.map((i) => reader.get(layout.valueOffsets[i]!, layout.valueSizes[i]!));
-      for (let j = 0; j < mine.length; j++) this.#checkPair(keys[j]!, values[j]!, mine[j]!);
+      // The common case, a server taking a whole region it holds in one buffer: views straight off it.
+      const whole = mine.length === count ? reader.contiguous(0, layout.totalBytes) : undefined;
+      const keys = new Array<Buffer>(mine.length);
+      const values = new Array<Buffer>(mine.length);
+      for (let j = 0; j < mine.length; j++) {
+        const i = mine[j]!;
+        const ko = layout.keyOffsets[i]!;
+        const vo = layout.valueOffsets[i]!;
+        keys[j] = whole === undefined ? reader.get(ko, layout.keySizes[i]!) : whole.subarray(ko, ko + layout.keySizes[i]!);
+        values[j] = whole === undefined ? reader.get(vo, layout.valueSizes[i]!) : whole.subarray(vo, vo + layout.valueSizes[i]!);
+        this.#checkPair(keys[j]!, values[j]!, i);
+      }
       await database.write(keys, values, r.sync);
       return mine.length;
     });
@@ -552,6 +561,16 @@ class RegionReader {
       parts.forEach((bytes, j) => fetched.push({ offset: batch[j]![0], bytes }));
     }
     if (fetched.length > 0) this.#spans = [...this.#spans, ...fetched].sort((a, b) => a.offset - b.offset);
+  }
+
+  /** The one fetched piece holding all of [offset, offset + length), or undefined. */
+  contiguous(offset: number, length: number): Buffer | undefined {
+    for (const span of this.#spans) {
+      if (offset >= span.offset && offset + length <= span.offset + span.bytes.length) {
+        return offset === span.offset && length === span.bytes.length ? span.bytes : span.bytes.subarray(offset - span.offset, offset - span.offset + length);
+      }
+    }
+    return undefined;
   }
 
   /** A view of fetched bytes; a span crossing two fetched pieces is copied once. */
