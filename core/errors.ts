@@ -63,6 +63,18 @@ export const ErrorCodes = {
   REGION_TOO_SMALL: 'HPCKV_ERR_REGION_TOO_SMALL',
   /** The packed layout in a region is malformed (counts or sizes do not add up to its length). */
   BAD_LAYOUT: 'HPCKV_ERR_BAD_LAYOUT',
+  /** A procedure's source does not compile, or is not of its kind's shape (a reduce without step). */
+  PROCEDURE_SYNTAX: 'HPCKV_ERR_PROCEDURE_SYNTAX',
+  /** A procedure hash names no procedure the server has compiled (send the source). */
+  UNKNOWN_PROCEDURE: 'HPCKV_ERR_UNKNOWN_PROCEDURE',
+  /** A procedure job used more CPU time than its budget (`limits.procedureCpuMsMax`). */
+  PROCEDURE_BUDGET: 'HPCKV_ERR_PROCEDURE_BUDGET',
+  /** One batch call of a procedure ran longer than `limits.procedureWallMsMax` and was stopped. */
+  PROCEDURE_TIMEOUT: 'HPCKV_ERR_PROCEDURE_TIMEOUT',
+  /** A procedure exceeded its isolate's memory (`limits.procedureIsolateMemoryMbMax`); the isolate was replaced. */
+  PROCEDURE_MEMORY: 'HPCKV_ERR_PROCEDURE_MEMORY',
+  /** A procedure threw (its message is kept), overflowed its stack, or returned a value of the wrong shape. */
+  PROCEDURE_FAILED: 'HPCKV_ERR_PROCEDURE_FAILED',
   /** A bug: an invariant did not hold. */
   INTERNAL: 'HPCKV_ERR_INTERNAL',
 } as const;

@@ -46,6 +46,22 @@ export interface Limits {
   regionOpsPerServerMax: number;
   /** How long a server keeps the results of a get or scan staged for their push, in milliseconds. */
   regionStageHoldMs: number;
+  /** CPU time one procedure job may use over all its batches, in milliseconds. */
+  procedureCpuMsMax: number;
+  /** Wall time one batch call of a procedure may run, in milliseconds. */
+  procedureWallMsMax: number;
+  /** Heap of one procedure isolate, in MiB (isolated-vm's memoryLimit, at least 8). */
+  procedureIsolateMemoryMbMax: number;
+  /** Long-lived procedure isolates (each in its own process) of one server. */
+  procedureIsolatesMax: number;
+  /** Compiled procedures a server keeps (LRU by hash). */
+  proceduresCompiledMax: number;
+  /** Most entries handed to a procedure in one batch call. */
+  procedureBatchEntriesMax: number;
+  /** Most entries one procedure job scans before it pauses for the client to page on. */
+  procedureScanEntriesMax: number;
+  /** Most bytes of results one procedure job holds before it pauses for the client to take them. */
+  procedureResultBytesMax: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -71,6 +87,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   regionOpBytesMax: 256 * 1024 * 1024,
   regionOpsPerServerMax: 1024,
   regionStageHoldMs: 30_000,
+  procedureCpuMsMax: 60_000,
+  procedureWallMsMax: 5_000,
+  procedureIsolateMemoryMbMax: 128,
+  procedureIsolatesMax: 2,
+  proceduresCompiledMax: 256,
+  procedureBatchEntriesMax: 1000,
+  procedureScanEntriesMax: 1_000_000,
+  procedureResultBytesMax: 16 * 1024 * 1024,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -83,6 +107,8 @@ const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
   'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
   'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs',
+  'procedureCpuMsMax', 'procedureWallMsMax', 'procedureIsolateMemoryMbMax', 'procedureIsolatesMax', 'proceduresCompiledMax',
+  'procedureBatchEntriesMax', 'procedureScanEntriesMax', 'procedureResultBytesMax',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */
@@ -114,6 +140,10 @@ export function resolveLimits(...overrides: Array<Partial<Limits> | undefined>):
     throw new HpckvError(ErrorCodes.BAD_CONFIG,
       'limit frameBytesMax must hold one largest key and value plus ' + FRAME_OVERHEAD_BYTES + ' bytes of envelope',
       { details: { limit: 'frameBytesMax' } });
+  }
+  if (limits.procedureIsolateMemoryMbMax < 8) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG, 'limit procedureIsolateMemoryMbMax must be at least 8 (isolated-vm\'s minimum)',
+      { details: { limit: 'procedureIsolateMemoryMbMax' } });
   }
   return limits;
 }

@@ -1,0 +1,278 @@
+/**
+ * The helpers procedures see as `hpckv`: a msgpack decoder, the store's key decoder and UTF-8.
+ * `sandboxHelpers` is never called on the host by the pool: its source text (`toString()`) is
+ * injected into every sandbox context, so it must stay self-contained (no imports, no outer names).
+ * - decodeMsgpack: nil, bool, all int widths, float32/64, str, bin (a copy), array, map, ext
+ *   (timestamp -1 as a Date, others as { type, data }). 64-bit ints are Numbers when they are safe
+ *   integers and BigInts otherwise. A map whose keys are all strings or numbers is a plain object
+ *   (a `__proto__` key is an own property), any other map a Map. msgpackr's record extension is
+ *   not supported: encode with `useRecords: false`.
+ * - decodeKey: the inverse of core/keys' encodings for the pool's key type (int64/uint64 as BigInt,
+ *   like keyCodec.decode); malformed bytes throw.
+ * - utf8: UTF-8 to a string (malformed sequences become U+FFFD, as TextDecoder does).
+ */
+export function sandboxHelpers(keyType: unknown): {
+  decodeMsgpack(bytes: Uint8Array): unknown;
+  decodeKey(bytes: Uint8Array): unknown;
+  utf8(bytes: Uint8Array): string;
+  encodeUtf8(text: string): Uint8Array;
+} {
+  const RealDate = Date;
+  const DEPTH_MAX = 512;
+
+  function utf8Range(bytes: Uint8Array, start: number, end: number, fatal: boolean): string {
+    let out = '';
+    let units: number[] = [];
+    const bad = (): number => {
+      if (fatal) throw new TypeError('bytes are not well-formed UTF-8');
+      return 0xfffd;
+    };
+    const cont = (at: number): number => (at < end && (bytes[at]! & 0xc0) === 0x80 ? bytes[at]! & 0x3f : -1);
+    let i = start;
+    while (i < end) {
+      const b = bytes[i]!;
+      if (b < 0x80) {
+        units.push(b);
+        i++;
+      } else {
+        let cp = -1;
+        let len = 1;
+        if (b >= 0xc2 && b < 0xe0) {
+          const c1 = cont(i + 1);
+          if (c1 >= 0) { cp = ((b & 0x1f) << 6) | c1; len = 2; }
+        } else if (b >= 0xe0 && b < 0xf0) {
+          const c1 = cont(i + 1); const c2 = cont(i + 2);
+          if (c1 >= 0 && c2 >= 0) {
+            const v = ((b & 0x0f) << 12) | (c1 << 6) | c2;
+            if (v >= 0x800 && (v < 0xd800 || v > 0xdfff)) { cp = v; len = 3; }
+          }
+        } else if (b >= 0xf0 && b < 0xf5) {
+          const c1 = cont(i + 1); const c2 = cont(i + 2); const c3 = cont(i + 3);
+          if (c1 >= 0 && c2 >= 0 && c3 >= 0) {
+            const v = ((b & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3;
+            if (v >= 0x10000 && v <= 0x10ffff) { cp = v; len = 4; }
+          }
+        }
+        if (cp < 0) cp = bad();
+        if (cp >= 0x10000) {
+          cp -= 0x10000;
+          units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+        } else {
+          units.push(cp);
+        }
+        i += len;
+      }
+      if (units.length >= 4096) {
+        out += String.fromCharCode.apply(null, units);
+        units = [];
+      }
+    }
+    return units.length === 0 ? out : out + String.fromCharCode.apply(null, units);
+  }
+
+  function encodeUtf8(text: string): Uint8Array {
+    const out = new Uint8Array(text.length * 3);
+    let o = 0;
+    for (let i = 0; i < text.length; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+        const d = text.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d < 0xe000) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+        }
+      }
+      if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
+      if (c < 0x80) out[o++] = c;
+      else if (c < 0x800) { out[o++] = 0xc0 | (c >> 6); out[o++] = 0x80 | (c & 0x3f); }
+      else if (c < 0x10000) { out[o++] = 0xe0 | (c >> 12); out[o++] = 0x80 | ((c >> 6) & 0x3f); out[o++] = 0x80 | (c & 0x3f); }
+      else {
+        out[o++] = 0xf0 | (c >> 18); out[o++] = 0x80 | ((c >> 12) & 0x3f);
+        out[o++] = 0x80 | ((c >> 6) & 0x3f); out[o++] = 0x80 | (c & 0x3f);
+      }
+    }
+    return out.slice(0, o);
+  }
+
+  function decodeMsgpack(bytes: Uint8Array): unknown {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('hpckv.decodeMsgpack takes a Uint8Array');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let pos = 0;
+    const need = (n: number): void => {
+      if (pos + n > bytes.length) throw new RangeError('msgpack: bytes end inside a value');
+    };
+    const int64 = (big: bigint): number | bigint =>
+      big <= 9007199254740991n && big >= -9007199254740991n ? Number(big) : big;
+    const str = (n: number): string => { need(n); const s = utf8Range(bytes, pos, pos + n, false); pos += n; return s; };
+    const bin = (n: number): Uint8Array => { need(n); const b = bytes.slice(pos, pos + n); pos += n; return b; };
+    const u8 = (): number => { need(1); return bytes[pos++]!; };
+    const u16 = (): number => { need(2); const v = view.getUint16(pos); pos += 2; return v; };
+    const u32 = (): number => { need(4); const v = view.getUint32(pos); pos += 4; return v; };
+    const ext = (n: number, depth: number): unknown => {
+      need(1 + n);
+      const type = view.getInt8(pos++);
+      const data = bytes.slice(pos, pos + n);
+      pos += n;
+      if (type !== -1) return { type, data };
+      const dv = new DataView(data.buffer);
+      let seconds: number;
+      let nanos = 0;
+      if (n === 4) seconds = dv.getUint32(0);
+      else if (n === 8) {
+        const hi = dv.getUint32(0); const lo = dv.getUint32(4);
+        nanos = hi >>> 2;
+        seconds = (hi & 0x3) * 4294967296 + lo;
+      } else if (n === 12) {
+        nanos = dv.getUint32(0);
+        seconds = Number(dv.getBigInt64(4));
+      } else throw new RangeError(`msgpack: timestamp of ${n} bytes`);
+      void depth;
+      return new RealDate(seconds * 1000 + Math.floor(nanos / 1e6));
+    };
+    const array = (n: number, depth: number): unknown[] => {
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = read(depth + 1);
+      return out;
+    };
+    const map = (n: number, depth: number): unknown => {
+      const keys: unknown[] = [];
+      const values: unknown[] = [];
+      let plain = true;
+      for (let i = 0; i < n; i++) {
+        const k = read(depth + 1);
+        if (typeof k !== 'string' && typeof k !== 'number') plain = false;
+        keys.push(k);
+        values.push(read(depth + 1));
+      }
+      if (!plain) return new Map(keys.map((k, i) => [k, values[i]]));
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) {
+        const k = String(keys[i]);
+        if (k === '__proto__') Object.defineProperty(out, k, { value: values[i], writable: true, enumerable: true, configurable: true });
+        else out[k] = values[i];
+      }
+      return out;
+    };
+    function read(depth: number): unknown {
+      if (depth > DEPTH_MAX) throw new RangeError(`msgpack: nested deeper than ${DEPTH_MAX}`);
+      const b = u8();
+      if (b < 0x80) return b;
+      if (b >= 0xe0) return b - 0x100;
+      if (b < 0x90) return map(b & 0x0f, depth);
+      if (b < 0xa0) return array(b & 0x0f, depth);
+      if (b < 0xc0) return str(b & 0x1f);
+      let v: unknown;
+      switch (b) {
+        case 0xc0: return null;
+        case 0xc2: return false;
+        case 0xc3: return true;
+        case 0xc4: return bin(u8());
+        case 0xc5: return bin(u16());
+        case 0xc6: return bin(u32());
+        case 0xc7: return ext(u8(), depth);
+        case 0xc8: return ext(u16(), depth);
+        case 0xc9: return ext(u32(), depth);
+        case 0xca: need(4); v = view.getFloat32(pos); pos += 4; return v;
+        case 0xcb: need(8); v = view.getFloat64(pos); pos += 8; return v;
+        case 0xcc: return u8();
+        case 0xcd: return u16();
+        case 0xce: return u32();
+        case 0xcf: need(8); v = int64(view.getBigUint64(pos)); pos += 8; return v;
+        case 0xd0: need(1); v = view.getInt8(pos); pos += 1; return v;
+        case 0xd1: need(2); v = view.getInt16(pos); pos += 2; return v;
+        case 0xd2: need(4); v = view.getInt32(pos); pos += 4; return v;
+        case 0xd3: need(8); v = int64(view.getBigInt64(pos)); pos += 8; return v;
+        case 0xd4: return ext(1, depth);
+        case 0xd5: return ext(2, depth);
+        case 0xd6: return ext(4, depth);
+        case 0xd7: return ext(8, depth);
+        case 0xd8: return ext(16, depth);
+        case 0xd9: return str(u8());
+        case 0xda: return str(u16());
+        case 0xdb: return str(u32());
+        case 0xdc: return array(u16(), depth);
+        case 0xdd: return array(u32(), depth);
+        case 0xde: return map(u16(), depth);
+        case 0xdf: return map(u32(), depth);
+        default: throw new RangeError(`msgpack: byte 0x${b.toString(16)} starts no value`);
+      }
+    }
+    const value = read(0);
+    if (pos !== bytes.length) throw new RangeError(`msgpack: ${bytes.length - pos} bytes after the value`);
+    return value;
+  }
+
+  // Keys: the encodings of core/keys (fixed-width.ts, terminated-bytes.ts, tuple-encoding.ts).
+  const WIDTH: Record<string, number> = { int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8 };
+  const TAGS: Record<string, number> = {
+    bytes: 0x01, string: 0x02, tuple: 0x05, int32: 0x10, uint32: 0x11, int64: 0x12, uint64: 0x13, float32: 0x20, float64: 0x21,
+  };
+  const badKey = (why: string): Error => new TypeError(`hpckv.decodeKey: ${why}`);
+  function fixed(type: string, bytes: Uint8Array, at: number): number | bigint {
+    const b = bytes.slice(at, at + WIDTH[type]!);
+    const dv = new DataView(b.buffer);
+    switch (type) {
+      case 'int32': b[0]! ^= 0x80; return dv.getInt32(0);
+      case 'uint32': return dv.getUint32(0);
+      case 'int64': b[0]! ^= 0x80; return dv.getBigInt64(0);
+      case 'uint64': return dv.getBigUint64(0);
+      default: {
+        if ((b[0]! & 0x80) !== 0) b[0]! &= 0x7f;
+        else for (let i = 0; i < b.length; i++) b[i] = ~b[i]! & 0xff;
+        const v = type === 'float32' ? dv.getFloat32(0) : dv.getFloat64(0);
+        if (v !== v) throw badKey('the bytes are a NaN');
+        return v;
+      }
+    }
+  }
+  function terminated(bytes: Uint8Array, at: number): { content: Uint8Array; next: number } {
+    const parts: number[] = [];
+    let i = at;
+    while (i < bytes.length) {
+      const byte = bytes[i]!;
+      if (byte !== 0) { parts.push(byte); i++; }
+      else if (bytes[i + 1] === 0xff) { parts.push(0); i += 2; }
+      else return { content: Uint8Array.from(parts), next: i + 1 };
+    }
+    throw badKey('the bytes end inside a component');
+  }
+  function components(types: unknown[], bytes: Uint8Array, at: number): { values: unknown[]; next: number } {
+    const values: unknown[] = [];
+    for (const type of types) {
+      const tag = typeof type === 'string' ? TAGS[type] : TAGS['tuple'];
+      if (bytes[at] !== tag) throw badKey(`no ${typeof type === 'string' ? type : 'tuple'} tag at offset ${at}`);
+      at++;
+      if (typeof type !== 'string') {
+        const inner = components((type as { tuple: unknown[] }).tuple, bytes, at);
+        if (bytes[inner.next] !== 0) throw badKey('a nested tuple is not terminated');
+        values.push(inner.values);
+        at = inner.next + 1;
+      } else if (type in WIDTH) {
+        if (at + WIDTH[type]! > bytes.length) throw badKey('the bytes end inside a component');
+        values.push(fixed(type, bytes, at));
+        at += WIDTH[type]!;
+      } else {
+        const { content, next } = terminated(bytes, at);
+        values.push(type === 'string' ? utf8Range(content, 0, content.length, true) : content);
+        at = next;
+      }
+    }
+    return { values, next: at };
+  }
+  function decodeKey(bytes: Uint8Array): unknown {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('hpckv.decodeKey takes a Uint8Array');
+    if (typeof keyType !== 'string') {
+      const { values, next } = components((keyType as { tuple: unknown[] }).tuple, bytes, 0);
+      if (next !== bytes.length) throw badKey(`${bytes.length - next} bytes after the key`);
+      return values;
+    }
+    if (keyType in WIDTH) {
+      if (bytes.length !== WIDTH[keyType]) throw badKey(`${bytes.length} bytes, not ${WIDTH[keyType]}`);
+      return fixed(keyType, bytes, 0);
+    }
+    if (keyType === 'string') return utf8Range(bytes, 0, bytes.length, true);
+    return bytes.slice();
+  }
+
+  return { decodeMsgpack, decodeKey, utf8: (bytes) => utf8Range(bytes, 0, bytes.length, false), encodeUtf8 };
+}
