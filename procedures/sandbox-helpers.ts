@@ -21,6 +21,11 @@ export function sandboxHelpers(keyType: unknown): {
   const DEPTH_MAX = 512;
 
   function utf8Range(bytes: Uint8Array, start: number, end: number, fatal: boolean): string {
+    if (end - start <= 4096) {
+      let ascii = true;
+      for (let j = start; j < end; j++) if (bytes[j]! >= 0x80) { ascii = false; break; }
+      if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+    }
     let out = '';
     let units: number[] = [];
     const bad = (): number => {
@@ -94,112 +99,127 @@ export function sandboxHelpers(keyType: unknown): {
     return out.slice(0, o);
   }
 
-  function decodeMsgpack(bytes: Uint8Array): unknown {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError('hpckv.decodeMsgpack takes a Uint8Array');
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let pos = 0;
-    const need = (n: number): void => {
-      if (pos + n > bytes.length) throw new RangeError('msgpack: bytes end inside a value');
-    };
-    const int64 = (big: bigint): number | bigint =>
-      big <= 9007199254740991n && big >= -9007199254740991n ? Number(big) : big;
-    const str = (n: number): string => { need(n); const s = utf8Range(bytes, pos, pos + n, false); pos += n; return s; };
-    const bin = (n: number): Uint8Array => { need(n); const b = bytes.slice(pos, pos + n); pos += n; return b; };
-    const u8 = (): number => { need(1); return bytes[pos++]!; };
-    const u16 = (): number => { need(2); const v = view.getUint16(pos); pos += 2; return v; };
-    const u32 = (): number => { need(4); const v = view.getUint32(pos); pos += 4; return v; };
-    const ext = (n: number, depth: number): unknown => {
-      need(1 + n);
-      const type = view.getInt8(pos++);
-      const data = bytes.slice(pos, pos + n);
-      pos += n;
-      if (type !== -1) return { type, data };
-      const dv = new DataView(data.buffer);
-      let seconds: number;
-      let nanos = 0;
-      if (n === 4) seconds = dv.getUint32(0);
-      else if (n === 8) {
-        const hi = dv.getUint32(0); const lo = dv.getUint32(4);
-        nanos = hi >>> 2;
-        seconds = (hi & 0x3) * 4294967296 + lo;
-      } else if (n === 12) {
-        nanos = dv.getUint32(0);
-        seconds = Number(dv.getBigInt64(4));
-      } else throw new RangeError(`msgpack: timestamp of ${n} bytes`);
-      void depth;
-      return new RealDate(seconds * 1000 + Math.floor(nanos / 1e6));
-    };
-    const array = (n: number, depth: number): unknown[] => {
-      const out = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = read(depth + 1);
-      return out;
-    };
-    const map = (n: number, depth: number): unknown => {
-      const keys: unknown[] = [];
-      const values: unknown[] = [];
-      let plain = true;
-      for (let i = 0; i < n; i++) {
-        const k = read(depth + 1);
-        if (typeof k !== 'string' && typeof k !== 'number') plain = false;
-        keys.push(k);
-        values.push(read(depth + 1));
-      }
-      if (!plain) return new Map(keys.map((k, i) => [k, values[i]]));
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < n; i++) {
-        const k = String(keys[i]);
-        if (k === '__proto__') Object.defineProperty(out, k, { value: values[i], writable: true, enumerable: true, configurable: true });
-        else out[k] = values[i];
-      }
-      return out;
-    };
-    function read(depth: number): unknown {
-      if (depth > DEPTH_MAX) throw new RangeError(`msgpack: nested deeper than ${DEPTH_MAX}`);
-      const b = u8();
-      if (b < 0x80) return b;
-      if (b >= 0xe0) return b - 0x100;
-      if (b < 0x90) return map(b & 0x0f, depth);
-      if (b < 0xa0) return array(b & 0x0f, depth);
-      if (b < 0xc0) return str(b & 0x1f);
-      let v: unknown;
-      switch (b) {
-        case 0xc0: return null;
-        case 0xc2: return false;
-        case 0xc3: return true;
-        case 0xc4: return bin(u8());
-        case 0xc5: return bin(u16());
-        case 0xc6: return bin(u32());
-        case 0xc7: return ext(u8(), depth);
-        case 0xc8: return ext(u16(), depth);
-        case 0xc9: return ext(u32(), depth);
-        case 0xca: need(4); v = view.getFloat32(pos); pos += 4; return v;
-        case 0xcb: need(8); v = view.getFloat64(pos); pos += 8; return v;
-        case 0xcc: return u8();
-        case 0xcd: return u16();
-        case 0xce: return u32();
-        case 0xcf: need(8); v = int64(view.getBigUint64(pos)); pos += 8; return v;
-        case 0xd0: need(1); v = view.getInt8(pos); pos += 1; return v;
-        case 0xd1: need(2); v = view.getInt16(pos); pos += 2; return v;
-        case 0xd2: need(4); v = view.getInt32(pos); pos += 4; return v;
-        case 0xd3: need(8); v = int64(view.getBigInt64(pos)); pos += 8; return v;
-        case 0xd4: return ext(1, depth);
-        case 0xd5: return ext(2, depth);
-        case 0xd6: return ext(4, depth);
-        case 0xd7: return ext(8, depth);
-        case 0xd8: return ext(16, depth);
-        case 0xd9: return str(u8());
-        case 0xda: return str(u16());
-        case 0xdb: return str(u32());
-        case 0xdc: return array(u16(), depth);
-        case 0xdd: return array(u32(), depth);
-        case 0xde: return map(u16(), depth);
-        case 0xdf: return map(u32(), depth);
-        default: throw new RangeError(`msgpack: byte 0x${b.toString(16)} starts no value`);
-      }
+  // The decoder's state lives here, not in per-call closures: a decode allocates only its values.
+  let bytes: Uint8Array = new Uint8Array(0);
+  let view: DataView = new DataView(bytes.buffer);
+  let pos = 0;
+  const need = (n: number): void => {
+    if (pos + n > bytes.length) throw new RangeError('msgpack: bytes end inside a value');
+  };
+  const int64 = (big: bigint): number | bigint =>
+    big <= 9007199254740991n && big >= -9007199254740991n ? Number(big) : big;
+  const str = (n: number): string => { need(n); const s = utf8Range(bytes, pos, pos + n, false); pos += n; return s; };
+  const bin = (n: number): Uint8Array => { need(n); const b = bytes.slice(pos, pos + n); pos += n; return b; };
+  const u8 = (): number => { need(1); return bytes[pos++]!; };
+  const u16 = (): number => { need(2); const v = view.getUint16(pos); pos += 2; return v; };
+  const u32 = (): number => { need(4); const v = view.getUint32(pos); pos += 4; return v; };
+  const ext = (n: number, depth: number): unknown => {
+    need(1 + n);
+    const type = view.getInt8(pos++);
+    const data = bytes.slice(pos, pos + n);
+    pos += n;
+    if (type !== -1) return { type, data };
+    const dv = new DataView(data.buffer);
+    let seconds: number;
+    let nanos = 0;
+    if (n === 4) seconds = dv.getUint32(0);
+    else if (n === 8) {
+      const hi = dv.getUint32(0); const lo = dv.getUint32(4);
+      nanos = hi >>> 2;
+      seconds = (hi & 0x3) * 4294967296 + lo;
+    } else if (n === 12) {
+      nanos = dv.getUint32(0);
+      seconds = Number(dv.getBigInt64(4));
+    } else throw new RangeError(`msgpack: timestamp of ${n} bytes`);
+    void depth;
+    return new RealDate(seconds * 1000 + Math.floor(nanos / 1e6));
+  };
+  const array = (n: number, depth: number): unknown[] => {
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = read(depth + 1);
+    return out;
+  };
+  const map = (n: number, depth: number): unknown => {
+    const start = pos;
+    const out: Record<string, unknown> = {};
+    let i = 0;
+    for (; i < n; i++) {
+      const k = read(depth + 1);
+      if (typeof k !== 'string' || k === '__proto__') break;
+      out[k] = read(depth + 1);
     }
-    const value = read(0);
-    if (pos !== bytes.length) throw new RangeError(`msgpack: ${bytes.length - pos} bytes after the value`);
-    return value;
+    if (i === n) return out;
+    pos = start;
+    const keys: unknown[] = [];
+    const values: unknown[] = [];
+    let plain = true;
+    for (let i = 0; i < n; i++) {
+      const k = read(depth + 1);
+      if (typeof k !== 'string' && typeof k !== 'number') plain = false;
+      keys.push(k);
+      values.push(read(depth + 1));
+    }
+    if (!plain) return new Map(keys.map((k, i) => [k, values[i]]));
+    const plainOut: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = String(keys[i]);
+      if (k === '__proto__') Object.defineProperty(plainOut, k, { value: values[i], writable: true, enumerable: true, configurable: true });
+      else plainOut[k] = values[i];
+    }
+    return plainOut;
+  };
+  function read(depth: number): unknown {
+    if (depth > DEPTH_MAX) throw new RangeError(`msgpack: nested deeper than ${DEPTH_MAX}`);
+    const b = u8();
+    if (b < 0x80) return b;
+    if (b >= 0xe0) return b - 0x100;
+    if (b < 0x90) return map(b & 0x0f, depth);
+    if (b < 0xa0) return array(b & 0x0f, depth);
+    if (b < 0xc0) return str(b & 0x1f);
+    let v: unknown;
+    switch (b) {
+      case 0xc0: return null;
+      case 0xc2: return false;
+      case 0xc3: return true;
+      case 0xc4: return bin(u8());
+      case 0xc5: return bin(u16());
+      case 0xc6: return bin(u32());
+      case 0xc7: return ext(u8(), depth);
+      case 0xc8: return ext(u16(), depth);
+      case 0xc9: return ext(u32(), depth);
+      case 0xca: need(4); v = view.getFloat32(pos); pos += 4; return v;
+      case 0xcb: need(8); v = view.getFloat64(pos); pos += 8; return v;
+      case 0xcc: return u8();
+      case 0xcd: return u16();
+      case 0xce: return u32();
+      case 0xcf: need(8); v = int64(view.getBigUint64(pos)); pos += 8; return v;
+      case 0xd0: need(1); v = view.getInt8(pos); pos += 1; return v;
+      case 0xd1: need(2); v = view.getInt16(pos); pos += 2; return v;
+      case 0xd2: need(4); v = view.getInt32(pos); pos += 4; return v;
+      case 0xd3: need(8); v = int64(view.getBigInt64(pos)); pos += 8; return v;
+      case 0xd4: return ext(1, depth);
+      case 0xd5: return ext(2, depth);
+      case 0xd6: return ext(4, depth);
+      case 0xd7: return ext(8, depth);
+      case 0xd8: return ext(16, depth);
+      case 0xd9: return str(u8());
+      case 0xda: return str(u16());
+      case 0xdb: return str(u32());
+      case 0xdc: return array(u16(), depth);
+      case 0xdd: return array(u32(), depth);
+      case 0xde: return map(u16(), depth);
+      case 0xdf: return map(u32(), depth);
+      default: throw new RangeError(`msgpack: byte 0x${b.toString(16)} starts no value`);
+    }
+  }
+  function decodeMsgpack(input: Uint8Array): unknown {
+  if (!(input instanceof Uint8Array)) throw new TypeError('hpckv.decodeMsgpack takes a Uint8Array');
+  bytes = input;
+  view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  pos = 0;
+  const value = read(0);
+  if (pos !== bytes.length) throw new RangeError(`msgpack: ${bytes.length - pos} bytes after the value`);
+  return value;
   }
 
   // Keys: the encodings of core/keys (fixed-width.ts, terminated-bytes.ts, tuple-encoding.ts).
