@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isHpckvError } from '../core/errors.js';
 import { Client } from '../client/client.js';
@@ -23,6 +24,9 @@ Usage:
   hpckv get  --group FILE [--db NAME] KEY
   hpckv del  --group FILE [--db NAME] KEY
   hpckv stat --group FILE [--db NAME]
+  hpckv exec --group FILE (--filter F.js | --map F.js | --reduce F.js) [--db NAME] [--gte K] [--lt K] [--args JSON]
+      Run a procedure next to the data on every server of the range; prints the matches (key TAB value,
+      UTF-8) or the reduction as JSON. F.js holds the procedure's source (see README, Procedures).
   hpckv demo [--servers N] [--ops N]
       The main job: an embedded group, a mixed workload with a progress bar, per-server stats.
 Keys and values on the command line are UTF-8 strings.`;
@@ -45,6 +49,12 @@ const options = {
   group: { type: 'string' },
   db: { type: 'string' },
   ops: { type: 'string' },
+  filter: { type: 'string' },
+  map: { type: 'string' },
+  reduce: { type: 'string' },
+  gte: { type: 'string' },
+  lt: { type: 'string' },
+  args: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -172,6 +182,27 @@ async function main(argv: string[]): Promise<number> {
     case 'stat': {
       const stats = await withClient(flags, (client) => client.stat(db));
       process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+      return 0;
+    }
+    case 'exec': {
+      const kinds = (['filter', 'map', 'reduce'] as const).filter((kind) => flags[kind] !== undefined);
+      if (kinds.length !== 1) throw new UsageError('exec needs exactly one of --filter, --map, --reduce');
+      const kind = kinds[0]!;
+      const source = (await readFile(need(flags, kind), 'utf8')).trim();
+      let args: unknown = null;
+      if (flags.args !== undefined) {
+        try { args = JSON.parse(flags.args); } catch { throw new UsageError('--args must be JSON'); }
+      }
+      const result = await withClient(flags, async (client) => (await client.execute({ kind, source }, {
+        ...db, args, ...(flags.gte === undefined ? {} : { gte: flags.gte }), ...(flags.lt === undefined ? {} : { lt: flags.lt }),
+      })).wait());
+      if (kind === 'reduce') process.stdout.write(JSON.stringify(result) + '\n');
+      else {
+        for (const [key, value] of result as Array<[unknown, Buffer]>) {
+          const text = key instanceof Uint8Array ? Buffer.from(key).toString('utf8') : String(key);
+          process.stdout.write(`${text}\t${value.toString('utf8')}\n`);
+        }
+      }
       return 0;
     }
     case 'demo':

@@ -4,7 +4,7 @@ import { resolveLimits, type Limits } from '../core/limits.js';
 import {
   BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type CursorReply, type KeyRangeWire, type OpName, type OpReply, type OpRequest, type StatReply,
 } from '../core/protocol.js';
-import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { ErrorCodes, HpckvError, isHpckvError } from '../core/errors.js';
 import { PackedListChunks, packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { SlicePartitioner } from '../partition/mdhim-slices.js';
@@ -18,6 +18,10 @@ import type { RegionAccess, RegionDescriptor } from '../core/regions/region-desc
 import { RegionCompletions, RegionHandle } from './region-handle.js';
 import { RegionOps, type RegionCallOptions, type RegionGetOptions, type RegionPutOptions, type RegionScanResult } from './region-ops.js';
 import { RegionRegistry, type RegionMemory } from './region-registry.js';
+import { checkProcedureSpec, procedureHash, type ProcedureSpec } from '../core/procedure-spec.js';
+import type { ProcDoneNotice } from '../core/procedure-protocol.js';
+import { executeRequest, ProcedureHandle, type ProcedureHost } from './procedure-handle.js';
+import { ServerNotices } from './server-notices.js';
 import { SecondaryIndex, type CreateIndexOptions, type IndexHost, type OpenIndexOptions } from './secondary-index.js';
 
 /**
@@ -78,6 +82,16 @@ export interface SliceStat {
   max: KeyValue;
 }
 
+export interface ExecuteOptions extends RangeOptions {
+  db?: string;
+  reverse?: boolean;
+  /** Passed to the procedure as `args` (any msgpack-able value). */
+  args?: unknown;
+  /** Per server and page: entries scanned and result bytes before a page ends (lowered to the servers' limits). */
+  scanEntriesMax?: number;
+  resultBytesMax?: number;
+}
+
 export type BatchOperation =
   | { type: 'put'; key: KeyInput; value: BytesInput }
   | { type: 'del'; key: KeyInput };
@@ -94,6 +108,7 @@ export class Client {
   private readonly connections: ServerConnections;
   private readonly registry = new RegionRegistry();
   private readonly completions = new RegionCompletions();
+  private readonly procedureNotices = new ServerNotices<ProcDoneNotice>();
   private readonly regionOps: RegionOps;
   private attaching: Promise<void> | undefined;
   /** The store's key codec; undefined for `bytes` stores, whose keys are taken as given. */
@@ -123,8 +138,20 @@ export class Client {
 
   /** Every connection answers its server's pulls, pushes and completion notices (the back channel). */
   private async setUpConnection(connection: RpcClient, rank: number): Promise<void> {
-    connection.serve((op, body) => (op === 'regionDone' ? this.completions.notice(rank, body) : this.registry.serve(op, body)));
-    connection.onClose((error) => this.completions.lost(rank, error));
+    connection.serve((op, body) => {
+      if (op === 'regionDone') return this.completions.notice(rank, body);
+      if (op === 'procDone') {
+        const notice = body as ProcDoneNotice;
+        if (typeof notice?.job !== 'number') throw new HpckvError(ErrorCodes.BAD_REQUEST, 'procDone needs { job, state }');
+        this.procedureNotices.deliver(rank, notice.job, notice);
+        return null;
+      }
+      return this.registry.serve(op, body);
+    });
+    connection.onClose((error) => {
+      this.completions.lost(rank, error);
+      this.procedureNotices.lost(rank, error);
+    });
     if (this.attaching !== undefined) await connection.call('regionAttach', { owner: this.registry.owner });
   }
 
@@ -178,6 +205,43 @@ export class Client {
     return this.regionOps.scanIntoRegion(descriptor, this.rangeBounds(range), {
       ...options, ...(reverse === undefined ? {} : { reverse }), ...(limit === undefined ? {} : { limit }),
     });
+  }
+
+  /**
+   * Runs a procedure (filter, map or reduce; see core/procedure-spec.ts) next to the data on
+   * every server that holds part of the range, in the servers' sandboxes. Resolves with a handle
+   * once every one of them accepted its job; `handle.wait()` gives the matches in key order (or
+   * the combined reduction), `handle.poll()` the progress, `handle.cancel()` stops it.
+   */
+  async execute(spec: ProcedureSpec, options: ExecuteOptions = {}): Promise<ProcedureHandle> {
+    const checked = checkProcedureSpec(spec);
+    const hash = procedureHash(checked);
+    const range = this.rangeBounds(options);
+    const reverse = options.reverse === true;
+    const request = executeRequest(options.db ?? DEFAULT_DATABASE, hash, range, reverse, options.args);
+    if (options.scanEntriesMax !== undefined) request.scanEntriesMax = options.scanEntriesMax;
+    if (options.resultBytesMax !== undefined) request.resultBytesMax = options.resultBytesMax;
+    const host = this.procedureHost(checked);
+    const parts = await Promise.all(this.serversOfRange(range).map(async (rank) => ({ rank, job: await host.execute(rank, request), request })));
+    return new ProcedureHandle(host, checked, reverse, parts);
+  }
+
+  private procedureHost(spec: ProcedureSpec): ProcedureHost {
+    return {
+      limits: this.limits, notices: this.procedureNotices,
+      call: (rank, op, body, options) => this.call(rank, op, body, options),
+      decodeKey: (bytes) => this.decodeKey(bytes),
+      execute: async (rank, request) => {
+        try {
+          return (await this.call(rank, 'procExecute', request, {})).job;
+        } catch (error) {
+          if (!isHpckvError(error, ErrorCodes.UNKNOWN_PROCEDURE)) throw error;
+          // The server has not seen this procedure (or evicted it): its body travels once.
+          await this.call(rank, 'procRegister', { spec }, {});
+          return (await this.call(rank, 'procExecute', request, {})).job;
+        }
+      },
+    };
   }
 
   /** Which of the handles are done (never blocks). */

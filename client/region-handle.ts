@@ -1,5 +1,6 @@
 import { ErrorCodes, HpckvError, errorFromWire } from '../core/errors.js';
 import type { RegionDoneNotice } from '../core/region-protocol.js';
+import { ServerNotices } from './server-notices.js';
 
 /**
  * An outstanding client-memory operation: returned once every server taking part accepted it.
@@ -41,24 +42,16 @@ export class RegionHandle<T> {
   }
 }
 
-/**
- * Completion notices (`regionDone`) from servers, matched to the operations waiting for them.
- * A notice may arrive before its operation's accept reply was handled (both come on one
- * connection, one right after the other), so early notices are kept until claimed.
- */
+/** Completion notices (`regionDone`) of client-memory operations, by server rank and operation id. */
 export class RegionCompletions {
-  readonly #waiting = new Map<string, { resolve: (records: number) => void; reject: (error: unknown) => void }>();
-  readonly #early = new Map<string, RegionDoneNotice>();
+  readonly #notices = new ServerNotices<RegionDoneNotice>();
 
   /** Resolves with the records the server reports for operation `op`, or rejects with its error. */
   expect(rank: number, op: number): Promise<number> {
-    const id = `${rank}:${op}`;
-    const early = this.#early.get(id);
-    if (early !== undefined) {
-      this.#early.delete(id);
-      return early.error === null ? Promise.resolve(early.records) : Promise.reject(errorFromWire(early.error));
-    }
-    return new Promise((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
+    return this.#notices.expect(rank, op).then((notice) => {
+      if (notice.error !== null) throw errorFromWire(notice.error);
+      return notice.records;
+    });
   }
 
   notice(rank: number, body: unknown): null {
@@ -66,19 +59,12 @@ export class RegionCompletions {
     if (typeof notice !== 'object' || notice === null || typeof notice.op !== 'number') {
       throw new HpckvError(ErrorCodes.BAD_REQUEST, 'regionDone needs { op, records, error }');
     }
-    const id = `${rank}:${notice.op}`;
-    const waiter = this.#waiting.get(id);
-    if (waiter === undefined) { this.#early.set(id, notice); return null; }
-    this.#waiting.delete(id);
-    if (notice.error === null) waiter.resolve(notice.records);
-    else waiter.reject(errorFromWire(notice.error));
+    this.#notices.deliver(rank, notice.op, notice);
     return null;
   }
 
   /** The connection to `rank` was lost: its operations cannot report any more. */
   lost(rank: number, error: HpckvError): void {
-    for (const [id, waiter] of this.#waiting) {
-      if (id.startsWith(`${rank}:`)) { this.#waiting.delete(id); waiter.reject(error); }
-    }
+    this.#notices.lost(rank, error);
   }
 }

@@ -62,6 +62,8 @@ export interface Limits {
   procedureScanEntriesMax: number;
   /** Most bytes of results one procedure job holds before it pauses for the client to take them. */
   procedureResultBytesMax: number;
+  /** Procedure jobs one server runs at once (queued or running). */
+  procedureJobsPerServerMax: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -95,6 +97,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   procedureBatchEntriesMax: 1000,
   procedureScanEntriesMax: 1_000_000,
   procedureResultBytesMax: 16 * 1024 * 1024,
+  procedureJobsPerServerMax: 64,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -108,7 +111,7 @@ const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
   'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs',
   'procedureCpuMsMax', 'procedureWallMsMax', 'procedureIsolateMemoryMbMax', 'procedureIsolatesMax', 'proceduresCompiledMax',
-  'procedureBatchEntriesMax', 'procedureScanEntriesMax', 'procedureResultBytesMax',
+  'procedureBatchEntriesMax', 'procedureScanEntriesMax', 'procedureResultBytesMax', 'procedureJobsPerServerMax',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */

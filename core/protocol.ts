@@ -1,4 +1,5 @@
 import type { PackedListChunks } from './wire/packed-list.js';
+import type { ProcExecuteRequest, ProcJobRequest, ProcPollReply, ProcRegisterRequest, ProcResultsReply } from './procedure-protocol.js';
 import type {
   RegionAccepted, RegionAttachRequest, RegionPushRequest, RegionPutRequest, RegionReleaseRequest, RegionStageReply,
   RegionStageRequest, RegionTestHoldRequest,
@@ -241,6 +242,16 @@ export interface OpTable {
   regionRelease: { req: RegionReleaseRequest; res: null };
   /** Test hook (HPCKV_TEST_HOOKS=1 only): holds or releases every region transfer. */
   regionTestHold: { req: RegionTestHoldRequest; res: null };
+  /** Compiles a procedure (core/procedure-protocol.ts); answers its hash. */
+  procRegister: { req: ProcRegisterRequest; res: { hash: string } };
+  /** Starts a job over this server's part of a range; answered once accepted. */
+  procExecute: { req: ProcExecuteRequest; res: { job: number } };
+  /** A job's state and progress (never waits). */
+  procPoll: { req: ProcJobRequest; res: ProcPollReply };
+  /** A finished job's results; the job is then forgotten. */
+  procResults: { req: ProcJobRequest; res: ProcResultsReply };
+  /** Stops a job between batches. */
+  procCancel: { req: ProcJobRequest; res: null };
   /** Per-database statistics; all databases when `db` is omitted. */
   stat: { req: { db?: string }; res: StatReply };
   /** Asks the server to drain in-flight requests, close its stores and exit. */
@@ -255,7 +266,7 @@ export const OP_NAMES: readonly OpName[] = [
   'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
   'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange',
   'indexWrite', 'indexLookup', 'indexGet', 'regionAttach', 'regionPut', 'regionStage', 'regionPush', 'regionRelease',
-  'regionTestHold', 'stat', 'shutdown',
+  'regionTestHold', 'procRegister', 'procExecute', 'procPoll', 'procResults', 'procCancel', 'stat', 'shutdown',
 ];
 
 export const DEFAULT_DATABASE = 'default';

@@ -6,6 +6,7 @@ import { slicesKeyTypeMismatch } from '../core/partition-spec.js';
 import { createPartitioner } from '../partition/partitioner.js';
 import { checkDataIdentity } from './data-identity.js';
 import { RegionService } from './region-service.js';
+import { ProcedureJobs } from './procedure-jobs.js';
 import { Provider } from './provider.js';
 
 /**
@@ -37,16 +38,18 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
   let markStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => { markStopped = resolve; });
   let rpc: RpcServer | undefined;
+  let regions: RegionService | undefined;
+  let procedures: ProcedureJobs | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await rpc?.close(options.limits.shutdownDrainMs);
+      await procedures?.close();
       await provider.close();
       markStopped();
     })();
     return stopping;
   };
   try {
-    let regions: RegionService | undefined;
     rpc = await RpcServer.listen(options.listenAddress, options.limits, (op, body, context) => {
       if (op === 'shutdown') {
         // Answer first; the drain then lets every other request in flight finish.
@@ -57,6 +60,10 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
         if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
         return regions.handle(op, body, context.connectionId);
       }
+      if (ProcedureJobs.handles(op) && procedures !== undefined) {
+        if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
+        return procedures.handle(op, body, context.connectionId);
+      }
       return provider.handle(op, body);
     }, { onConnectionClose: (id) => regions?.onConnectionClose(id) });
     const backChannel = rpc;
@@ -64,6 +71,15 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
       limits: options.limits, partitioner: createPartitioner(options.partition, options.size), rank: options.rank,
       database: (name) => provider.database(name), context: provider, backChannel,
       testHooks: process.env['HPCKV_TEST_HOOKS'] === '1',
+    });
+    const limits = options.limits;
+    procedures = new ProcedureJobs({
+      limits, rank: options.rank, database: (name) => provider.database(name), context: provider, backChannel,
+      // Loaded on the first procedure request: a server that runs none never loads isolated-vm.
+      createPool: async () => (await import('../procedures/sandbox-pool.js')).SandboxPool.create({
+        isolates: limits.procedureIsolatesMax, isolateMemoryMbMax: limits.procedureIsolateMemoryMbMax,
+        compiledProceduresMax: limits.proceduresCompiledMax, keyType: options.keyType ?? 'bytes',
+      }),
     });
   } catch (error) {
     await provider.close();

@@ -130,3 +130,28 @@ test('servers of an embedded group shut down when their launcher dies, even by S
   await launch.done;
   await rm(dir, { recursive: true, force: true });
 });
+
+test('hpckv exec runs a filter and a reduce next to the data and prints the results', async (t) => {
+  const { writeFile } = await import('node:fs/promises');
+  const { launchLocalGroup } = await import('../../server/launcher.js');
+  const { Client } = await import('../../client/client.js');
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-cli-exec-'));
+  const group = await launchLocalGroup({ servers: 2, dir });
+  const client = await Client.open(group.groupFile);
+  await client.putMany(Array.from({ length: 50 }, (_, i) => [`k${String(i).padStart(2, '0')}`, String(i)] as const));
+  await client.close();
+  const filter = join(dir, 'filter.js');
+  await writeFile(filter, '(key, value, args) => Number(hpckv.utf8(value)) % args.every === 0\n');
+  const reduce = join(dir, 'sum.js');
+  await writeFile(reduce, '({ init: () => 0, step: (acc, key, value) => acc + Number(hpckv.utf8(value)), combine: (a, b) => a + b })\n');
+  const matches = await run(['exec', '--group', group.groupFile, '--filter', filter, '--args', '{"every":10}', '--gte', 'k05']);
+  t.is(matches.code, 0, matches.stderr);
+  t.is(matches.stdout, 'k10\t10\nk20\t20\nk30\t30\nk40\t40\n');
+  const sum = await run(['exec', '--group', group.groupFile, '--reduce', reduce]);
+  t.is(sum.code, 0, sum.stderr);
+  t.is(sum.stdout, `${(49 * 50) / 2}\n`);
+  const usage = await run(['exec', '--group', group.groupFile]);
+  t.is(usage.code, 2);
+  await group.stop();
+  await rm(dir, { recursive: true, force: true });
+});

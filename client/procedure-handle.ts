@@ -1,0 +1,161 @@
+import { ErrorCodes, HpckvError, errorFromWire } from '../core/errors.js';
+import type { KeyValue } from '../core/keys/key-type.js';
+import type { Limits } from '../core/limits.js';
+import type { ProcDoneNotice, ProcExecuteRequest, ProcResultsReply, ProcedureJobState } from '../core/procedure-protocol.js';
+import type { ProcedureSpec } from '../core/procedure-spec.js';
+import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../core/protocol.js';
+import { unpackList } from '../core/wire/packed-list.js';
+import type { ServerNotices } from './server-notices.js';
+
+/** What a procedure handle needs of its Client. */
+export interface ProcedureHost {
+  readonly limits: Limits;
+  readonly notices: ServerNotices<ProcDoneNotice>;
+  call<O extends OpName>(rank: number, op: O, body: OpRequest<O>, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<OpReply<O>>;
+  /** Starts a page's job on a server, sending the procedure's body first if the server does not know it. */
+  execute(rank: number, request: ProcExecuteRequest): Promise<number>;
+  decodeKey(bytes: Uint8Array): KeyValue;
+}
+
+export interface ProcedureProgress {
+  state: ProcedureJobState;
+  /** Entries read so far, over every server and page. */
+  scanned: number;
+  /** Entries kept (filter), produced (map) or folded (reduce) so far. */
+  matched: number;
+}
+
+/** filter and map: [key, value] in key order (descending for a reverse range); reduce: the combined accumulator. */
+export type ProcedureResult = Array<[KeyValue, Buffer]> | unknown;
+
+interface Part {
+  rank: number;
+  job: number;
+  /** The page's request (its range is narrowed after each page). */
+  request: ProcExecuteRequest;
+  done: boolean;
+}
+
+/**
+ * A running server-side procedure over many servers: returned once every server taking part
+ * accepted its job. Pages that stop at a server's scan or result budget are continued from their
+ * resume key transparently; `wait()` merges every server's results (or combines the reductions).
+ */
+export class ProcedureHandle {
+  readonly #host: ProcedureHost;
+  readonly #spec: ProcedureSpec;
+  readonly #reverse: boolean;
+  readonly #parts: Part[];
+  /** Progress of pages already finished and fetched. */
+  #fetched = { scanned: 0, matched: 0 };
+  #kept: Array<[Buffer, Buffer]> = [];
+  #partials: unknown[] = [];
+  #cancelled = false;
+  #settled: Promise<ProcedureResult> | undefined;
+  #state: ProcedureJobState = 'running';
+
+  constructor(host: ProcedureHost, spec: ProcedureSpec, reverse: boolean, parts: Array<{ rank: number; job: number; request: ProcExecuteRequest }>) {
+    this.#host = host;
+    this.#spec = spec;
+    this.#reverse = reverse;
+    this.#parts = parts.map((p) => ({ ...p, done: false }));
+  }
+
+  /** The state and progress over every server, asked now (one small request per running job; never waits for the work). */
+  async poll(): Promise<ProcedureProgress> {
+    const running = this.#parts.filter((p) => !p.done);
+    const replies = await Promise.all(running.map((p) => this.#host.call(p.rank, 'procPoll', { job: p.job }, {})));
+    let scanned = this.#fetched.scanned;
+    let matched = this.#fetched.matched;
+    for (const reply of replies) { scanned += reply.scanned; matched += reply.matched; }
+    const states = replies.map((reply) => reply.state);
+    let state: ProcedureJobState;
+    if (running.length === 0) state = this.#state;
+    else if (states.includes('failed')) state = 'failed';
+    else if (states.includes('running')) state = 'running';
+    else if (states.includes('queued')) state = 'queued';
+    else state = this.#cancelled || states.includes('cancelled') ? 'cancelled' : 'done';
+    return { state, scanned, matched };
+  }
+
+  /** Stops every job of this procedure between batches; wait() then rejects with HPCKV_ERR_ABORTED. */
+  async cancel(): Promise<void> {
+    this.#cancelled = true;
+    await Promise.all(this.#parts.filter((p) => !p.done).map((p) => this.#host.call(p.rank, 'procCancel', { job: p.job }, {}).catch(() => undefined)));
+  }
+
+  wait(): Promise<ProcedureResult> {
+    this.#settled ??= this.#run();
+    return this.#settled;
+  }
+
+  async #run(): Promise<ProcedureResult> {
+    try {
+      await Promise.all(this.#parts.map((part) => this.#follow(part)));
+    } catch (error) {
+      this.#state = this.#cancelled ? 'cancelled' : 'failed';
+      // A job stopped by cancel() may end by its budget first: either way the caller cancelled it.
+      if (this.#cancelled) throw new HpckvError(ErrorCodes.ABORTED, 'the procedure was cancelled', { cause: error });
+      throw error;
+    }
+    if (this.#cancelled) {
+      this.#state = 'cancelled';
+      throw new HpckvError(ErrorCodes.ABORTED, 'the procedure was cancelled');
+    }
+    this.#state = 'done';
+    if (this.#spec.kind === 'reduce') return combine(this.#spec, this.#partials);
+    const order = this.#reverse ? -1 : 1;
+    this.#kept.sort((a, b) => order * Buffer.compare(a[0], b[0]));
+    return this.#kept.map(([key, value]) => [this.#host.decodeKey(key), value]);
+  }
+
+  /** One server's pages, one after another, until its part of the range is done. */
+  async #follow(part: Part): Promise<void> {
+    for (;;) {
+      const notice = await this.#host.notices.expect(part.rank, part.job);
+      const results = await this.#host.call(part.rank, 'procResults', { job: part.job }, {});
+      this.#take(results);
+      if (notice.state === 'cancelled' || this.#cancelled) { part.done = true; return; }
+      if (results.state === 'failed') {
+        part.done = true;
+        throw results.error === null ? new HpckvError(ErrorCodes.INTERNAL, 'a job failed without an error') : errorFromWire(results.error);
+      }
+      if (results.resume === null) { part.done = true; return; }
+      // The next page continues strictly after the last key scanned.
+      const request: ProcExecuteRequest = { ...part.request };
+      if (this.#reverse) { delete request.lte; request.lt = results.resume; } else { delete request.gte; request.gt = results.resume; }
+      part.request = request;
+      part.job = await this.#host.execute(part.rank, request);
+    }
+  }
+
+  #take(results: ProcResultsReply): void {
+    this.#fetched.scanned += results.scanned;
+    this.#fetched.matched += results.matched;
+    if (this.#spec.kind === 'reduce') {
+      if (results.state === 'done') this.#partials.push(results.acc);
+      return;
+    }
+    if (results.keys === null || results.values === null) return;
+    const max = Number.MAX_SAFE_INTEGER;
+    const keys = unpackList(results.keys, 'procedure result keys', max);
+    const values = unpackList(results.values, 'procedure result values', max);
+    for (let i = 0; i < keys.length; i++) this.#kept.push([Buffer.from(keys[i] ?? []), Buffer.from(values[i] ?? [])]);
+  }
+}
+
+/**
+ * The reduction's combine over the servers' partial accumulators, run here: it is the caller's
+ * own code (the servers ran it sandboxed; the client trusts what it wrote itself).
+ */
+function combine(spec: ProcedureSpec, partials: unknown[]): unknown {
+  const reduction = new Function(`"use strict"; return (${spec.source});`)() as { combine?: (a: unknown, b: unknown) => unknown };
+  if (typeof reduction?.combine !== 'function') throw new HpckvError(ErrorCodes.BAD_REQUEST, 'a reduce procedure needs combine(a, b)');
+  if (partials.length === 0) return undefined;
+  return partials.reduce((a, b) => reduction.combine!(a, b));
+}
+
+/** The page request for one server (its bounds from the caller's range). */
+export function executeRequest(db: string, hash: string, range: KeyRangeWire, reverse: boolean, args: unknown): ProcExecuteRequest {
+  return { db, hash, ...range, reverse, args: args ?? null };
+}

@@ -1,0 +1,216 @@
+import { ErrorCodes, HpckvError, errorToWire, type WireError } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
+import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcedureJobState } from '../core/procedure-protocol.js';
+import type { ProcedureKind } from '../core/procedure-spec.js';
+import { PackedListChunks } from '../core/wire/packed-list.js';
+import type { ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
+import type { Database } from './database.js';
+import type { BackChannel } from './region-service.js';
+import { validateExecute, validateJobRequest, validateRegister, type ValidExecute } from './validate-procedure-request.js';
+import type { ValidationContext } from './validate-request.js';
+
+export interface ProcedureJobsOptions {
+  /** Creates the sandbox pool on first use, so a server that runs no procedure never loads isolated-vm. */
+  createPool: () => Promise<SandboxPool>;
+  limits: Limits;
+  rank: number;
+  database: (name: string) => Database;
+  context: ValidationContext & { limits: Limits };
+  backChannel: BackChannel;
+}
+
+interface Job {
+  readonly id: number;
+  readonly issuer: number;
+  /** Known once the sandbox job started. */
+  kind: ProcedureKind | undefined;
+  readonly request: ValidExecute;
+  state: ProcedureJobState;
+  scanned: number;
+  matched: number;
+  error: WireError | null;
+  resume: Buffer | null;
+  keys: Buffer[];
+  values: Buffer[];
+  resultBytes: number;
+  acc: unknown;
+  cancelled: boolean;
+  collect: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** How long a finished job waits for its results to be fetched (then it is forgotten), in ms. */
+const FINISHED_JOB_HOLD_MS = 10 * 60 * 1000;
+
+/**
+ * The server's job table for server-side procedures: a job runs over this server's part of a
+ * range in batches (procedureBatchEntriesMax entries per sandbox call, on the sandbox's own
+ * thread, so the event loop keeps serving everyone else), stops at the page's scan or result
+ * budget with a resume key, and keeps its state and results until fetched: a client that lost
+ * its connection can still poll and fetch them.
+ */
+export class ProcedureJobs {
+  readonly #options: ProcedureJobsOptions;
+  readonly #jobs = new Map<number, Job>();
+  #nextJob = 1;
+  #pool: Promise<SandboxPool> | undefined;
+
+  constructor(options: ProcedureJobsOptions) {
+    this.#options = options;
+  }
+
+  #sandboxes(): Promise<SandboxPool> {
+    this.#pool ??= this.#options.createPool();
+    return this.#pool;
+  }
+
+  static handles(op: string): boolean {
+    return op === 'procRegister' || op === 'procExecute' || op === 'procPoll' || op === 'procResults' || op === 'procCancel';
+  }
+
+  handle(op: string, body: unknown, connectionId: number): unknown {
+    switch (op) {
+      case 'procRegister': {
+        const { spec } = validateRegister(body);
+        return this.#sandboxes().then((pool) => pool.register(spec)).then((hash) => ({ hash }));
+      }
+      case 'procExecute': return this.#execute(body, connectionId);
+      case 'procPoll': return this.#poll(this.#job(validateJobRequest(body).job));
+      case 'procResults': return this.#results(validateJobRequest(body).job);
+      case 'procCancel': {
+        const job = this.#job(validateJobRequest(body).job);
+        job.cancelled = true;
+        if (job.state === 'queued') job.state = 'cancelled';
+        return null;
+      }
+      default:
+        throw new HpckvError(ErrorCodes.UNKNOWN_OP, `unknown procedure operation "${op.slice(0, 100)}"`);
+    }
+  }
+
+  /** Stops every job (the server is closing) and disposes of the sandboxes. */
+  async close(): Promise<void> {
+    for (const job of this.#jobs.values()) {
+      job.cancelled = true;
+      if (job.collect !== undefined) clearTimeout(job.collect);
+    }
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool !== undefined) await (await pool.catch(() => undefined))?.close();
+  }
+
+  #job(id: number): Job {
+    const job = this.#jobs.get(id);
+    if (job === undefined) {
+      throw new HpckvError(ErrorCodes.BAD_REQUEST, `server rank ${this.#options.rank} has no job ${id} (never started here, or its results were fetched)`,
+        { details: { job: id } });
+    }
+    return job;
+  }
+
+  async #execute(body: unknown, issuer: number): Promise<{ job: number }> {
+    const r = validateExecute(body, this.#options.context);
+    const database = this.#options.database(r.db);
+    const pool = await this.#sandboxes();
+    if (!pool.knows(r.hash)) {
+      throw new HpckvError(ErrorCodes.UNKNOWN_PROCEDURE, `server rank ${this.#options.rank} does not know procedure ${r.hash}: register it first`,
+        { details: { hash: r.hash } });
+    }
+    const running = [...this.#jobs.values()].filter((j) => j.state === 'queued' || j.state === 'running').length;
+    const max = this.#options.limits.procedureJobsPerServerMax;
+    if (running >= max) {
+      throw new HpckvError(ErrorCodes.TOO_MANY_IN_FLIGHT, `server rank ${this.#options.rank} runs ${running} procedure jobs, procedureJobsPerServerMax is ${max}`,
+        { details: { limit: 'procedureJobsPerServerMax', max } });
+    }
+    const id = this.#nextJob;
+    this.#nextJob = id >= 0xffff_ffff ? 1 : id + 1;
+    const job: Job = {
+      id, issuer, kind: undefined, request: r, state: 'queued', scanned: 0, matched: 0, error: null, resume: null,
+      keys: [], values: [], resultBytes: 0, acc: undefined, cancelled: false, collect: undefined,
+    };
+    this.#jobs.set(id, job);
+    // Accepted now; the work starts on the next turn, after the acceptance has left.
+    setImmediate(() => void this.#run(job, database, pool));
+    return { job: id };
+  }
+
+  async #run(job: Job, database: Database, pool: SandboxPool): Promise<void> {
+    if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
+    const limits = this.#options.limits;
+    const r = job.request;
+    let sandbox: ProcedureJob | undefined;
+    try {
+      job.state = 'running';
+      sandbox = await pool.startJob(r.hash, r.args, { cpuMsMax: limits.procedureCpuMsMax, wallMsMax: limits.procedureWallMsMax });
+      job.kind = sandbox.kind;
+      const bounds = { ...r.range };
+      for (;;) {
+        if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
+        const room = Math.min(limits.procedureBatchEntriesMax, r.scanEntriesMax - job.scanned);
+        const page = await database.scanPage(bounds, { reverse: r.reverse, limit: room, pageBytes: limits.scanPageBytesMax, values: true });
+        const n = page.keys.length;
+        if (n > 0) {
+          const batch = { keys: page.keys, values: page.values! };
+          if (job.kind === 'filter') {
+            for (const i of await sandbox.filter(batch)) this.#keep(job, batch.keys[i]!, batch.values[i]!);
+          } else if (job.kind === 'map') {
+            for (const out of await sandbox.map(batch)) {
+              this.#keep(job, out.key === null ? batch.keys[out.index]! : Buffer.from(out.key.buffer, out.key.byteOffset, out.key.byteLength),
+                Buffer.from(out.value.buffer, out.value.byteOffset, out.value.byteLength));
+            }
+          } else {
+            await sandbox.step(batch);
+            job.matched += n;
+          }
+          job.scanned += n;
+        }
+        if (page.done || n === 0) { job.resume = null; break; }
+        const last = page.keys[n - 1]!;
+        if (r.reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
+        if (job.scanned >= r.scanEntriesMax || job.resultBytes >= r.resultBytesMax) { job.resume = last; break; }
+      }
+      if (job.kind === 'reduce') job.acc = await sandbox.result();
+      this.#finish(job, 'done');
+    } catch (error) {
+      job.error = errorToWire(error);
+      this.#finish(job, 'failed');
+    } finally {
+      sandbox?.dispose();
+    }
+  }
+
+  #keep(job: Job, key: Buffer, value: Buffer): void {
+    job.keys.push(key);
+    job.values.push(value);
+    job.matched++;
+    job.resultBytes += key.length + value.length;
+  }
+
+  #finish(job: Job, state: ProcedureJobState): void {
+    job.state = state;
+    job.collect = setTimeout(() => this.#jobs.delete(job.id), FINISHED_JOB_HOLD_MS);
+    job.collect.unref();
+    const notice: ProcDoneNotice = { job: job.id, state };
+    // The issuer may be gone; the job's state waits for a poll either way.
+    void this.#options.backChannel.callPeer(job.issuer, 'procDone', notice, this.#options.limits.requestTimeoutMs).catch(() => undefined);
+  }
+
+  #poll(job: Job): ProcPollReply {
+    return { state: job.state, scanned: job.scanned, matched: job.matched, error: job.error, resume: job.resume };
+  }
+
+  #results(id: number): ProcResultsReply {
+    const job = this.#job(id);
+    if (job.state === 'queued' || job.state === 'running') {
+      throw new HpckvError(ErrorCodes.BAD_REQUEST, `job ${id} is still ${job.state}: wait for procDone or poll`, { details: { job: id } });
+    }
+    if (job.collect !== undefined) clearTimeout(job.collect);
+    this.#jobs.delete(id);
+    const filterOrMap = job.kind !== 'reduce';
+    return {
+      ...this.#poll(job),
+      keys: filterOrMap ? new PackedListChunks(job.keys) as unknown as Uint8Array : null,
+      values: filterOrMap ? new PackedListChunks(job.values) as unknown as Uint8Array : null,
+      acc: job.kind === 'reduce' ? job.acc ?? null : null,
+    };
+  }
+}

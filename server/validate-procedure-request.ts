@@ -1,0 +1,46 @@
+import { checkProcedureSpec, type ProcedureSpec } from '../core/procedure-spec.js';
+import type { Limits } from '../core/limits.js';
+import { badRequest, validateBody } from './validate-request.js';
+import { validateScanRequest } from './validate-range-request.js';
+import type { ValidationContext } from './validate-request.js';
+
+/** Requests of server-side procedures (core/procedure-protocol.ts), checked before any job starts. */
+
+export interface ValidExecute {
+  db: string;
+  hash: string;
+  range: { gt?: Buffer; gte?: Buffer; lt?: Buffer; lte?: Buffer };
+  reverse: boolean;
+  args: unknown;
+  scanEntriesMax: number;
+  resultBytesMax: number;
+}
+
+export function validateRegister(body: unknown): { spec: ProcedureSpec } {
+  return { spec: checkProcedureSpec(validateBody(body)['spec']) };
+}
+
+/** A positive integer budget, lowered to the server's own. */
+function budget(value: unknown, field: string, max: number): number {
+  if (value === undefined || value === null) return max;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw badRequest(`field "${field}" must be a positive integer`, { field });
+  return Math.min(value, max);
+}
+
+export function validateExecute(body: unknown, context: ValidationContext & { limits: Limits }): ValidExecute {
+  const b = validateBody(body);
+  const hash = b['hash'];
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw badRequest('field "hash" must be a SHA-256 hex digest', { field: 'hash' });
+  const { db, range, reverse } = validateScanRequest({ db: b['db'], gt: b['gt'], gte: b['gte'], lt: b['lt'], lte: b['lte'], reverse: b['reverse'] }, context);
+  return {
+    db, hash, range, reverse, args: b['args'] ?? null,
+    scanEntriesMax: budget(b['scanEntriesMax'], 'scanEntriesMax', context.limits.procedureScanEntriesMax),
+    resultBytesMax: budget(b['resultBytesMax'], 'resultBytesMax', context.limits.procedureResultBytesMax),
+  };
+}
+
+export function validateJobRequest(body: unknown): { job: number } {
+  const job = validateBody(body)['job'];
+  if (typeof job !== 'number' || !Number.isSafeInteger(job) || job < 1) throw badRequest('field "job" must be a positive integer', { field: 'job' });
+  return { job };
+}

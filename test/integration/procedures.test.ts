@@ -1,0 +1,120 @@
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import { Client } from '../../client/client.js';
+import { ErrorCodes, HpckvError } from '../../core/errors.js';
+import type { ProcedureSpec } from '../../core/procedure-spec.js';
+import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
+import { u64Key as k, u64Of } from '../helpers/u64-keys.js';
+
+/**
+ * Server-side procedures end to end: real server processes run filter, map and reduce next to
+ * the data in their sandboxes; every result is compared with the same function run here.
+ */
+interface Running { group: LocalGroup; client: Client }
+interface Row { id: number; energy: number; tag: string }
+
+let dir: string;
+const groups: Record<'hash' | 'range', Running> = {} as Record<'hash' | 'range', Running>;
+const ROWS: Row[] = [];
+
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hpckv-procedures-'));
+  let seed = 4242;
+  const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
+  for (let id = 0; id < 3000; id++) ROWS.push({ id, energy: Math.floor(random() * 10_000) - 5000, tag: `t${id % 7}` });
+  const boundaries = [k(1000), k(2000)].map((b) => b.toString('base64'));
+  for (const [name, options] of [['hash', {}], ['range', { partition: { scheme: 'range' as const, boundaries, epoch: 0 } }]] as const) {
+    const group = await launchLocalGroup({ servers: 3, dir: join(dir, name), ...options });
+    const client = await Client.open(group.groupFile);
+    await client.putMany(ROWS.map((row) => [k(row.id), pack(row)] as const));
+    groups[name] = { group, client };
+  }
+});
+
+test.after.always(async () => {
+  for (const g of Object.values(groups)) {
+    await g.client.close();
+    await g.group.stop();
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+const lowEnergy: ProcedureSpec = { kind: 'filter', source: '(key, value, args) => hpckv.decodeMsgpack(value).energy < args.threshold' };
+const tagOfThirds: ProcedureSpec = {
+  kind: 'map',
+  source: '(key, value) => { const row = hpckv.decodeMsgpack(value); return row.id % 3 === 0 ? { value: row.tag + ":" + row.id } : undefined; }',
+};
+const energyStats: ProcedureSpec = {
+  kind: 'reduce',
+  source: `({
+    init: (args) => ({ n: 0, sum: 0, min: null }),
+    step: (acc, key, value, args) => {
+      const row = hpckv.decodeMsgpack(value);
+      acc.n += 1; acc.sum += row.energy; acc.min = acc.min === null || row.energy < acc.min ? row.energy : acc.min;
+      return acc;
+    },
+    combine: (a, b) => ({ n: a.n + b.n, sum: a.sum + b.sum, min: a.min === null ? b.min : b.min === null ? a.min : Math.min(a.min, b.min) }),
+  })`,
+};
+
+for (const name of ['hash', 'range'] as const) {
+  test(`filter, map and reduce equal the same functions run here (${name} group)`, async (t) => {
+    const { client } = groups[name]!;
+    const low = await (await client.execute(lowEnergy, { args: { threshold: -4900 } })).wait() as Array<[Buffer, Buffer]>;
+    const expectedLow = ROWS.filter((row) => row.energy < -4900);
+    t.true(expectedLow.length > 0);
+    t.deepEqual(low.map(([key]) => u64Of(key)), expectedLow.map((row) => row.id), 'matches in key order');
+    t.deepEqual(low.map(([, value]) => unpack(value) as Row), expectedLow);
+
+    const ranged = await (await client.execute(lowEnergy, { args: { threshold: 0 }, gte: k(900), lt: k(2100), reverse: true })).wait() as Array<[Buffer, Buffer]>;
+    t.deepEqual(ranged.map(([key]) => u64Of(key)), ROWS.filter((row) => row.id >= 900 && row.id < 2100 && row.energy < 0).map((row) => row.id).reverse());
+
+    const mapped = await (await client.execute(tagOfThirds)).wait() as Array<[Buffer, Buffer]>;
+    t.deepEqual(mapped.map(([key, value]) => [u64Of(key), value.toString()]), ROWS.filter((row) => row.id % 3 === 0).map((row) => [row.id, `${row.tag}:${row.id}`]));
+
+    const stats = await (await client.execute(energyStats)).wait();
+    t.deepEqual(stats, { n: ROWS.length, sum: ROWS.reduce((s, row) => s + row.energy, 0), min: Math.min(...ROWS.map((row) => row.energy)) });
+  });
+
+  test(`pages that stop at the scan budget continue transparently (${name} group)`, async (t) => {
+    const { client } = groups[name]!;
+    const paged = await (await client.execute(lowEnergy, { args: { threshold: -2000 }, scanEntriesMax: 97 })).wait() as Array<[Buffer, Buffer]>;
+    t.deepEqual(paged.map(([key]) => u64Of(key)), ROWS.filter((row) => row.energy < -2000).map((row) => row.id));
+    const handle = await client.execute(energyStats, { scanEntriesMax: 250, gte: k(10) });
+    const rows = ROWS.filter((row) => row.id >= 10);
+    t.deepEqual(await handle.wait(), { n: rows.length, sum: rows.reduce((s, row) => s + row.energy, 0), min: Math.min(...rows.map((row) => row.energy)) });
+    t.deepEqual(await handle.poll(), { state: 'done', scanned: rows.length, matched: rows.length });
+  });
+}
+
+test('execute returns before the job is done; poll reports it running; cancel stops it', async (t) => {
+  const { client } = groups.hash;
+  // About 2 ms of CPU per entry: a batch of a thousand entries takes seconds.
+  const slow: ProcedureSpec = { kind: 'filter', source: '(key, value) => { let x = 0; for (let i = 0; i < 3e6; i++) x += i; return x < 0; }' };
+  const handle = await client.execute(slow);
+  const progress = await handle.poll();
+  t.true(progress.state === 'running' || progress.state === 'queued', progress.state);
+  await handle.cancel();
+  const error = await t.throwsAsync(handle.wait(), { instanceOf: HpckvError });
+  t.is(error?.code, ErrorCodes.ABORTED);
+  t.is((await handle.poll()).state, 'cancelled');
+});
+
+test('an infinite loop fails with its typed error while another client is served; syntax errors are typed at execute', async (t) => {
+  const { client, group } = groups.range;
+  const forever: ProcedureSpec = { kind: 'filter', source: '() => { for (;;) {} }' };
+  const handle = await client.execute(forever, { lt: k(500) });
+  const other = await Client.open(group.groupFile);
+  // Served while the loop runs on the same server (its key 5 is below the first boundary).
+  t.deepEqual(unpack((await other.get(k(5)))!), ROWS[5]);
+  const error = await t.throwsAsync(handle.wait(), { instanceOf: HpckvError });
+  t.is(error?.code, ErrorCodes.PROCEDURE_TIMEOUT);
+  t.deepEqual(unpack((await other.get(k(6)))!), ROWS[6]);
+  await other.close();
+  const syntax = await t.throwsAsync(client.execute({ kind: 'filter', source: '(key) => {' }), { instanceOf: HpckvError });
+  t.is(syntax?.code, ErrorCodes.PROCEDURE_SYNTAX);
+  await t.throwsAsync(client.execute({ kind: 'sort', source: 'x' } as unknown as ProcedureSpec), { instanceOf: HpckvError });
+});
