@@ -5,6 +5,7 @@ import type { ProcedureKind } from '../core/procedure-spec.js';
 import { PackedListChunks } from '../core/wire/packed-list.js';
 import type { ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
 import type { Database } from './database.js';
+import type { ScanPage } from './ordered-reads.js';
 import type { BackChannel } from './region-service.js';
 import { validateExecute, validateJobRequest, validateRegister, type ValidExecute } from './validate-procedure-request.js';
 import type { ValidationContext } from './validate-request.js';
@@ -142,31 +143,49 @@ export class ProcedureJobs {
       job.state = 'running';
       sandbox = await pool.startJob(r.hash, r.args, { cpuMsMax: limits.procedureCpuMsMax, wallMsMax: limits.procedureWallMsMax });
       job.kind = sandbox.kind;
-      const bounds = { ...r.range };
-      for (;;) {
-        if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
-        const room = Math.min(limits.procedureBatchEntriesMax, r.scanEntriesMax - job.scanned);
-        const page = await database.scanPage(bounds, { reverse: r.reverse, limit: room, pageBytes: limits.scanPageBytesMax, values: true });
-        const n = page.keys.length;
-        if (n > 0) {
-          const batch = { keys: page.keys, values: page.values! };
-          if (job.kind === 'filter') {
-            for (const i of await sandbox.filter(batch)) this.#keep(job, batch.keys[i]!, batch.values[i]!);
-          } else if (job.kind === 'map') {
-            for (const out of await sandbox.map(batch)) {
-              this.#keep(job, out.key === null ? batch.keys[out.index]! : Buffer.from(out.key.buffer, out.key.byteOffset, out.key.byteLength),
-                Buffer.from(out.value.buffer, out.value.byteOffset, out.value.byteLength));
-            }
-          } else {
-            await sandbox.step(batch);
-            job.matched += n;
+      const read = (bounds: ValidExecute['range'], room: number): Promise<ScanPage> =>
+        database.scanPage(bounds, { reverse: r.reverse, limit: room, pageBytes: limits.scanPageBytesMax, values: true });
+      let range: ValidExecute['range'] = { ...r.range };
+      let ahead: Promise<ScanPage> | undefined = read(range, Math.min(limits.procedureBatchEntriesMax, r.scanEntriesMax));
+      try {
+        for (;;) {
+          if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
+          const page: ScanPage = await ahead!;
+          ahead = undefined;
+          const n = page.keys.length;
+          const last = page.keys[n - 1];
+          const bounds: ValidExecute['range'] = { ...range };
+          if (last !== undefined) {
+            if (r.reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
           }
-          job.scanned += n;
+          // The next page is read while the sandbox works on this one (LevelDB and the isolate overlap).
+          const scannedAfter = job.scanned + n;
+          if (!page.done && n > 0 && scannedAfter < r.scanEntriesMax) {
+            ahead = read(bounds, Math.min(limits.procedureBatchEntriesMax, r.scanEntriesMax - scannedAfter));
+          }
+          if (n > 0) {
+            const batch = { keys: page.keys, values: page.values! };
+            if (job.kind === 'filter') {
+              for (const i of await sandbox.filter(batch)) this.#keep(job, batch.keys[i]!, batch.values[i]!);
+            } else if (job.kind === 'map') {
+              for (const out of await sandbox.map(batch)) {
+                this.#keep(job, out.key === null ? batch.keys[out.index]! : Buffer.from(out.key.buffer, out.key.byteOffset, out.key.byteLength),
+                  Buffer.from(out.value.buffer, out.value.byteOffset, out.value.byteLength));
+              }
+            } else {
+              await sandbox.step(batch);
+              job.matched += n;
+            }
+            job.scanned += n;
+          }
+          if (page.done || n === 0) { job.resume = null; break; }
+          if (job.scanned >= r.scanEntriesMax || job.resultBytes >= r.resultBytesMax) { job.resume = last!; break; }
+          // Later pages run from the previous page's last key (the range narrows as the job goes).
+          range = bounds;
         }
-        if (page.done || n === 0) { job.resume = null; break; }
-        const last = page.keys[n - 1]!;
-        if (r.reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
-        if (job.scanned >= r.scanEntriesMax || job.resultBytes >= r.resultBytesMax) { job.resume = last; break; }
+      } finally {
+        // A page read ahead and not used must not surface as an unhandled rejection.
+        void ahead?.catch(() => undefined);
       }
       if (job.kind === 'reduce') job.acc = await sandbox.result();
       this.#finish(job, 'done');
