@@ -118,3 +118,23 @@ test('an infinite loop fails with its typed error while another client is served
   t.is(syntax?.code, ErrorCodes.PROCEDURE_SYNTAX);
   await t.throwsAsync(client.execute({ kind: 'sort', source: 'x' } as unknown as ProcedureSpec), { instanceOf: HpckvError });
 });
+
+test('a memory bomb, deep recursion and a huge output each fail with a typed error while another client is served', async (t) => {
+  const { client, group } = groups.range;
+  const other = await Client.open(group.groupFile);
+  const cases: Array<[string, ProcedureSpec, string[]]> = [
+    ['2 GB allocation', { kind: 'filter', source: '() => { const a = new Array(2 ** 28).fill(1.5); return a.length > 0; }' }, [ErrorCodes.PROCEDURE_MEMORY]],
+    ['deep recursion', { kind: 'filter', source: '() => { const f = (n) => f(n + 1) + 1; return f(0) > 0; }' }, [ErrorCodes.PROCEDURE_FAILED]],
+    ['huge output', { kind: 'map', source: '() => ({ value: "x".repeat(2 ** 27) })' }, [ErrorCodes.PROCEDURE_MEMORY, ErrorCodes.PROCEDURE_FAILED, ErrorCodes.VALUE_TOO_LARGE]],
+  ];
+  for (const [what, spec, codes] of cases) {
+    const handle = await client.execute(spec, { lt: k(300) });
+    t.deepEqual(unpack((await other.get(k(7)))!), ROWS[7], `${what}: another client is served`);
+    const error = await t.throwsAsync(handle.wait(), { instanceOf: HpckvError }, what);
+    t.true(codes.includes(error?.code ?? ''), `${what}: ${error?.code} ${error?.message}`);
+  }
+  // The servers go on: a procedure after all of them runs normally.
+  const low = await (await client.execute(lowEnergy, { args: { threshold: -4900 }, lt: k(300) })).wait() as Array<[Buffer, Buffer]>;
+  t.deepEqual(low.map(([key]) => u64Of(key)), ROWS.filter((row) => row.id < 300 && row.energy < -4900).map((row) => row.id));
+  await other.close();
+});
