@@ -1,4 +1,4 @@
-import { ErrorCodes, HpckvError, errorFromWire } from '../core/errors.js';
+import { ErrorCodes, HpckvError, errorFromWire, isHpckvError } from '../core/errors.js';
 import type { KeyValue } from '../core/keys/key-type.js';
 import type { Limits } from '../core/limits.js';
 import type { ProcDoneNotice, ProcExecuteRequest, ProcResultsReply, ProcedureJobState } from '../core/procedure-protocol.js';
@@ -27,6 +27,9 @@ export interface ProcedureProgress {
 
 /** filter and map: [key, value] in key order (descending for a reverse range); reduce: the combined accumulator. */
 export type ProcedureResult = Array<[KeyValue, Buffer]> | unknown;
+
+/** Times a handle reconnects to one server to keep following a job. */
+const RECONNECTS_MAX = 3;
 
 interface Part {
   rank: number;
@@ -112,7 +115,7 @@ export class ProcedureHandle {
   /** One server's pages, one after another, until its part of the range is done. */
   async #follow(part: Part): Promise<void> {
     for (;;) {
-      const notice = await this.#host.notices.expect(part.rank, part.job);
+      const notice = await this.#ended(part);
       const results = await this.#host.call(part.rank, 'procResults', { job: part.job }, {});
       this.#take(results);
       if (notice.state === 'cancelled' || this.#cancelled) { part.done = true; return; }
@@ -126,6 +129,25 @@ export class ProcedureHandle {
       if (this.#reverse) { delete request.lte; request.lt = results.resume; } else { delete request.gte; request.gt = results.resume; }
       part.request = request;
       part.job = await this.#host.execute(part.rank, request);
+    }
+  }
+
+  /**
+   * Waits for a job's procDone. A lost connection loses the notice, not the job: the server keeps
+   * it, so the handle reconnects and asks to be told on the new connection (procWatch), a few
+   * times at most.
+   */
+  async #ended(part: Part): Promise<ProcDoneNotice> {
+    let waiting = this.#host.notices.expect(part.rank, part.job);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await waiting;
+      } catch (error) {
+        if (!isHpckvError(error, ErrorCodes.CONNECTION_CLOSED) || attempt >= RECONNECTS_MAX) throw error;
+        // Registered before asking, so a notice sent at once is not missed.
+        waiting = this.#host.notices.expect(part.rank, part.job);
+        await this.#host.call(part.rank, 'procWatch', { job: part.job }, {});
+      }
     }
   }
 

@@ -252,6 +252,8 @@ export interface OpTable {
   procResults: { req: ProcJobRequest; res: ProcResultsReply };
   /** Stops a job between batches. */
   procCancel: { req: ProcJobRequest; res: null };
+  /** This connection gets the job's procDone (a client back after losing its connection); sent at once if it ended. */
+  procWatch: { req: ProcJobRequest; res: null };
   /** Per-database statistics; all databases when `db` is omitted. */
   stat: { req: { db?: string }; res: StatReply };
   /** Asks the server to drain in-flight requests, close its stores and exit. */
@@ -266,7 +268,7 @@ export const OP_NAMES: readonly OpName[] = [
   'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
   'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange',
   'indexWrite', 'indexLookup', 'indexGet', 'regionAttach', 'regionPut', 'regionStage', 'regionPush', 'regionRelease',
-  'regionTestHold', 'procRegister', 'procExecute', 'procPoll', 'procResults', 'procCancel', 'stat', 'shutdown',
+  'regionTestHold', 'procRegister', 'procExecute', 'procPoll', 'procResults', 'procCancel', 'procWatch', 'stat', 'shutdown',
 ];
 
 export const DEFAULT_DATABASE = 'default';

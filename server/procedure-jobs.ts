@@ -22,7 +22,8 @@ export interface ProcedureJobsOptions {
 
 interface Job {
   readonly id: number;
-  readonly issuer: number;
+  /** The connection told when the job ends (procWatch moves it to a client's new connection). */
+  issuer: number;
   /** Known once the sandbox job started. */
   kind: ProcedureKind | undefined;
   readonly request: ValidExecute;
@@ -65,7 +66,7 @@ export class ProcedureJobs {
   }
 
   static handles(op: string): boolean {
-    return op === 'procRegister' || op === 'procExecute' || op === 'procPoll' || op === 'procResults' || op === 'procCancel';
+    return op === 'procRegister' || op === 'procExecute' || op === 'procPoll' || op === 'procResults' || op === 'procCancel' || op === 'procWatch';
   }
 
   handle(op: string, body: unknown, connectionId: number): unknown {
@@ -77,6 +78,13 @@ export class ProcedureJobs {
       case 'procExecute': return this.#execute(body, connectionId);
       case 'procPoll': return this.#poll(this.#job(validateJobRequest(body).job));
       case 'procResults': return this.#results(validateJobRequest(body).job);
+      case 'procWatch': {
+        // A client back after losing its connection: this connection now gets the job's notice.
+        const job = this.#job(validateJobRequest(body).job);
+        job.issuer = connectionId;
+        if (job.state !== 'queued' && job.state !== 'running') this.#notify(job);
+        return null;
+      }
       case 'procCancel': {
         const job = this.#job(validateJobRequest(body).job);
         job.cancelled = true;
@@ -208,8 +216,12 @@ export class ProcedureJobs {
     job.state = state;
     job.collect = setTimeout(() => this.#jobs.delete(job.id), FINISHED_JOB_HOLD_MS);
     job.collect.unref();
-    const notice: ProcDoneNotice = { job: job.id, state };
-    // The issuer may be gone; the job's state waits for a poll either way.
+    this.#notify(job);
+  }
+
+  #notify(job: Job): void {
+    const notice: ProcDoneNotice = { job: job.id, state: job.state };
+    // The issuer may be gone; the job's state waits for a poll (or a procWatch) either way.
     void this.#options.backChannel.callPeer(job.issuer, 'procDone', notice, this.#options.limits.requestTimeoutMs).catch(() => undefined);
   }
 

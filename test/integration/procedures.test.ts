@@ -119,7 +119,8 @@ test('an infinite loop fails with its typed error while another client is served
   await t.throwsAsync(client.execute({ kind: 'sort', source: 'x' } as unknown as ProcedureSpec), { instanceOf: HpckvError });
 });
 
-test('a memory bomb, deep recursion and a huge output each fail with a typed error while another client is served', async (t) => {
+// Serial: a memory bomb ends the sandbox process it runs in, and with it the batches of other jobs running there.
+test.serial('a memory bomb, deep recursion and a huge output each fail with a typed error while another client is served', async (t) => {
   const { client, group } = groups.range;
   const other = await Client.open(group.groupFile);
   const cases: Array<[string, ProcedureSpec, string[]]> = [
@@ -137,4 +138,18 @@ test('a memory bomb, deep recursion and a huge output each fail with a typed err
   const low = await (await client.execute(lowEnergy, { args: { threshold: -4900 }, lt: k(300) })).wait() as Array<[Buffer, Buffer]>;
   t.deepEqual(low.map(([key]) => u64Of(key)), ROWS.filter((row) => row.id < 300 && row.energy < -4900).map((row) => row.id));
   await other.close();
+});
+
+// Serial and with a client of its own: it drops that client's connections mid-job.
+test.serial('a job outlives its client connection: the handle reconnects and still gets every result', async (t) => {
+  const client = await Client.open(groups.hash.group.groupFile);
+  // Slow enough that the connections drop while the jobs run (about 0.2 ms of CPU per entry).
+  const slowLow: ProcedureSpec = { kind: 'filter', source: '(key, value, args) => { let x = 0; for (let i = 0; i < 2e5; i++) x += i; return hpckv.decodeMsgpack(value).energy < args.threshold; }' };
+  const handle = await client.execute(slowLow, { args: { threshold: -4000 } });
+  // Drop every connection of this client (as a network fault would), while the jobs run.
+  const connections = (client as unknown as { connections: { open: Array<{ channel: { destroy(): void } } | undefined> } }).connections;
+  for (const connection of connections.open) connection?.channel.destroy();
+  const matches = await handle.wait() as Array<[Buffer, Buffer]>;
+  t.deepEqual(matches.map(([key]) => u64Of(key)), ROWS.filter((row) => row.energy < -4000).map((row) => row.id));
+  await client.close();
 });
