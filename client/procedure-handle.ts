@@ -162,7 +162,8 @@ export class ProcedureHandle {
     const max = Number.MAX_SAFE_INTEGER;
     const keys = unpackList(results.keys, 'procedure result keys', max);
     const values = unpackList(results.values, 'procedure result values', max);
-    for (let i = 0; i < keys.length; i++) this.#kept.push([Buffer.from(keys[i] ?? []), Buffer.from(values[i] ?? [])]);
+    // Views of the reply frame (unpackList copies nothing); the frame lives as long as they do.
+    for (let i = 0; i < keys.length; i++) this.#kept.push([keys[i] ?? Buffer.alloc(0), values[i] ?? Buffer.alloc(0)]);
   }
 }
 

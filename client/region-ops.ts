@@ -4,7 +4,7 @@ import type { Limits } from '../core/limits.js';
 import { DEFAULT_DATABASE, type KeyRangeWire, type OpName, type OpReply, type OpRequest } from '../core/protocol.js';
 import type { RegionStageReply } from '../core/region-protocol.js';
 import {
-  PACKED_ABSENT, packedCount, packedHeaderBytes, packedLayout, slotsLayoutBytes,
+  PACKED_ABSENT, packHeaderAndKeys, packedCount, packedLayout, regionTooSmall, slotsLayoutBytes,
 } from '../core/regions/packed-pairs.js';
 import { checkRegionDescriptor, type RegionDescriptor } from '../core/regions/region-descriptor.js';
 import { packList, unpackList } from '../core/wire/packed-list.js';
@@ -167,7 +167,7 @@ export class RegionOps {
     if (layout === 'slots') {
       if (!Number.isSafeInteger(slotBytes) || slotBytes < 1) throw new RangeError('slots need slotBytes, an integer >= 1');
       const needed = slotsLayoutBytes(keys.length, slotBytes);
-      if (needed > region.length) throw tooSmall(needed, region.length);
+      if (needed > region.length) throw regionTooSmall(needed, region.length);
     }
     if (keys.length > host.limits.batchEntriesMax) {
       throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${keys.length} keys, batchEntriesMax is ${host.limits.batchEntriesMax}`,
@@ -216,24 +216,14 @@ export class RegionOps {
     const valueOffset = new Array<number>(n);
     let block: Buffer;
     if (layout === 'packed') {
-      const header = packedHeaderBytes(n);
-      let keysBytes = 0;
-      for (const key of keys) keysBytes += key.length;
-      const packed = Buffer.allocUnsafe(header + keysBytes);
-      packed.writeUInt32LE(n, 0);
-      let at = header;
-      keys.forEach((key, i) => {
-        packed.writeUInt32LE(key.length, 4 + 4 * i);
-        packed.writeUInt32LE(sizes[i]!, 4 + 4 * n + 4 * i);
-        packed.set(key, at);
-        at += key.length;
-      });
+      const packed = packHeaderAndKeys(keys, sizes);
+      let at = packed.valuesStart;
       for (let i = 0; i < n; i++) { valueOffset[i] = at; if (sizes[i] !== PACKED_ABSENT) at += sizes[i]!; }
       if (at > region.length) {
         await Promise.all(staged.map(({ rank, reply }) => host.call(rank, 'regionRelease', { op: reply.op }, options).catch(() => undefined)));
-        throw tooSmall(at, region.length);
+        throw regionTooSmall(at, region.length);
       }
-      block = packed;
+      block = packed.block;
     } else {
       block = Buffer.allocUnsafe(4 * n);
       for (let i = 0; i < n; i++) { block.writeUInt32LE(sizes[i]!, 4 * i); valueOffset[i] = 4 * n + i * slotBytes; }
@@ -260,7 +250,7 @@ export class RegionOps {
     const reverse = options.reverse === true;
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be an integer >= 1');
-    if (region.length < 4) throw tooSmall(4, region.length);
+    if (region.length < 4) throw regionTooSmall(4, region.length);
     const ranks = host.serversOfRange(range);
     if (host.registry.owns(region)) await host.attachOwner();
     const release = host.registry.acquire(region);
@@ -313,23 +303,13 @@ export class RegionOps {
       // The entry that comes first in scan order, not the smallest first entry of any server: a
       // region of the smallest could still not hold the entry the scan must write first.
       await Promise.all(runs.map((run) => host.call(run.rank, 'regionRelease', { op: run.op }, options).catch(() => undefined)));
-      throw tooSmall(firstNeeds, region.length);
+      throw regionTooSmall(firstNeeds, region.length);
     }
     const n = taken.length;
-    const header = packedHeaderBytes(n);
-    let keysBytes = 0;
-    for (const { run, entry } of taken) keysBytes += runs[run]!.keys[entry]!.length;
     // Header and keys (all known here from the stage replies) go as one block; servers push values.
-    const block = Buffer.allocUnsafe(header + keysBytes);
-    block.writeUInt32LE(n, 0);
-    let at = header;
-    taken.forEach(({ run, entry }, i) => {
-      const key = runs[run]!.keys[entry]!;
-      block.writeUInt32LE(key.length, 4 + 4 * i);
-      block.writeUInt32LE(runs[run]!.sizes[entry]!, 4 + 4 * n + 4 * i);
-      block.set(key, at);
-      at += key.length;
-    });
+    const { block, valuesStart } = packHeaderAndKeys(taken.map(({ run, entry }) => runs[run]!.keys[entry]!),
+      taken.map(({ run, entry }) => runs[run]!.sizes[entry]!));
+    let at = valuesStart;
     const perRun = runs.map(() => [] as number[]);
     for (const { run, entry } of taken) {
       const size = runs[run]!.sizes[entry]!;
@@ -352,7 +332,3 @@ export class RegionOps {
   }
 }
 
-function tooSmall(needed: number, has: number): HpckvError {
-  return new HpckvError(ErrorCodes.REGION_TOO_SMALL, `the results need ${needed} bytes, the region has ${has}`,
-    { details: { bytesNeeded: needed, regionBytes: has } });
-}

@@ -64,6 +64,8 @@ export interface Limits {
   procedureResultBytesMax: number;
   /** Procedure jobs one server runs at once (queued or running). */
   procedureJobsPerServerMax: number;
+  /** How long a finished procedure job keeps its state and results for a client to fetch, in milliseconds. */
+  procedureJobHoldMs: number;
   /** Default time a client waits for one request, in milliseconds (0 = no timeout). */
   requestTimeoutMs: number;
   /** Time a client waits to establish a connection, in milliseconds. */
@@ -98,6 +100,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   procedureScanEntriesMax: 1_000_000,
   procedureResultBytesMax: 16 * 1024 * 1024,
   procedureJobsPerServerMax: 64,
+  procedureJobHoldMs: 10 * 60 * 1000,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
@@ -111,7 +114,7 @@ const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
   'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs',
   'procedureCpuMsMax', 'procedureWallMsMax', 'procedureIsolateMemoryMbMax', 'procedureIsolatesMax', 'proceduresCompiledMax',
-  'procedureBatchEntriesMax', 'procedureScanEntriesMax', 'procedureResultBytesMax', 'procedureJobsPerServerMax',
+  'procedureBatchEntriesMax', 'procedureScanEntriesMax', 'procedureResultBytesMax', 'procedureJobsPerServerMax', 'procedureJobHoldMs',
 ]);
 
 /** Overlays `overrides` on the defaults and checks the result; a bad value is HPCKV_ERR_BAD_CONFIG. */

@@ -40,9 +40,6 @@ interface Job {
   collect: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** How long a finished job waits for its results to be fetched (then it is forgotten), in ms. */
-const FINISHED_JOB_HOLD_MS = 10 * 60 * 1000;
-
 /**
  * The server's job table for server-side procedures: a job runs over this server's part of a
  * range in batches (procedureBatchEntriesMax entries per sandbox call, on the sandbox's own
@@ -214,7 +211,7 @@ export class ProcedureJobs {
 
   #finish(job: Job, state: ProcedureJobState): void {
     job.state = state;
-    job.collect = setTimeout(() => this.#jobs.delete(job.id), FINISHED_JOB_HOLD_MS);
+    job.collect = setTimeout(() => this.#jobs.delete(job.id), this.#options.limits.procedureJobHoldMs);
     job.collect.unref();
     this.#notify(job);
   }

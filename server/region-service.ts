@@ -3,7 +3,7 @@ import { FRAME_OVERHEAD_BYTES, type Limits } from '../core/limits.js';
 import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core/region-protocol.js';
 import { localOwner } from '../core/regions/local-owners.js';
 import { canRead, canWrite, checkWithin, type RegionDescriptor } from '../core/regions/region-descriptor.js';
-import { PACKED_ABSENT, packedCount, packedHeaderBytes, packedLayout } from '../core/regions/packed-pairs.js';
+import { PACKED_ABSENT, packHeaderAndKeys, packedCount, packedHeaderBytes, packedLayout, regionTooSmall } from '../core/regions/packed-pairs.js';
 import { PackedListChunks, packList } from '../core/wire/packed-list.js';
 import type { Partitioner } from '../partition/partitioner.js';
 import type { Database } from './database.js';
@@ -33,9 +33,8 @@ export interface RegionServiceOptions {
 /** Results of a get or scan held for their push. */
 interface Staged {
   issuer: number;
-  keys: Buffer[] | null;
+  /** The values pushed later (the client writes keys and sizes itself, in the header block). */
   values: Array<Buffer | null>;
-  bytes: number;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -377,11 +376,9 @@ export class RegionService {
       }
     }
     if (r.push !== null && r.keys !== null) return this.#getAndPush(op, issuer, r.keys, values, r.push);
-    let staged = 0;
-    for (let i = 0; i < values.length; i++) staged += (values[i]?.length ?? 0) + (keys?.[i]?.length ?? 0);
     const timer = setTimeout(() => this.#drop(op), limits.regionStageHoldMs);
     timer.unref();
-    this.#staged.set(op, { issuer, keys, values, bytes: staged, timer });
+    this.#staged.set(op, { issuer, values, timer });
     const sizes = Buffer.allocUnsafe(4 * values.length);
     values.forEach((value, i) => sizes.writeUInt32LE(value === null ? PACKED_ABSENT : value.length, 4 * i));
     return { op, valueSizes: sizes, keys: keys === null ? null : packList(keys), done };
@@ -400,18 +397,14 @@ export class RegionService {
     const placements: number[] = [];
     let block: Buffer;
     if (push.layout === 'packed') {
-      let keyBytes = 0;
-      for (const key of keys) keyBytes += key.length;
-      block = Buffer.allocUnsafe(packedHeaderBytes(n) + keyBytes);
-      block.writeUInt32LE(n, 0);
-      let at = packedHeaderBytes(n);
-      keys.forEach((key, i) => { block.writeUInt32LE(key.length, 4 + 4 * i); block.set(key, at); at += key.length; });
-      sizes.copy(block, 4 + 4 * n);
+      const packed = packHeaderAndKeys(keys, values.map((value) => (value === null ? PACKED_ABSENT : value.length)));
+      block = packed.block;
+      let at = packed.valuesStart;
       values.forEach((value, i) => { if (value !== null) { placements.push(i, at, value.length); at += value.length; } });
-      if (at > push.region.length) throw tooSmall(at, push.region.length);
+      if (at > push.region.length) throw regionTooSmall(at, push.region.length);
     } else {
       const needed = 4 * n + n * push.slotBytes;
-      if (needed > push.region.length) throw tooSmall(needed, push.region.length);
+      if (needed > push.region.length) throw regionTooSmall(needed, push.region.length);
       block = sizes;
       values.forEach((value, i) => { if (value !== null) placements.push(i, 4 * n + i * push.slotBytes, push.slotBytes); });
     }
@@ -482,10 +475,6 @@ export class RegionService {
   }
 }
 
-function tooSmall(needed: number, has: number): HpckvError {
-  return new HpckvError(ErrorCodes.REGION_TOO_SMALL, `the results need ${needed} bytes, the region has ${has}`,
-    { details: { bytesNeeded: needed, regionBytes: has } });
-}
 
 /**
  * Spans sorted and joined where the join still fits one chunk: a server whose entries are

@@ -29,14 +29,38 @@ export function packedPairsBytes(pairs: ReadonlyArray<readonly [Uint8Array, Uint
   return bytes;
 }
 
+/** HPCKV_ERR_REGION_TOO_SMALL: results that need `needed` bytes, for a region of `has`. */
+export function regionTooSmall(needed: number, has: number): HpckvError {
+  return new HpckvError(ErrorCodes.REGION_TOO_SMALL, `the results need ${needed} bytes, the region has ${has}`,
+    { details: { bytesNeeded: needed, regionBytes: has } });
+}
+
+/**
+ * The packed layout up to its values: count, key sizes, value sizes (PACKED_ABSENT for none) and
+ * the keys. Whoever knows every size writes this block; the values then go after it in entry
+ * order. `valuesStart` is where the first value goes.
+ */
+export function packHeaderAndKeys(keys: readonly Uint8Array[], valueSizes: readonly number[]): { block: Buffer; valuesStart: number } {
+  const n = keys.length;
+  let keyBytes = 0;
+  for (const key of keys) keyBytes += key.length;
+  const block = Buffer.allocUnsafe(packedHeaderBytes(n) + keyBytes);
+  block.writeUInt32LE(n, 0);
+  let at = packedHeaderBytes(n);
+  keys.forEach((key, i) => {
+    block.writeUInt32LE(key.length, 4 + 4 * i);
+    block.writeUInt32LE(valueSizes[i]!, 4 + 4 * n + 4 * i);
+    block.set(key, at);
+    at += key.length;
+  });
+  return { block, valuesStart: at };
+}
+
 /** Writes pairs in the packed layout into `target` at `offset` (a new buffer when omitted); returns the bytes written. */
 export function packPairs(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array | null | undefined]>, target?: Uint8Array, offset = 0): Buffer {
   const bytes = packedPairsBytes(pairs);
   const out = target === undefined ? Buffer.allocUnsafe(bytes) : Buffer.from(target.buffer, target.byteOffset, target.byteLength);
-  if (offset + bytes > out.length) {
-    throw new HpckvError(ErrorCodes.REGION_TOO_SMALL, `${pairs.length} pairs need ${bytes} bytes at offset ${offset}, the buffer has ${out.length}`,
-      { details: { bytesNeeded: bytes } });
-  }
+  if (offset + bytes > out.length) throw regionTooSmall(bytes, Math.max(0, out.length - offset));
   const n = pairs.length;
   out.writeUInt32LE(n, offset);
   let at = offset + packedHeaderBytes(n);

@@ -1,17 +1,12 @@
 import { SandboxPool } from '../../procedures/sandbox-pool.js';
+import { seededRandom } from '../partition/random.js';
 
 export type Rand = () => number;
 
-/** mulberry32: seeded, so the random data is the same every run. */
+/** Floats in [0, 1) from the tests' one seeded generator (test/partition/random.ts), the same every run. */
 export function seeded(seed: number): Rand {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const random = seededRandom(seed);
+  return () => random.uint32() / 2 ** 32;
 }
 
 export const BUDGET = { cpuMsMax: 10_000, wallMsMax: 5_000 };
