@@ -20,12 +20,25 @@ export function sandboxHelpers(keyType: unknown): {
   const RealDate = Date;
   const DEPTH_MAX = 512;
 
-  function utf8Range(bytes: Uint8Array, start: number, end: number, fatal: boolean): string {
-    if (end - start <= 4096) {
-      let ascii = true;
-      for (let j = start; j < end; j++) if (bytes[j]! >= 0x80) { ascii = false; break; }
-      if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  // ASCII text, the common case, built 16 characters a call: fromCharCode with arguments is several
+  // times faster here than fromCharCode.apply over a typed array (measured: 0.6 against 2.0 µs for
+  // 180 bytes). The result may be a rope; V8 flattens it only if the procedure reads its characters.
+  function asciiRange(bytes: Uint8Array, start: number, end: number): string {
+    let out = '';
+    let i = start;
+    for (; i + 16 <= end; i += 16) {
+      out += String.fromCharCode(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!, bytes[i + 4]!, bytes[i + 5]!, bytes[i + 6]!,
+        bytes[i + 7]!, bytes[i + 8]!, bytes[i + 9]!, bytes[i + 10]!, bytes[i + 11]!, bytes[i + 12]!, bytes[i + 13]!, bytes[i + 14]!, bytes[i + 15]!);
     }
+    for (; i + 4 <= end; i += 4) out += String.fromCharCode(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!);
+    for (; i < end; i++) out += String.fromCharCode(bytes[i]!);
+    return out;
+  }
+
+  function utf8Range(bytes: Uint8Array, start: number, end: number, fatal: boolean): string {
+    let high = 0;
+    for (let j = start; j < end; j++) high |= bytes[j]!;
+    if (high < 0x80) return asciiRange(bytes, start, end);
     let out = '';
     let units: number[] = [];
     const bad = (): number => {
@@ -100,22 +113,81 @@ export function sandboxHelpers(keyType: unknown): {
   }
 
   // The decoder's state lives here, not in per-call closures: a decode allocates only its values.
+  // Multi-byte numbers are read with byte arithmetic, not a DataView: making a DataView per decode
+  // cost about a quarter of a microsecond, as much as decoding a small map. Floats go through a
+  // scratch buffer in the machine's byte order.
   let bytes: Uint8Array = new Uint8Array(0);
-  let view: DataView = new DataView(bytes.buffer);
   let pos = 0;
+  const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const f64 = new Float64Array(1);
+  const f64Bytes = new Uint8Array(f64.buffer);
+  const f32 = new Float32Array(1);
+  const f32Bytes = new Uint8Array(f32.buffer);
   const need = (n: number): void => {
     if (pos + n > bytes.length) throw new RangeError('msgpack: bytes end inside a value');
   };
-  const int64 = (big: bigint): number | bigint =>
-    big <= 9007199254740991n && big >= -9007199254740991n ? Number(big) : big;
-  const str = (n: number): string => { need(n); const s = utf8Range(bytes, pos, pos + n, false); pos += n; return s; };
-  const bin = (n: number): Uint8Array => { need(n); const b = bytes.slice(pos, pos + n); pos += n; return b; };
+  const float = (n: 4 | 8): number => {
+    need(n);
+    const scratch = n === 8 ? f64Bytes : f32Bytes;
+    for (let j = 0; j < n; j++) scratch[LITTLE ? n - 1 - j : j] = bytes[pos + j]!;
+    pos += n;
+    return n === 8 ? f64[0]! : f32[0]!;
+  };
   const u8 = (): number => { need(1); return bytes[pos++]!; };
-  const u16 = (): number => { need(2); const v = view.getUint16(pos); pos += 2; return v; };
-  const u32 = (): number => { need(4); const v = view.getUint32(pos); pos += 4; return v; };
-  const ext = (n: number, depth: number): unknown => {
+  const u16 = (): number => { need(2); const v = (bytes[pos]! << 8) | bytes[pos + 1]!; pos += 2; return v; };
+  const u32 = (): number => {
+    need(4);
+    const v = bytes[pos]! * 0x1000000 + ((bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!);
+    pos += 4;
+    return v;
+  };
+  const i8 = (): number => (u8() << 24) >> 24;
+  const i16 = (): number => (u16() << 16) >> 16;
+  const i32 = (): number => u32() | 0;
+  // 64-bit ints: a Number when it is a safe integer (|v| < 2^53), a BigInt otherwise.
+  const int64 = (signed: boolean): number | bigint => {
+    const hi = signed ? i32() : u32();
+    const lo = u32();
+    if (hi < 0x200000 && hi > -0x200000) return hi * 4294967296 + lo;
+    const big = (BigInt(hi) << 32n) + BigInt(lo);
+    return big <= 9007199254740991n && big >= -9007199254740991n ? Number(big) : big;
+  };
+  const str = (n: number): string => { need(n); const s = utf8Range(bytes, pos, pos + n, false); pos += n; return s; };
+  // Map keys repeat from record to record: short ones are looked up by their bytes in a small
+  // direct-mapped cache instead of being decoded again.
+  const KEY_CACHE_SLOTS = 4096;
+  const KEY_BYTES_MAX = 24;
+  const cachedKeys = new Array<string>(KEY_CACHE_SLOTS).fill('');
+  const cachedKeyLengths = new Int32Array(KEY_CACHE_SLOTS).fill(-1);
+  const cachedKeyBytes = new Uint8Array(KEY_CACHE_SLOTS * KEY_BYTES_MAX);
+  const keyStr = (n: number): string => {
+    need(n);
+    let h = n;
+    for (let j = 0; j < n; j++) h = (h * 31 + bytes[pos + j]!) & (KEY_CACHE_SLOTS - 1);
+    const base = h * KEY_BYTES_MAX;
+    if (cachedKeyLengths[h] === n) {
+      let j = 0;
+      while (j < n && cachedKeyBytes[base + j] === bytes[pos + j]) j++;
+      if (j === n) { pos += n; return cachedKeys[h]!; }
+    }
+    const s = utf8Range(bytes, pos, pos + n, false);
+    for (let j = 0; j < n; j++) cachedKeyBytes[base + j] = bytes[pos + j]!;
+    cachedKeyLengths[h] = n;
+    cachedKeys[h] = s;
+    pos += n;
+    return s;
+  };
+  // A map key: fixstr and str8 up to KEY_BYTES_MAX bytes through the cache, anything else by read.
+  const mapKey = (depth: number): unknown => {
+    const b = bytes[pos];
+    if (b !== undefined && b >= 0xa0 && b < 0xc0 && (b & 0x1f) <= KEY_BYTES_MAX) { pos++; return keyStr(b & 0x1f); }
+    if (b === 0xd9 && pos + 1 < bytes.length && bytes[pos + 1]! <= KEY_BYTES_MAX) { pos += 2; return keyStr(bytes[pos - 1]!); }
+    return read(depth);
+  };
+  const bin = (n: number): Uint8Array => { need(n); const b = bytes.slice(pos, pos + n); pos += n; return b; };
+  const ext = (n: number): unknown => {
     need(1 + n);
-    const type = view.getInt8(pos++);
+    const type = (bytes[pos++]! << 24) >> 24;
     const data = bytes.slice(pos, pos + n);
     pos += n;
     if (type !== -1) return { type, data };
@@ -131,7 +203,6 @@ export function sandboxHelpers(keyType: unknown): {
       nanos = dv.getUint32(0);
       seconds = Number(dv.getBigInt64(4));
     } else throw new RangeError(`msgpack: timestamp of ${n} bytes`);
-    void depth;
     return new RealDate(seconds * 1000 + Math.floor(nanos / 1e6));
   };
   const array = (n: number, depth: number): unknown[] => {
@@ -144,7 +215,7 @@ export function sandboxHelpers(keyType: unknown): {
     const out: Record<string, unknown> = {};
     let i = 0;
     for (; i < n; i++) {
-      const k = read(depth + 1);
+      const k = mapKey(depth + 1);
       if (typeof k !== 'string' || k === '__proto__') break;
       out[k] = read(depth + 1);
     }
@@ -176,7 +247,6 @@ export function sandboxHelpers(keyType: unknown): {
     if (b < 0x90) return map(b & 0x0f, depth);
     if (b < 0xa0) return array(b & 0x0f, depth);
     if (b < 0xc0) return str(b & 0x1f);
-    let v: unknown;
     switch (b) {
       case 0xc0: return null;
       case 0xc2: return false;
@@ -184,24 +254,24 @@ export function sandboxHelpers(keyType: unknown): {
       case 0xc4: return bin(u8());
       case 0xc5: return bin(u16());
       case 0xc6: return bin(u32());
-      case 0xc7: return ext(u8(), depth);
-      case 0xc8: return ext(u16(), depth);
-      case 0xc9: return ext(u32(), depth);
-      case 0xca: need(4); v = view.getFloat32(pos); pos += 4; return v;
-      case 0xcb: need(8); v = view.getFloat64(pos); pos += 8; return v;
+      case 0xc7: return ext(u8());
+      case 0xc8: return ext(u16());
+      case 0xc9: return ext(u32());
+      case 0xca: return float(4);
+      case 0xcb: return float(8);
       case 0xcc: return u8();
       case 0xcd: return u16();
       case 0xce: return u32();
-      case 0xcf: need(8); v = int64(view.getBigUint64(pos)); pos += 8; return v;
-      case 0xd0: need(1); v = view.getInt8(pos); pos += 1; return v;
-      case 0xd1: need(2); v = view.getInt16(pos); pos += 2; return v;
-      case 0xd2: need(4); v = view.getInt32(pos); pos += 4; return v;
-      case 0xd3: need(8); v = int64(view.getBigInt64(pos)); pos += 8; return v;
-      case 0xd4: return ext(1, depth);
-      case 0xd5: return ext(2, depth);
-      case 0xd6: return ext(4, depth);
-      case 0xd7: return ext(8, depth);
-      case 0xd8: return ext(16, depth);
+      case 0xcf: return int64(false);
+      case 0xd0: return i8();
+      case 0xd1: return i16();
+      case 0xd2: return i32();
+      case 0xd3: return int64(true);
+      case 0xd4: return ext(1);
+      case 0xd5: return ext(2);
+      case 0xd6: return ext(4);
+      case 0xd7: return ext(8);
+      case 0xd8: return ext(16);
       case 0xd9: return str(u8());
       case 0xda: return str(u16());
       case 0xdb: return str(u32());
@@ -215,7 +285,6 @@ export function sandboxHelpers(keyType: unknown): {
   function decodeMsgpack(input: Uint8Array): unknown {
   if (!(input instanceof Uint8Array)) throw new TypeError('hpckv.decodeMsgpack takes a Uint8Array');
   bytes = input;
-  view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   pos = 0;
   const value = read(0);
   if (pos !== bytes.length) throw new RangeError(`msgpack: ${bytes.length - pos} bytes after the value`);

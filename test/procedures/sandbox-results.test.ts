@@ -103,6 +103,45 @@ test('hpckv.decodeMsgpack matches msgpackr for every type and int width, nested 
   t.is(decoded[values.indexOf(2 ** 53 - 1)], 2 ** 53 - 1); // safe 64-bit: Number
 });
 
+test('hpckv.decodeMsgpack reads each fixed-width encoding at its edges, and map keys through its key cache', async (t) => {
+  const pool = await newPool();
+  t.teardown(() => pool.close());
+  const raw = (...b: number[]): Uint8Array => Uint8Array.from(b);
+  const i64 = (tag: number, v: bigint): Uint8Array => {
+    const out = new Uint8Array(9);
+    out[0] = tag;
+    new DataView(out.buffer).setBigUint64(1, BigInt.asUintN(64, v));
+    return out;
+  };
+  const f32 = new Uint8Array(5);
+  f32[0] = 0xca;
+  new DataView(f32.buffer).setFloat32(1, -1.5);
+  const cases: Array<[Uint8Array, unknown]> = [
+    [raw(0xd0, 0x80), -128], [raw(0xd0, 0x7f), 127], [raw(0xd1, 0x80, 0x00), -32768], [raw(0xd2, 0x80, 0, 0, 0), -(2 ** 31)],
+    [raw(0xd2, 0xff, 0xff, 0xff, 0xff), -1], [raw(0xce, 0xff, 0xff, 0xff, 0xff), 2 ** 32 - 1], [raw(0xcd, 0xff, 0xff), 65535],
+    [i64(0xd3, -(2n ** 53n) + 1n), -(2 ** 53) + 1], [i64(0xd3, -(2n ** 53n)), -(2n ** 53n)], [i64(0xd3, 2n ** 53n), 2n ** 53n],
+    [i64(0xd3, -(2n ** 32n)), -(2 ** 32)], [i64(0xd3, -1n), -1], [i64(0xcf, 2n ** 53n - 1n), 2 ** 53 - 1], [i64(0xcf, 2n ** 53n), 2n ** 53n],
+    [f32, -1.5],
+  ];
+  // 3000 distinct keys of 1-30 bytes (more than the cache has slots, so slots collide), each
+  // decoded twice, some not ASCII, beside the same keys in str8 form.
+  const keyed: Array<Record<string, number>> = [];
+  for (let i = 0; i < 3000; i++) {
+    const name = `${i % 3 === 0 ? 'ü' : 'k'}${i}`.padEnd(1 + (i % 30), '_');
+    keyed.push({ [name]: i, same: i, [`${name}#`]: -i - 1 });
+  }
+  const encoded = [...cases.map(([b]) => b), ...keyed.map((v) => packr.pack(v)), ...keyed.map((v) => packr.pack(v))];
+  const source = '({ init: () => [], step: (acc, key, value) => { acc.push(hpckv.decodeMsgpack(value)); return acc; }, combine: (a, b) => a.concat(b) })';
+  const job = await pool.startJob(await pool.register({ kind: 'reduce', source }), null, BUDGET);
+  for (let at = 0; at < encoded.length; at += 1000) {
+    const values = encoded.slice(at, at + 1000);
+    await job.step({ keys: values.map(() => bytes('k')), values });
+  }
+  const decoded = await job.result() as unknown[];
+  t.deepEqual(decoded.slice(0, cases.length), cases.map(([, v]) => v));
+  t.deepEqual(decoded.slice(cases.length), [...keyed, ...keyed]);
+});
+
 test('hpckv.decodeKey round-trips keyCodec.encode for scalar and tuple key types; hpckv.utf8 decodes', async (t) => {
   const cases: Array<[string, KeyValue[]]> = [
     ['bytes', [Uint8Array.of(0, 1, 255), Uint8Array.of(9)]],
