@@ -132,7 +132,8 @@ export class IsolateRunner {
       const job = this.jobs.get(id);
       if (job === undefined) throw new RunnerFailure(new HpckvError(ErrorCodes.BAD_REQUEST, `no procedure job ${id} (disposed?)`), false, 0);
       if (job.failed !== undefined) throw new RunnerFailure(job.failed, false, job.cpuMs);
-      const batch = input === undefined ? undefined : new ivm.ExternalCopy(input).copyInto({ release: true });
+      // The batch's ArrayBuffer is moved into the isolate, not copied (nothing here reads it again).
+      const batch = input === undefined ? undefined : new ivm.ExternalCopy(input, { transferOut: true }).copyInto({ release: true, transferIn: true });
       const value = await this.timed(job, (timeout) => job.run.apply(undefined, [op, batch], { timeout, result: { copy: true } }));
       return { value, cpuMs: job.cpuMs };
     });

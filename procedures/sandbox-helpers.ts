@@ -7,12 +7,15 @@
  *   integers and BigInts otherwise. A map whose keys are all strings or numbers is a plain object
  *   (a `__proto__` key is an own property), any other map a Map. msgpackr's record extension is
  *   not supported: encode with `useRecords: false`.
+ * - msgpackGet: one field (or a nested one, by a path of keys and indices) of a msgpack value,
+ *   skipping the others unbuilt: a filter that tests one field of a large record pays for that field.
  * - decodeKey: the inverse of core/keys' encodings for the pool's key type (int64/uint64 as BigInt,
  *   like keyCodec.decode); malformed bytes throw.
  * - utf8: UTF-8 to a string (malformed sequences become U+FFFD, as TextDecoder does).
  */
 export function sandboxHelpers(keyType: unknown): {
   decodeMsgpack(bytes: Uint8Array): unknown;
+  msgpackGet(bytes: Uint8Array, path: unknown): unknown;
   decodeKey(bytes: Uint8Array): unknown;
   utf8(bytes: Uint8Array): string;
   encodeUtf8(text: string): Uint8Array;
@@ -291,6 +294,77 @@ export function sandboxHelpers(keyType: unknown): {
   return value;
   }
 
+  const advance = (n: number): void => { need(n); pos += n; };
+  const skipMany = (n: number, depth: number): void => { for (let i = 0; i < n; i++) skip(depth + 1); };
+  // Moves past one value without building it: msgpackGet passes over the fields it does not want.
+  function skip(depth: number): void {
+    if (depth > DEPTH_MAX) throw new RangeError(`msgpack: nested deeper than ${DEPTH_MAX}`);
+    const b = u8();
+    if (b < 0x80 || b >= 0xe0) return;
+    if (b < 0x90) return skipMany(2 * (b & 0x0f), depth);
+    if (b < 0xa0) return skipMany(b & 0x0f, depth);
+    if (b < 0xc0) return advance(b & 0x1f);
+    switch (b) {
+      case 0xc0: case 0xc2: case 0xc3: return;
+      case 0xc4: case 0xd9: return advance(u8());
+      case 0xc5: case 0xda: return advance(u16());
+      case 0xc6: case 0xdb: return advance(u32());
+      case 0xc7: return advance(1 + u8());
+      case 0xc8: return advance(1 + u16());
+      case 0xc9: return advance(1 + u32());
+      case 0xcc: case 0xd0: return advance(1);
+      case 0xcd: case 0xd1: case 0xd4: return advance(2);
+      case 0xd5: return advance(3);
+      case 0xca: case 0xce: case 0xd2: return advance(4);
+      case 0xd6: return advance(5);
+      case 0xcb: case 0xcf: case 0xd3: return advance(8);
+      case 0xd7: return advance(9);
+      case 0xd8: return advance(17);
+      case 0xdc: return skipMany(u16(), depth);
+      case 0xdd: return skipMany(u32(), depth);
+      case 0xde: return skipMany(2 * u16(), depth);
+      case 0xdf: return skipMany(2 * u32(), depth);
+      default: throw new RangeError(`msgpack: byte 0x${b.toString(16)} starts no value`);
+    }
+  }
+  /**
+   * The value at `path` (a map key, an array index, or an array of them for nested values) without
+   * decoding the rest: fields before it are skipped unbuilt, fields after it are never read.
+   * undefined when a key is absent, an index is out of range or a step meets a non-container.
+   */
+  function msgpackGet(input: Uint8Array, path: unknown): unknown {
+    if (!(input instanceof Uint8Array)) throw new TypeError('hpckv.msgpackGet takes a Uint8Array');
+    const steps: unknown[] = Array.isArray(path) ? path : [path];
+    for (const step of steps) {
+      if (typeof step !== 'string' && !(typeof step === 'number' && Number.isSafeInteger(step))) {
+        throw new TypeError('hpckv.msgpackGet: a path step is a string key or an integer');
+      }
+    }
+    bytes = input;
+    pos = 0;
+    for (const step of steps) {
+      const b = u8();
+      let n: number;
+      let isMap: boolean;
+      if (b >= 0x80 && b < 0xa0) { n = b & 0x0f; isMap = b < 0x90; }
+      else if (b === 0xdc || b === 0xde) { n = u16(); isMap = b === 0xde; }
+      else if (b === 0xdd || b === 0xdf) { n = u32(); isMap = b === 0xdf; }
+      else return undefined;
+      if (isMap) {
+        let i = 0;
+        for (; i < n; i++) {
+          if (mapKey(1) === step) break;
+          skip(1);
+        }
+        if (i === n) return undefined;
+      } else {
+        if (typeof step !== 'number' || step < 0 || step >= n) return undefined;
+        skipMany(step, 0);
+      }
+    }
+    return read(0);
+  }
+
   // Keys: the encodings of core/keys (fixed-width.ts, terminated-bytes.ts, tuple-encoding.ts).
   const WIDTH: Record<string, number> = { int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8 };
   const TAGS: Record<string, number> = {
@@ -363,5 +437,5 @@ export function sandboxHelpers(keyType: unknown): {
     return bytes.slice();
   }
 
-  return { decodeMsgpack, decodeKey, utf8: (bytes) => utf8Range(bytes, 0, bytes.length, false), encodeUtf8 };
+  return { decodeMsgpack, msgpackGet, decodeKey, utf8: (bytes) => utf8Range(bytes, 0, bytes.length, false), encodeUtf8 };
 }

@@ -48,7 +48,7 @@ function sandboxRuntime(makeHelpers: (keyType: unknown) => Helpers, keyType: unk
   Object.defineProperty(RealDate.prototype, 'constructor', { value: SafeDate });
   g['Date'] = SafeDate;
   Object.defineProperty(g, 'hpckv', {
-    value: Object.freeze({ decodeMsgpack: helpers.decodeMsgpack, decodeKey: helpers.decodeKey, utf8: helpers.utf8 }),
+    value: Object.freeze({ decodeMsgpack: helpers.decodeMsgpack, msgpackGet: helpers.msgpackGet, decodeKey: helpers.decodeKey, utf8: helpers.utf8 }),
     enumerable: false, writable: false, configurable: false,
   });
 

@@ -33,13 +33,17 @@ const BATCH_ENTRIES = 256;
 /**
  * One page of a range: at most `limit` entries and about `pageBytes` bytes (the entry that
  * crosses the byte bound is included, so a page always makes progress). LevelDB reads ahead
- * `pageBytes` at a time (highWaterMarkBytes), which measured well above its small default.
+ * `pageBytes` at a time (highWaterMarkBytes), which measured well above its small default, but
+ * never past the page's `limit` and the one entry after it.
  */
 export async function scanPage(db: ClassicLevel<Buffer, Buffer>, bounds: Bounds, options: {
   reverse: boolean; limit: number; pageBytes: number; values: boolean;
 }): Promise<ScanPage> {
+  // `limit` bounds LevelDB's read-ahead too: without it a page of 1000 entries read up to
+  // highWaterMarkBytes (1 MiB, 4000 entries of 256 B) and dropped the rest when it closed.
   const iterator = db.iterator({
     ...bounds, reverse: options.reverse, keys: true, values: options.values, highWaterMarkBytes: options.pageBytes,
+    limit: Number.isSafeInteger(options.limit) ? options.limit + 1 : -1,
   });
   const keys: Buffer[] = [];
   const values: Buffer[] | null = options.values ? [] : null;

@@ -3,7 +3,7 @@ import type { Limits } from '../core/limits.js';
 import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcedureJobState } from '../core/procedure-protocol.js';
 import type { ProcedureKind } from '../core/procedure-spec.js';
 import { PackedListChunks } from '../core/wire/packed-list.js';
-import type { ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
+import type { MapOutput, ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
 import type { Database } from './database.js';
 import type { ScanPage } from './ordered-reads.js';
 import type { BackChannel } from './region-service.js';
@@ -18,6 +18,22 @@ export interface ProcedureJobsOptions {
   database: (name: string) => Database;
   context: ValidationContext & { limits: Limits };
   backChannel: BackChannel;
+}
+
+/**
+ * Sandbox calls a job keeps queued at its sandbox process. Two hide the crossing of a batch; a
+ * reduce's steps are never dropped (its budget is counted in entries read, decided before a batch
+ * goes), while a filter's or map's batch beyond a result budget is dropped unread.
+ */
+const SANDBOX_CALLS_IN_FLIGHT = 2;
+
+interface SubmittedBatch {
+  page: ScanPage;
+  /** The page's last key (the resume key if the job stops after this batch). */
+  last: Buffer | undefined;
+  /** Whether another page was read after this one. */
+  more: boolean;
+  work: Promise<number[] | MapOutput[] | undefined>;
 }
 
 interface Job {
@@ -150,47 +166,54 @@ export class ProcedureJobs {
       job.kind = sandbox.kind;
       const read = (bounds: ValidExecute['range'], room: number): Promise<ScanPage> =>
         database.scanPage(bounds, { reverse: r.reverse, limit: room, pageBytes: limits.scanPageBytesMax, values: true });
+      const batchMax = limits.procedureBatchEntriesMax;
       let range: ValidExecute['range'] = { ...r.range };
-      let ahead: Promise<ScanPage> | undefined = read(range, Math.min(limits.procedureBatchEntriesMax, r.scanEntriesMax));
+      let pending: Promise<ScanPage> | undefined = read(range, Math.min(batchMax, r.scanEntriesMax));
+      let readEntries = 0;
+      const pipeline: SubmittedBatch[] = [];
       try {
         for (;;) {
-          if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
-          const page: ScanPage = await ahead!;
-          ahead = undefined;
-          const n = page.keys.length;
-          const last = page.keys[n - 1];
-          const bounds: ValidExecute['range'] = { ...range };
-          if (last !== undefined) {
-            if (r.reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
-          }
-          // The next page is read while the sandbox works on this one (LevelDB and the isolate overlap).
-          const scannedAfter = job.scanned + n;
-          if (!page.done && n > 0 && scannedAfter < r.scanEntriesMax) {
-            ahead = read(bounds, Math.min(limits.procedureBatchEntriesMax, r.scanEntriesMax - scannedAfter));
-          }
-          if (n > 0) {
-            const batch = { keys: page.keys, values: page.values! };
-            if (job.kind === 'filter') {
-              for (const i of await sandbox.filter(batch)) this.#keep(job, batch.keys[i]!, batch.values[i]!);
-            } else if (job.kind === 'map') {
-              for (const out of await sandbox.map(batch)) {
-                this.#keep(job, out.key === null ? batch.keys[out.index]! : Buffer.from(out.key.buffer, out.key.byteOffset, out.key.byteLength),
-                  Buffer.from(out.value.buffer, out.value.byteOffset, out.value.byteLength));
-              }
-            } else {
-              await sandbox.step(batch);
-              job.matched += n;
+          // Pages are read ahead and handed to the sandbox before the previous batch's answer is
+          // back: its process queues them, so it never idles while a batch crosses over and the
+          // answer returns (LevelDB, this event loop and the isolate overlap).
+          while (pending !== undefined && pipeline.length < SANDBOX_CALLS_IN_FLIGHT) {
+            const page = await pending;
+            pending = undefined;
+            const n = page.keys.length;
+            const last = page.keys[n - 1];
+            readEntries += n;
+            const more = !page.done && n > 0 && readEntries < r.scanEntriesMax;
+            if (more) {
+              // Later pages run from the previous page's last key (the range narrows as the job goes).
+              range = { ...range };
+              if (r.reverse) { delete range.lte; range.lt = last!; } else { delete range.gte; range.gt = last!; }
+              pending = read(range, Math.min(batchMax, r.scanEntriesMax - readEntries));
             }
-            job.scanned += n;
+            const work = n === 0 ? Promise.resolve(undefined) : this.#submit(sandbox, { keys: page.keys, values: page.values! });
+            // A batch left behind (cancel, budget, failure) must not surface as an unhandled rejection.
+            work.catch(() => undefined);
+            pipeline.push({ page, last, more, work });
           }
-          if (page.done || n === 0) { job.resume = null; break; }
-          if (job.scanned >= r.scanEntriesMax || job.resultBytes >= r.resultBytesMax) { job.resume = last!; break; }
-          // Later pages run from the previous page's last key (the range narrows as the job goes).
-          range = bounds;
+          const batch = pipeline.shift()!;
+          if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
+          const answer = await batch.work;
+          const { keys, values } = batch.page;
+          if (job.kind === 'filter') {
+            for (const i of answer as number[]) this.#keep(job, keys[i]!, values![i]!);
+          } else if (job.kind === 'map') {
+            for (const out of answer as MapOutput[]) {
+              this.#keep(job, out.key === null ? keys[out.index]! : Buffer.from(out.key.buffer, out.key.byteOffset, out.key.byteLength),
+                Buffer.from(out.value.buffer, out.value.byteOffset, out.value.byteLength));
+            }
+          } else {
+            job.matched += keys.length;
+          }
+          job.scanned += keys.length;
+          if (batch.page.done || keys.length === 0) { job.resume = null; break; }
+          if (!batch.more || job.resultBytes >= r.resultBytesMax) { job.resume = batch.last!; break; }
         }
       } finally {
-        // A page read ahead and not used must not surface as an unhandled rejection.
-        void ahead?.catch(() => undefined);
+        void pending?.catch(() => undefined);
       }
       if (job.kind === 'reduce') job.acc = await sandbox.result();
       this.#finish(job, 'done');
@@ -200,6 +223,13 @@ export class ProcedureJobs {
     } finally {
       sandbox?.dispose();
     }
+  }
+
+  /** One batch to the sandbox: a filter's passing indices, a map's outputs, or a reduce's step. */
+  #submit(sandbox: ProcedureJob, batch: { keys: Buffer[]; values: Buffer[] }): Promise<number[] | MapOutput[] | undefined> {
+    if (sandbox.kind === 'filter') return sandbox.filter(batch);
+    if (sandbox.kind === 'map') return sandbox.map(batch);
+    return sandbox.step(batch).then(() => undefined);
   }
 
   #keep(job: Job, key: Buffer, value: Buffer): void {

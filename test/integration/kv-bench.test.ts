@@ -10,7 +10,7 @@ const BENCHES = [
   { name: 'kv', args: ['--quick'], rows: ['bulk-put-4KiB', 'bulk-get-4KiB', 'bulk-put-64B', 'bulk-get-64B', 'get-64-in-flight-4KiB', 'get-one-at-a-time-4KiB'],
     latency: ['get-one-at-a-time-4KiB'] },
   { name: 'region', args: ['--quick'], rows: ['region-put-4KiB', 'region-get-4KiB', 'region-put-4KiB-4-in-flight', 'region-put-64B', 'region-get-64B', 'region-put-64B-4-in-flight'], latency: [] },
-  { name: 'procedure', args: ['--records', '2000', '--group-records', '2000'], rows: ['filter-1pct-msgpack', 'filter-server-side', 'filter-bytes-to-client'],
+  { name: 'procedure', args: ['--records', '2000', '--group-records', '2000'], rows: ['filter-1pct-msgpack', 'filter-server-side', 'filter-server-side-field', 'filter-vs-raw-scan', 'filter-bytes-to-client'],
     latency: ['filter-bytes-to-client'] },
   { name: 'scan', args: ['--records', '1000'], rows: ['scan-all-hash', 'next-step-hash', 'scan-all-range', 'next-step-range'],
     latency: ['next-step-hash', 'next-step-range'] },

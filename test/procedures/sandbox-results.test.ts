@@ -1,5 +1,6 @@
 // Filter, map and reduce in the sandbox against the same functions on the host; helpers; combine.
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import test from 'ava';
 import { Packr } from 'msgpackr';
 import { keyCodec, parseKeyType, type KeyValue } from '../../core/keys/index.js';
@@ -141,6 +142,57 @@ test('hpckv.decodeMsgpack reads each fixed-width encoding at its edges, and map 
   t.deepEqual(decoded.slice(0, cases.length), cases.map(([, v]) => v));
   t.deepEqual(decoded.slice(cases.length), [...keyed, ...keyed]);
 });
+
+test('hpckv.msgpackGet picks the value at a path past fields of every type, as a walk of the decoded value does', async (t) => {
+  const pool = await newPool();
+  t.teardown(() => pool.close());
+  const fields: unknown[] = [null, true, -1, 200, 70_000, 2 ** 40, -(2 ** 40), 0.25, 'short', 'x'.repeat(40), 'y'.repeat(300), 'z'.repeat(70_000),
+    Uint8Array.of(1, 2), new Uint8Array(300), new Uint8Array(70_000), new Date(1_700_000_000_123), [1, [2, { deep: 'no' }]],
+    Array.from({ length: 20 }, (_, i) => i), Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`m${i}`, [i]])), 2n ** 63n];
+  const record: Record<string, unknown> = {};
+  fields.forEach((value, i) => { record[`f${i}`] = value; });
+  record['target'] = { list: ['a', { energy: -7.5, tags: ['hot', 'new'] }], n: 3 };
+  const encoded = packr.pack(record);
+  const paths: unknown[] = [
+    'target', ['target', 'n'], ['target', 'list', 1, 'energy'], ['target', 'list', 1, 'tags', 1], ['target', 'list', 0],
+    ...fields.map((_, i) => `f${i}`), ['f16', 1, 1, 'deep'], ['f17', 19], ['f18', 'm19', 0],
+    'absent', ['target', 'list', 2], ['target', 'n', 'x'], ['f9', 0], ['target', 'list', -1],
+  ];
+  const walk = (value: unknown, path: unknown): unknown => {
+    let at = value;
+    for (const step of Array.isArray(path) ? path : [path]) {
+      if (Array.isArray(at)) at = typeof step === 'number' ? at[step] : undefined;
+      else if (at !== null && typeof at === 'object' && !(at instanceof Uint8Array) && !(at instanceof Date)) {
+        at = Object.hasOwn(at, step as string) ? (at as Record<string, unknown>)[step as string] : undefined;
+      } else at = undefined;
+    }
+    return at;
+  };
+  const source = '({ init: () => [], step: (acc, key, value, args) => { for (const p of args) acc.push(hpckv.msgpackGet(value, p)); return acc; }, combine: (a, b) => a.concat(b) })';
+  const job = await pool.startJob(await pool.register({ kind: 'reduce', source }), paths, BUDGET);
+  await job.step({ keys: [bytes('k')], values: [encoded] });
+  const got = await job.result() as unknown[];
+  const norm = (v: unknown): unknown => (v instanceof Uint8Array ? Array.from(v) : v);
+  const host = packr.unpack(encoded) as unknown;
+  const want = paths.map((p) => norm(walk(host, p)));
+  const wrong = paths.filter((_, i) => !isDeepStrictEqual(norm(got[i]), want[i]));
+  t.deepEqual(wrong, []);
+  t.is(got.length, paths.length);
+  t.is(got[2], -7.5);
+  t.is(got[paths.length - 5], undefined); // 'absent'
+  t.is(paths[paths.length - 5], 'absent');
+  await t.throwsAsync(runOne(pool, 'hpckv.msgpackGet(value, [{}])', encoded), { code: 'HPCKV_ERR_PROCEDURE_FAILED', message: /path step is a string key or an integer/ });
+});
+
+/** Runs `expression` as a filter over one entry whose value is `value`. */
+async function runOne(pool: Awaited<ReturnType<typeof newPool>>, expression: string, value: Uint8Array): Promise<number[]> {
+  const job = await pool.startJob(await pool.register({ kind: 'filter', source: `(key, value) => ${expression} === 1` }), null, BUDGET);
+  try {
+    return await job.filter({ keys: [bytes('k')], values: [value] });
+  } finally {
+    job.dispose();
+  }
+}
 
 test('hpckv.decodeKey round-trips keyCodec.encode for scalar and tuple key types; hpckv.utf8 decodes', async (t) => {
   const cases: Array<[string, KeyValue[]]> = [
