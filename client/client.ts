@@ -90,6 +90,12 @@ export interface ExecuteOptions extends RangeOptions {
   /** Per server and page: entries scanned and result bytes before a page ends (lowered to the servers' limits). */
   scanEntriesMax?: number;
   resultBytesMax?: number;
+  /**
+   * filter and map: write the results into this region (packed pairs in key order, as
+   * scanIntoRegion does) instead of returning them; wait() then gives a RegionScanResult, whose
+   * `resume` is the last key written when not all results fitted.
+   */
+  into?: RegionDescriptor;
 }
 
 export type BatchOperation =
@@ -222,8 +228,17 @@ export class Client {
     if (options.scanEntriesMax !== undefined) request.scanEntriesMax = options.scanEntriesMax;
     if (options.resultBytesMax !== undefined) request.resultBytesMax = options.resultBytesMax;
     const host = this.procedureHost(checked);
-    const parts = await Promise.all(this.serversOfRange(range).map(async (rank) => ({ rank, job: await host.execute(rank, request), request })));
-    return new ProcedureHandle(host, checked, reverse, parts);
+    if (options.into !== undefined && checked.kind === 'reduce') {
+      throw new HpckvError(ErrorCodes.BAD_REQUEST, 'into: a reduce gives one value, not entries to write into a region');
+    }
+    const into = options.into === undefined ? undefined : await this.regionOps.intoRegion(options.into);
+    try {
+      const parts = await Promise.all(this.serversOfRange(range).map(async (rank) => ({ rank, job: await host.execute(rank, request), request })));
+      return new ProcedureHandle(host, checked, reverse, parts, into);
+    } catch (error) {
+      into?.release();
+      throw error;
+    }
   }
 
   private procedureHost(spec: ProcedureSpec): ProcedureHost {

@@ -6,6 +6,8 @@ import type { ProcedureSpec } from '../core/procedure-spec.js';
 import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../core/protocol.js';
 import { unpackList } from '../core/wire/packed-list.js';
 import type { ServerNotices } from './server-notices.js';
+import type { RegionIntoTarget } from './region-ops.js';
+import type { RegionStageReply } from '../core/region-protocol.js';
 
 /** What a procedure handle needs of its Client. */
 export interface ProcedureHost {
@@ -25,7 +27,10 @@ export interface ProcedureProgress {
   matched: number;
 }
 
-/** filter and map: [key, value] in key order (descending for a reverse range); reduce: the combined accumulator. */
+/**
+ * filter and map: [key, value] in key order (descending for a reverse range), or with `into` a
+ * RegionScanResult (what was written into the region); reduce: the combined accumulator.
+ */
 export type ProcedureResult = Array<[KeyValue, Buffer]> | unknown;
 
 /** Times a handle reconnects to one server to keep following a job. */
@@ -53,12 +58,18 @@ export class ProcedureHandle {
   #fetched = { scanned: 0, matched: 0 };
   #kept: Array<[Buffer, Buffer]> = [];
   #partials: unknown[] = [];
+  /** With `into`: each page's results, staged on its server for the push into the region. */
+  #staged: Array<{ rank: number; reply: RegionStageReply }> = [];
   #cancelled = false;
   #settled: Promise<ProcedureResult> | undefined;
   #state: ProcedureJobState = 'running';
 
-  constructor(host: ProcedureHost, spec: ProcedureSpec, reverse: boolean, parts: Array<{ rank: number; job: number; request: ProcExecuteRequest }>) {
+  readonly #into: RegionIntoTarget | undefined;
+
+  constructor(host: ProcedureHost, spec: ProcedureSpec, reverse: boolean, parts: Array<{ rank: number; job: number; request: ProcExecuteRequest }>,
+    into?: RegionIntoTarget) {
     this.#host = host;
+    this.#into = into;
     this.#spec = spec;
     this.#reverse = reverse;
     this.#parts = parts.map((p) => ({ ...p, done: false }));
@@ -93,6 +104,19 @@ export class ProcedureHandle {
   }
 
   async #run(): Promise<ProcedureResult> {
+    const into = this.#into;
+    if (into === undefined) return this.#gather();
+    try {
+      return await this.#gather();
+    } catch (error) {
+      await into.discard(this.#staged);
+      throw error;
+    } finally {
+      into.release();
+    }
+  }
+
+  async #gather(): Promise<ProcedureResult> {
     try {
       await Promise.all(this.#parts.map((part) => this.#follow(part)));
     } catch (error) {
@@ -107,6 +131,7 @@ export class ProcedureHandle {
     }
     this.#state = 'done';
     if (this.#spec.kind === 'reduce') return combine(this.#spec, this.#partials);
+    if (this.#into !== undefined) return this.#into.write(this.#staged, this.#reverse);
     const order = this.#reverse ? -1 : 1;
     this.#kept.sort((a, b) => order * Buffer.compare(a[0], b[0]));
     return this.#kept.map(([key, value]) => [this.#host.decodeKey(key), value]);
@@ -116,7 +141,9 @@ export class ProcedureHandle {
   async #follow(part: Part): Promise<void> {
     for (;;) {
       const notice = await this.#ended(part);
-      const results = await this.#host.call(part.rank, 'procResults', { job: part.job }, {});
+      const results = this.#into === undefined
+        ? await this.#host.call(part.rank, 'procResults', { job: part.job }, {})
+        : await this.#stage(part);
       this.#take(results);
       if (notice.state === 'cancelled' || this.#cancelled) { part.done = true; return; }
       if (results.state === 'failed') {
@@ -149,6 +176,13 @@ export class ProcedureHandle {
         await this.#host.call(part.rank, 'procWatch', { job: part.job }, {});
       }
     }
+  }
+
+  /** With `into`: the page's results stay on its server, staged for the region push. */
+  async #stage(part: Part): Promise<ProcResultsReply> {
+    const reply = await this.#host.call(part.rank, 'procStage', { job: part.job, bytesMax: this.#into!.region.length - 4 }, {});
+    this.#staged.push({ rank: part.rank, reply: reply.stage });
+    return { ...reply, keys: null, values: null, acc: null };
   }
 
   #take(results: ProcResultsReply): void {

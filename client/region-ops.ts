@@ -49,6 +49,14 @@ export interface RegionScanOptions extends RegionCallOptions, KeyRangeWire {
   limit?: number;
 }
 
+/** Where execute's `into` writes (RegionOps.intoRegion). */
+export interface RegionIntoTarget {
+  readonly region: RegionDescriptor;
+  write(staged: Array<{ rank: number; reply: RegionStageReply }>, reverse: boolean): Promise<RegionScanResult>;
+  discard(staged: Array<{ rank: number; reply: RegionStageReply }>): Promise<void>;
+  release(): void;
+}
+
 export interface RegionScanResult {
   /** Entries written into the region (packed-pairs layout). */
   count: number;
@@ -265,6 +273,28 @@ export class RegionOps {
       release();
       throw error;
     }
+  }
+
+  /**
+   * A region that procedure results will be written into (execute's `into`): checked, and held
+   * (its owner attached) until `release`. `write` lays out runs of staged results (procStage
+   * replies, each in key order) as one packed-pairs layout in key order and has the servers push
+   * their values; `discard` lets staged runs go unwritten.
+   */
+  async intoRegion(descriptor: RegionDescriptor): Promise<RegionIntoTarget> {
+    const region = checkRegionDescriptor(descriptor);
+    const host = this.#host;
+    if (region.length < 4) throw regionTooSmall(4, region.length);
+    if (host.registry.owns(region)) await host.attachOwner();
+    const release = host.registry.acquire(region);
+    return {
+      region,
+      write: (staged, reverse) => this.#pushScan(staged, region, reverse, Number.MAX_SAFE_INTEGER, {}),
+      discard: async (staged) => {
+        await Promise.all(staged.map(({ rank, reply }) => host.call(rank, 'regionRelease', { op: reply.op }, {}).catch(() => undefined)));
+      },
+      release,
+    };
   }
 
   async #pushScan(staged: Array<{ rank: number; reply: RegionStageReply }>, region: RegionDescriptor, reverse: boolean, limit: number,

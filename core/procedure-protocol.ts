@@ -1,6 +1,7 @@
 import type { WireError } from './errors.js';
 import type { ProcedureSpec } from './procedure-spec.js';
 import type { DbRequest, KeyRangeWire } from './protocol.js';
+import type { RegionStageReply } from './region-protocol.js';
 
 /**
  * Server-side procedures on the wire. A client names a procedure by its hash (procExecute);
@@ -8,7 +9,8 @@ import type { DbRequest, KeyRangeWire } from './protocol.js';
  * body once (procRegister), then executes again. An execution is a job on each server taking
  * part: accepted at once, run in batches in the server's sandbox pool, stopped at the scan or
  * result budget with a resume key; `procDone` tells the issuing connection it ended, `procPoll`
- * reports progress to anyone who asks, `procResults` hands over the results (and forgets the job).
+ * reports progress to anyone who asks, `procResults` hands over the results (and forgets the job),
+ * or `procStage` stages them for a push into a client region.
  */
 
 export type ProcedureJobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -47,6 +49,19 @@ export interface ProcResultsReply extends ProcPollReply {
   keys: Uint8Array | null;
   values: Uint8Array | null;
   acc: unknown;
+}
+
+/**
+ * procStage (a job with `into`): the job's kept entries are staged for a region push instead of
+ * sent (as a region scan stages its entries; see core/region-protocol.ts), as many as fit
+ * `bytesMax`, and the job is forgotten. filter and map jobs only.
+ */
+export interface ProcStageRequest extends ProcJobRequest {
+  bytesMax: number;
+}
+
+export interface ProcStageReply extends ProcPollReply {
+  stage: RegionStageReply;
 }
 
 /** Server -> issuing client (back channel): the job ended (done, failed or cancelled). */

@@ -1,5 +1,7 @@
 import type { PackedListChunks } from './wire/packed-list.js';
-import type { ProcExecuteRequest, ProcJobRequest, ProcPollReply, ProcRegisterRequest, ProcResultsReply } from './procedure-protocol.js';
+import type {
+  ProcExecuteRequest, ProcJobRequest, ProcPollReply, ProcRegisterRequest, ProcResultsReply, ProcStageReply, ProcStageRequest,
+} from './procedure-protocol.js';
 import type {
   RegionAccepted, RegionAttachRequest, RegionPushRequest, RegionPutRequest, RegionReleaseRequest, RegionStageReply,
   RegionStageRequest, RegionTestHoldRequest,
@@ -251,6 +253,8 @@ export interface OpTable {
   /** A finished job's results; the job is then forgotten. */
   procResults: { req: ProcJobRequest; res: ProcResultsReply };
   /** Stops a job between batches. */
+  /** Stages a finished filter or map job's results for a regionPush into a client region (and forgets the job). */
+  procStage: { req: ProcStageRequest; res: ProcStageReply };
   procCancel: { req: ProcJobRequest; res: null };
   /** This connection gets the job's procDone (a client back after losing its connection); sent at once if it ended. */
   procWatch: { req: ProcJobRequest; res: null };
@@ -268,7 +272,7 @@ export const OP_NAMES: readonly OpName[] = [
   'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
   'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange',
   'indexWrite', 'indexLookup', 'indexGet', 'regionAttach', 'regionPut', 'regionStage', 'regionPush', 'regionRelease',
-  'regionTestHold', 'procRegister', 'procExecute', 'procPoll', 'procResults', 'procCancel', 'procWatch', 'stat', 'shutdown',
+  'regionTestHold', 'procRegister', 'procExecute', 'procPoll', 'procResults', 'procStage', 'procCancel', 'procWatch', 'stat', 'shutdown',
 ];
 
 export const DEFAULT_DATABASE = 'default';

@@ -4,4 +4,3 @@ export { SandboxPool, type SandboxPoolOptions } from './sandbox-pool.js';
 export type { JobBudget } from './isolate-runner.js';
 export type { MapOutput, PackedEntries } from './batch-layout.js';
 export type { ProcedureJob } from './procedure-job.js';
-export { combineReductions, type CombineOptions } from './combine.js';

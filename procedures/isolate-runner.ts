@@ -193,28 +193,6 @@ export class IsolateRunner {
     return new HpckvError(how.syntax === true ? ErrorCodes.PROCEDURE_SYNTAX : ErrorCodes.PROCEDURE_FAILED, `procedure failed: ${message}`);
   }
 
-  /** Merges reduce partials with the procedure's `combine` in a fresh context. */
-  combine(hash: string, spec: ProcedureSpec, partials: unknown[], budget: JobBudget): Promise<unknown> {
-    return this.exclusive(async () => {
-      const script = await this.script(hash, spec);
-      const context = await this.isolate.createContext();
-      const job: RunnerJob = { kind: spec.kind, context, run: undefined as never, budget, cpuMs: 0, failed: undefined };
-      try {
-        return await this.timed(job, async (timeout) => {
-          const bind = await this.runtime.run(context, { reference: true, timeout });
-          const procedure = await script.run(context, { reference: true, timeout });
-          const run = await bind.apply(undefined, ['combine', spec.kind, procedure.derefInto()], { timeout, result: { reference: true } }) as
-            ivm.Reference<(op: string, input: unknown) => unknown>;
-          return await run.apply(undefined, ['combine', new ivm.ExternalCopy(partials).copyInto({ release: true })], { timeout, result: { copy: true } });
-        });
-      } catch (error) {
-        throw error instanceof RunnerFailure ? error.error : error;
-      } finally {
-        if (!this.isolate.isDisposed) context.release();
-      }
-    });
-  }
-
   disposeJob(id: number): void {
     const job = this.jobs.get(id);
     if (job === undefined) return;

@@ -23,7 +23,6 @@ type Run = (op: string, input: unknown) => unknown;
  * - mode 'check': checks the procedure's shape (throws a SHAPE_TAG error);
  * - mode 'job': returns `run(op, input)` for ops 'filter' | 'map' | 'step' (input: a packed batch,
  *   see batch-layout.ts) and 'result'; a reduce's accumulator lives in this closure;
- * - mode 'combine': returns `run('combine', partials)`.
  */
 function sandboxRuntime(makeHelpers: (keyType: unknown) => Helpers, keyType: unknown, tags: string[]):
   (mode: string, kind: string, procedure: unknown, args: unknown) => Run | undefined {
@@ -121,18 +120,7 @@ function sandboxRuntime(makeHelpers: (keyType: unknown) => Helpers, keyType: unk
   return (mode, kind, procedure, args) => {
     checkShape(kind, procedure);
     if (mode === 'check') return undefined;
-    const reduce = procedure as { init(a: unknown): unknown; step(acc: unknown, k: Uint8Array, v: Uint8Array, a: unknown): unknown;
-      combine(a: unknown, b: unknown): unknown };
-    if (mode === 'combine') {
-      return (_op, partials) => {
-        const list = partials as unknown[];
-        let acc = list[0];
-        for (let i = 1; i < list.length; i++) {
-          try { acc = reduce.combine(acc, list[i]); } catch (error) { throw failure(error, i); }
-        }
-        return acc;
-      };
-    }
+    const reduce = procedure as { init(a: unknown): unknown; step(acc: unknown, k: Uint8Array, v: Uint8Array, a: unknown): unknown };
     let acc: unknown;
     if (kind === 'reduce') {
       try { acc = reduce.init(args); } catch (error) { throw failure(error, -1); }

@@ -1,13 +1,14 @@
 import { ErrorCodes, HpckvError, errorToWire, type WireError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
-import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcedureJobState } from '../core/procedure-protocol.js';
+import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcStageReply, ProcedureJobState } from '../core/procedure-protocol.js';
 import type { ProcedureKind } from '../core/procedure-spec.js';
 import { PackedListChunks } from '../core/wire/packed-list.js';
 import type { MapOutput, ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
 import type { Database } from './database.js';
 import type { ScanPage } from './ordered-reads.js';
 import type { BackChannel } from './region-service.js';
-import { validateExecute, validateJobRequest, validateRegister, type ValidExecute } from './validate-procedure-request.js';
+import type { RegionStageReply } from '../core/region-protocol.js';
+import { validateExecute, validateJobRequest, validateRegister, validateStageRequest, type ValidExecute } from './validate-procedure-request.js';
 import type { ValidationContext } from './validate-request.js';
 
 export interface ProcedureJobsOptions {
@@ -18,6 +19,8 @@ export interface ProcedureJobsOptions {
   database: (name: string) => Database;
   context: ValidationContext & { limits: Limits };
   backChannel: BackChannel;
+  /** Stages a job's results for a push into a client region (RegionService.stageEntries). */
+  stageEntries: (issuer: number, entries: { keys: Buffer[]; values: Buffer[] }, bytesMax: number, holdMs: number) => RegionStageReply;
 }
 
 /**
@@ -79,7 +82,8 @@ export class ProcedureJobs {
   }
 
   static handles(op: string): boolean {
-    return op === 'procRegister' || op === 'procExecute' || op === 'procPoll' || op === 'procResults' || op === 'procCancel' || op === 'procWatch';
+    return op === 'procRegister' || op === 'procExecute' || op === 'procPoll' || op === 'procResults' || op === 'procStage'
+      || op === 'procCancel' || op === 'procWatch';
   }
 
   handle(op: string, body: unknown, connectionId: number): unknown {
@@ -91,6 +95,7 @@ export class ProcedureJobs {
       case 'procExecute': return this.#execute(body, connectionId);
       case 'procPoll': return this.#poll(this.#job(validateJobRequest(body).job));
       case 'procResults': return this.#results(validateJobRequest(body).job);
+      case 'procStage': return this.#stage(validateStageRequest(body), connectionId);
       case 'procWatch': {
         // A client back after losing its connection: this connection now gets the job's notice.
         const job = this.#job(validateJobRequest(body).job);
@@ -256,13 +261,32 @@ export class ProcedureJobs {
     return { state: job.state, scanned: job.scanned, matched: job.matched, error: job.error, resume: job.resume };
   }
 
-  #results(id: number): ProcResultsReply {
+  /** A finished job, taken out of the table (its results are handed over now). */
+  #take(id: number): Job {
     const job = this.#job(id);
     if (job.state === 'queued' || job.state === 'running') {
       throw new HpckvError(ErrorCodes.BAD_REQUEST, `job ${id} is still ${job.state}: wait for procDone or poll`, { details: { job: id } });
     }
     if (job.collect !== undefined) clearTimeout(job.collect);
     this.#jobs.delete(id);
+    return job;
+  }
+
+  #stage(r: { job: number; bytesMax: number }, issuer: number): ProcStageReply {
+    const found = this.#job(r.job);
+    if (found.kind === 'reduce') {
+      throw new HpckvError(ErrorCodes.BAD_REQUEST, `job ${r.job} is a reduce: its result is one value, not entries to write into a region`,
+        { details: { job: r.job } });
+    }
+    const job = this.#take(r.job);
+    // A failed or cancelled job stages nothing (its error or state is in the reply).
+    const entries = job.state === 'done' ? { keys: job.keys, values: job.values } : { keys: [], values: [] };
+    const stage = this.#options.stageEntries(issuer, entries, r.bytesMax, this.#options.limits.procedureJobHoldMs);
+    return { ...this.#poll(job), stage };
+  }
+
+  #results(id: number): ProcResultsReply {
+    const job = this.#take(id);
     const filterOrMap = job.kind !== 'reduce';
     return {
       ...this.#poll(job),

@@ -376,7 +376,30 @@ export class RegionService {
       }
     }
     if (r.push !== null && r.keys !== null) return this.#getAndPush(op, issuer, r.keys, values, r.push);
-    const timer = setTimeout(() => this.#drop(op), limits.regionStageHoldMs);
+    return this.#hold(op, issuer, keys, values, done, limits.regionStageHoldMs);
+  }
+
+  /**
+   * Stages entries found by something else (a procedure job's results) as a scan's would be:
+   * in their order, as many as fit `bytesMax` (the first always, so the client can report a
+   * region too small), held `holdMs` for the client's regionPush. `done`: all of them fit.
+   */
+  stageEntries(issuer: number, entries: { keys: Buffer[]; values: Buffer[] }, bytesMax: number, holdMs: number): RegionStageReply {
+    const op = this.#begin();
+    let bytes = 0;
+    let n = 0;
+    for (; n < entries.keys.length; n++) {
+      const entryBytes = entries.keys[n]!.length + entries.values[n]!.length;
+      if (bytes + entryBytes > bytesMax && n > 0) break;
+      bytes += entryBytes;
+    }
+    const all = n === entries.keys.length;
+    return this.#hold(op, issuer, all ? entries.keys : entries.keys.slice(0, n), all ? entries.values : entries.values.slice(0, n), all, holdMs);
+  }
+
+  /** Holds staged values for their push (dropped after `holdMs`) and answers their sizes. */
+  #hold(op: number, issuer: number, keys: Buffer[] | null, values: Array<Buffer | null>, done: boolean, holdMs: number): RegionStageReply {
+    const timer = setTimeout(() => this.#drop(op), holdMs);
     timer.unref();
     this.#staged.set(op, { issuer, values, timer });
     const sizes = Buffer.allocUnsafe(4 * values.length);

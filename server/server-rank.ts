@@ -75,6 +75,7 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
     const limits = options.limits;
     procedures = new ProcedureJobs({
       limits, rank: options.rank, database: (name) => provider.database(name), context: provider, backChannel,
+      stageEntries: (issuer, entries, bytesMax, holdMs) => regions!.stageEntries(issuer, entries, bytesMax, holdMs),
       // Loaded on the first procedure request: a server that runs none never loads isolated-vm.
       createPool: async () => (await import('../procedures/sandbox-pool.js')).SandboxPool.create({
         isolates: limits.procedureIsolatesMax, isolateMemoryMbMax: limits.procedureIsolateMemoryMbMax,

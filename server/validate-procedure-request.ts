@@ -44,3 +44,12 @@ export function validateJobRequest(body: unknown): { job: number } {
   if (typeof job !== 'number' || !Number.isSafeInteger(job) || job < 1) throw badRequest('field "job" must be a positive integer', { field: 'job' });
   return { job };
 }
+
+export function validateStageRequest(body: unknown): { job: number; bytesMax: number } {
+  const { job } = validateJobRequest(body);
+  const bytesMax = (body as Record<string, unknown>)['bytesMax'];
+  if (typeof bytesMax !== 'number' || !Number.isSafeInteger(bytesMax) || bytesMax < 0) {
+    throw badRequest('field "bytesMax" must be an integer >= 0', { field: 'bytesMax' });
+  }
+  return { job, bytesMax };
+}

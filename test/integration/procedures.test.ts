@@ -7,6 +7,7 @@ import { Client } from '../../client/client.js';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
 import type { ProcedureSpec } from '../../core/procedure-spec.js';
 import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
+import { unpackPairs } from '../../core/regions/packed-pairs.js';
 import { u64Key as k, u64Of } from '../helpers/u64-keys.js';
 
 /**
@@ -88,7 +89,51 @@ for (const name of ['hash', 'range'] as const) {
     t.deepEqual(await handle.wait(), { n: rows.length, sum: rows.reduce((s, row) => s + row.energy, 0), min: Math.min(...rows.map((row) => row.energy)) });
     t.deepEqual(await handle.poll(), { state: 'done', scanned: rows.length, matched: rows.length });
   });
+
+  test(`into: filter and map results are written into a client region in key order, across pages (${name} group)`, async (t) => {
+    const { client } = groups[name]!;
+    const expected = ROWS.filter((row) => row.energy < -3000);
+    const expectedBytes = 4 + expected.reduce((sum, row) => sum + 8 + 8 + pack(row).length, 0);
+    const memory = new Uint8Array(expectedBytes + 100).fill(0xee);
+    const region = await client.registerRegion(memory, 'rw');
+    t.teardown(() => client.deregisterRegion(region));
+    const handle = await client.execute(lowEnergy, { args: { threshold: -3000 }, scanEntriesMax: 400, into: region });
+    t.deepEqual(await handle.wait(), { count: expected.length, bytes: expectedBytes, resume: undefined });
+    const written = unpackPairs(memory.subarray(0, expectedBytes));
+    t.deepEqual(written.map(([key]) => u64Of(key)), expected.map((row) => row.id));
+    t.deepEqual(written.map(([, value]) => unpack(value!) as Row), expected);
+    t.is(memory[expectedBytes], 0xee, 'nothing written past the layout');
+
+    // Reverse, a map, into a region that holds only part: the first results in order, and where to go on.
+    const mappedRows = ROWS.filter((row) => row.id % 3 === 0).reverse();
+    const entryBytes = (row: Row): number => 8 + 8 + `${row.tag}:${row.id}`.length;
+    let room = 4;
+    let fits = 0;
+    while (room + entryBytes(mappedRows[fits]!) <= 2000) room += entryBytes(mappedRows[fits++]!);
+    const small = new Uint8Array(2000);
+    const smallRegion = await client.registerRegion(small, 'rw');
+    t.teardown(() => client.deregisterRegion(smallRegion));
+    const part = await (await client.execute(tagOfThirds, { reverse: true, into: smallRegion })).wait() as { count: number; bytes: number; resume: unknown };
+    t.deepEqual(part, { count: fits, bytes: room, resume: k(mappedRows[fits - 1]!.id) });
+    t.deepEqual(unpackPairs(small).map(([key, value]) => [u64Of(key), value!.toString()]), mappedRows.slice(0, fits).map((row) => [row.id, `${row.tag}:${row.id}`]));
+  });
 }
+
+test('into: a reduce is refused, a region too small for the first result is REGION_TOO_SMALL, and the region is free again after', async (t) => {
+  const { client } = groups.hash;
+  const memory = new Uint8Array(20);
+  const region = await client.registerRegion(memory, 'rw');
+  await t.throwsAsync(client.execute(energyStats, { into: region }), { code: ErrorCodes.BAD_REQUEST, message: /reduce/ });
+  const handle = await client.execute(lowEnergy, { args: { threshold: -4900 }, into: region });
+  await t.throwsAsync(handle.wait(), { code: ErrorCodes.REGION_TOO_SMALL });
+  // Nothing holds the region any more: it can be deregistered.
+  t.notThrows(() => client.deregisterRegion(region));
+  const none = new Uint8Array(16);
+  const noneRegion = await client.registerRegion(none, 'rw');
+  t.deepEqual(await (await client.execute(lowEnergy, { args: { threshold: -1e9 }, into: noneRegion })).wait(), { count: 0, bytes: 4, resume: undefined });
+  t.deepEqual(Array.from(none.subarray(0, 4)), [0, 0, 0, 0]);
+  client.deregisterRegion(noneRegion);
+});
 
 test('execute returns before the job is done; poll reports it running; cancel stops it', async (t) => {
   const { client } = groups.hash;

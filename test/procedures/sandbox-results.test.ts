@@ -4,7 +4,6 @@ import { isDeepStrictEqual } from 'node:util';
 import test from 'ava';
 import { Packr } from 'msgpackr';
 import { keyCodec, parseKeyType, type KeyValue } from '../../core/keys/index.js';
-import { combineReductions } from '../../procedures/combine.js';
 import { checkProcedureSpec, procedureHash } from '../../procedures/procedure-spec.js';
 import { BUDGET, bytes, newPool, seeded } from './helpers.js';
 
@@ -69,17 +68,6 @@ test('filter, map and reduce equal the host functions over seeded random batches
   filterJob.dispose();
   mapJob.dispose();
   reduceJob.dispose();
-});
-
-test('combineReductions merges partials exactly as the host-side combine', async (t) => {
-  const hostReduce = host<{ combine(a: unknown, b: unknown): unknown }>(REDUCE);
-  const r = seeded(9);
-  const partials = Array.from({ length: 5 }, () => ({ n: Math.floor(r() * 1000), bytes: Math.floor(r() * 1e6), max: Math.floor(r() * 256) }));
-  t.deepEqual(await combineReductions({ kind: 'reduce', source: REDUCE }, partials), partials.reduce((a, b) => hostReduce.combine(a, b) as typeof a));
-  t.deepEqual(await combineReductions({ kind: 'reduce', source: REDUCE }, [partials[0]]), partials[0]);
-  await t.throwsAsync(combineReductions({ kind: 'reduce', source: REDUCE }, []), { code: 'HPCKV_ERR_BAD_REQUEST' });
-  await t.throwsAsync(combineReductions({ kind: 'reduce', source: '({ init() {}, step() {}, combine() { throw new Error("nope") } })' }, [1, 2]),
-    { code: 'HPCKV_ERR_PROCEDURE_FAILED', message: /nope/ });
 });
 
 test('hpckv.decodeMsgpack matches msgpackr for every type and int width, nested maps included', async (t) => {
