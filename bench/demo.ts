@@ -1,135 +1,71 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from '../client/client.js';
-import { isHpckvError } from '../core/errors.js';
-import { launchLocalGroup } from '../server/launcher.js';
-import { ProgressBar } from './progress-bar.js';
+import { runCampaign, type CampaignOptions, type CampaignSummary } from './parsplice/campaign.js';
+
+/** LJ time unit for argon (sigma 3.405 Å, epsilon/k_B 119.8 K, 39.95 u), in picoseconds. */
+const ARGON_TAU_PS = 2.156;
 
 export interface DemoOptions {
   servers: number;
-  /** Operations in the mixed workload. */
-  operations: number;
-}
-
-/** Deterministic pseudo-random numbers, so every run does the same work. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  workers: number;
+  seconds: number;
 }
 
 /**
- * The main job behind `npm start`: an embedded group of local server processes, a mixed
- * workload checked against a model of what the store must hold, then per-server statistics.
+ * The main job behind `npm start`: a ParSplice-style molecular dynamics campaign on an embedded
+ * group (bench/parsplice/campaign.ts), with a progress bar, then what it found and how the store
+ * served it, checked back from the store, and a server-side query over the states.
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-demo-'));
-  process.stdout.write(`Starting ${options.servers} hpckv servers in ${dir} ...\n`);
-  const group = await launchLocalGroup({ servers: options.servers, dir, output: 'pipe', databases: ['default', 'log'] });
-  const client = await Client.open(group.groupFile);
-  const model = new Map<string, string>();
-  const random = mulberry32(42);
-  const counts = { put: 0, get: 0, del: 0, batch: 0, putIfAbsent: 0, append: 0, conflicts: 0 };
-  const started = process.hrtime.bigint();
-  try {
-    const bar = new ProgressBar('mixed workload', options.operations);
-    // 64 operations in flight at all times. A key is never used by two operations in flight at
-    // once, so the model (updated when an operation is issued) is what the store must hold.
-    const inFlight = new Set<string>();
-    let issued = 0;
-    let done = 0;
-    const claim = (make: () => string): string | undefined => {
-      const key = make();
-      if (inFlight.has(key)) return undefined;
-      inFlight.add(key);
-      return key;
-    };
-    const operation = (n: number): Promise<void> | undefined => {
-      const roll = random();
-      if (roll < 0.82) {
-        const key = claim(() => `key-${Math.floor(random() * 5000)}`);
-        if (key === undefined) return undefined;
-        let request: Promise<void>;
-        if (roll < 0.35) {
-          const value = `value-${n}-${'x'.repeat(Math.floor(random() * 200))}`;
-          model.set(key, value);
-          counts.put++;
-          request = client.put(key, value);
-        } else if (roll < 0.75) {
-          counts.get++;
-          const expected = model.get(key);
-          request = client.get(key).then((value) => {
-            if (value?.toString() !== expected) throw new Error(`${key}: read ${String(value)}, expected ${String(expected)}`);
-          });
-        } else {
-          model.delete(key);
-          counts.del++;
-          request = client.del(key);
-        }
-        return request.finally(() => inFlight.delete(key));
-      }
-      if (roll < 0.9) {
-        const keys = Array.from({ length: 32 }, (_, j) => `batch-${n}-${j}`);
-        for (const k of keys) model.set(k, k);
-        counts.batch++;
-        return client.batch(keys.map((k) => ({ type: 'put' as const, key: k, value: k })));
-      }
-      if (roll < 0.95) {
-        const key = claim(() => `once-${Math.floor(random() * 500)}`);
-        if (key === undefined) return undefined;
-        const value = `first-${n}`;
-        const fresh = !model.has(key);
-        if (fresh) model.set(key, value);
-        counts.putIfAbsent++;
-        return client.putIfAbsent(key, value).catch((error: unknown) => {
-          if (fresh || !isHpckvError(error, 'HPCKV_ERR_KEY_EXISTS')) throw error;
-          counts.conflicts++;
-        }).finally(() => inFlight.delete(key));
-      }
-      counts.append++;
-      return client.append('events', `e${n};`, { db: 'log' }).then(() => undefined);
-    };
-    const worker = async (): Promise<void> => {
-      while (issued < options.operations) {
-        const request = operation(issued);
-        if (request === undefined) continue;
-        issued++;
-        await request;
-        done++;
-        bar.update(done);
-      }
-    };
-    await Promise.all(Array.from({ length: 64 }, worker));
-    bar.finish();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const check = [...model.keys()];
-    const values = await client.getMany(check);
-    const wrong = check.filter((key, i) => values[i]?.toString() !== model.get(key)).length;
-    const stats = await client.stat();
-    process.stdout.write(`\n${options.operations} operations in ${seconds.toFixed(2)} s ` +
-      `(${Math.round(options.operations / seconds).toLocaleString('en-US')} ops/s): ` +
-      `${counts.put} put, ${counts.get} get, ${counts.del} del, ${counts.batch} batches of 32, ` +
-      `${counts.putIfAbsent} write-once (${counts.conflicts} refused as existing), ${counts.append} appends\n`);
-    process.stdout.write(`verified ${check.length} keys against the model: ${wrong === 0 ? 'all correct' : `${wrong} WRONG`}\n\n`);
-    process.stdout.write('server  database  records     key bytes   value bytes  requests\n');
-    for (const stat of stats) {
-      for (const [name, db] of Object.entries(stat.databases)) {
-        process.stdout.write(`${String(stat.rank).padStart(6)}  ${name.padEnd(8)}  ${String(db.records).padStart(7)}  ` +
-          `${String(db.keyBytes).padStart(12)}  ${String(db.valueBytes).padStart(12)}  ${String(stat.requests).padStart(8)}\n`);
-      }
-    }
-    if (wrong !== 0) throw new Error(`${wrong} keys read back wrong`);
-  } finally {
-    await client.shutdownServers().catch(() => undefined);
-    await client.close();
-    await group.exited;
-    await rm(dir, { recursive: true, force: true });
+  process.stdout.write(`ParSplice on hpckv: ${options.servers} servers, ${options.workers} MD workers and a splicer ` +
+    `(separate processes sharing nothing but the store), about ${options.seconds} s of work\n`);
+  const campaign: CampaignOptions = {
+    servers: options.servers, workers: options.workers, partition: 'hash', segmentSteps: 1000,
+    splicedStepsTarget: Number.MAX_SAFE_INTEGER, wallMs: options.seconds * 1000, seed: 2015, progress: true,
+  };
+  const summary = await runCampaign(campaign);
+  process.stdout.write(formatSummary(summary));
+  const c = summary.check;
+  if (c.breaks !== 0 || c.missingStates !== 0 || c.overwritten !== 0 || c.storedTwice !== 0) {
+    throw new Error('the campaign read back from the store is not consistent (see above)');
   }
-  process.stdout.write('\nservers shut down cleanly\n');
+}
+
+export function formatSummary(s: CampaignSummary): string {
+  const lines: string[] = [];
+  const tau = s.splice.splicedSteps * s.dt;
+  const made = s.workers.reduce((n, w) => n + w.segments, 0);
+  const storeMs = s.workers.reduce((n, w) => n + w.storeMs, 0);
+  const computeMs = s.workers.reduce((n, w) => n + w.computeMs, 0);
+  const workerOps = s.workers.reduce((n, w) => n + w.storeOps, 0);
+  lines.push('');
+  lines.push(`spliced trajectory: ${s.splice.splicedSteps.toLocaleString('en-US')} MD steps = ${tau.toFixed(1)} τ ` +
+    `(${(tau * ARGON_TAU_PS / 1000).toFixed(3)} ns for argon) in ${s.wallSeconds.toFixed(1)} s, ending in state ${s.splice.end.slice(0, 12)}`);
+  lines.push(`states discovered: ${s.check.states} (minima of the LJ${s.atoms} cluster), ` +
+    `${s.workers.reduce((n, w) => n + w.statesKnown, 0)} rediscoveries refused by write-once puts`);
+  lines.push(`segments: ${made} run, ${s.splice.segmentsUsed} spliced, ${made - s.splice.segmentsUsed} wasted ` +
+    `(${made === 0 ? 0 : (100 * (made - s.splice.segmentsUsed) / made).toFixed(0)}%)`);
+  lines.push(`store: ${s.storeRequests.toLocaleString('en-US')} requests, ${Math.round(s.storeRequestsPerSecond).toLocaleString('en-US')}/s; ` +
+    `workers made ${workerOps} store calls and spent ${(100 * storeMs / Math.max(1, storeMs + computeMs)).toFixed(1)}% of their time waiting on the store`);
+  lines.push(`checked from the store: ${s.check.splicedSegments} spliced segments continuous (${s.check.breaks} breaks), ` +
+    `${s.check.missingStates} missing states, ${s.check.overwritten} overwritten`);
+  lines.push('');
+  lines.push('worker  segments  MD steps  stored  known  store ms  compute ms');
+  for (const w of s.workers) {
+    lines.push(`${String(w.worker).padStart(6)}  ${String(w.segments).padStart(8)}  ${String(w.steps).padStart(8)}  ${String(w.statesStored).padStart(6)}  ` +
+      `${String(w.statesKnown).padStart(5)}  ${w.storeMs.toFixed(0).padStart(8)}  ${w.computeMs.toFixed(0).padStart(10)}`);
+  }
+  lines.push('');
+  lines.push('server  requests  states  segments  control');
+  for (const server of s.servers) {
+    const records = (db: string): string => String(server.databases[db]?.records ?? 0);
+    lines.push(`${String(server.rank).padStart(6)}  ${String(server.requests).padStart(8)}  ${records('states').padStart(6)}  ` +
+      `${records('segments').padStart(8)}  ${records('control').padStart(7)}`);
+  }
+  lines.push('');
+  lines.push(`server-side reduce over the states: ${s.energies.n} states, energy ${s.energies.min.toFixed(4)} .. ${s.energies.max.toFixed(4)} ε ` +
+    `(mean ${(s.energies.sum / Math.max(1, s.energies.n)).toFixed(4)})`);
+  lines.push(`server-side map, states within ${s.threshold} ε of the lowest (only their energies travel back): ${s.lowStates.length}`);
+  for (const state of s.lowStates.slice(0, 10)) lines.push(`  ${state.label.slice(0, 16)}  ${state.energy.toFixed(4)} ε`);
+  if (s.lowStates.length > 10) lines.push(`  ... and ${s.lowStates.length - 10} more`);
+  lines.push('');
+  return `${lines.join('\n')}\n`;
 }

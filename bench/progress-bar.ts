@@ -16,7 +16,8 @@ export class ProgressBar {
     this.tty = process.stderr.isTTY === true;
   }
 
-  update(done: number): void {
+  /** `detail` replaces the default rate (done per second) after the bar. */
+  update(done: number, detail?: string): void {
     const fraction = Math.min(1, done / this.total);
     if (this.tty) {
       const now = Date.now();
@@ -25,18 +26,18 @@ export class ProgressBar {
       const width = 30;
       const filled = Math.round(fraction * width);
       process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
-        `${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${this.total} ${this.rate(done)}`);
+        `${(fraction * 100).toFixed(0).padStart(3)}% ${detail ?? `${done}/${this.total} ${this.rate(done)}`}\x1b[K`);
       return;
     }
     const quarter = Math.floor(fraction * 4);
     if (quarter > this.lastQuarter) {
       this.lastQuarter = quarter;
-      process.stderr.write(`${this.label}: ${(quarter * 25).toString().padStart(3)}% ${done}/${this.total} ${this.rate(done)}\n`);
+      process.stderr.write(`${this.label}: ${(quarter * 25).toString().padStart(3)}% ${detail ?? `${done}/${this.total} ${this.rate(done)}`}\n`);
     }
   }
 
-  finish(): void {
-    this.update(this.total);
+  finish(detail?: string): void {
+    this.update(this.total, detail);
     if (this.tty) process.stderr.write('\n');
   }
 

@@ -6,6 +6,7 @@ import { Client } from '../client/client.js';
 import { launchLocalGroup } from '../server/launcher.js';
 import { serve } from '../server/serve.js';
 import { runDemo } from '../bench/demo.js';
+import { runMixedWorkload } from '../bench/mixed-workload.js';
 import type { Limits } from '../core/limits.js';
 import { DEFAULT_PARTITION, type PartitionSpec } from '../core/group-file.js';
 
@@ -27,8 +28,11 @@ Usage:
   hpckv exec --group FILE (--filter F.js | --map F.js | --reduce F.js) [--db NAME] [--gte K] [--lt K] [--args JSON]
       Run a procedure next to the data on every server of the range; prints the matches (key TAB value,
       UTF-8) or the reduction as JSON. F.js holds the procedure's source (see README, Procedures).
-  hpckv demo [--servers N] [--ops N]
-      The main job: an embedded group, a mixed workload with a progress bar, per-server stats.
+  hpckv demo [--servers N] [--workers N] [--seconds S]
+      The main job (npm start): a ParSplice molecular dynamics campaign on an embedded group, with a
+      progress bar, a summary checked back from the store, and server-side queries over the states.
+  hpckv mixed [--servers N] [--ops N]
+      A mixed put/get/del/batch/write-once workload checked against a model, then per-server stats.
 Keys and values on the command line are UTF-8 strings.`;
 
 const options = {
@@ -49,6 +53,8 @@ const options = {
   group: { type: 'string' },
   db: { type: 'string' },
   ops: { type: 'string' },
+  workers: { type: 'string' },
+  seconds: { type: 'string' },
   filter: { type: 'string' },
   map: { type: 'string' },
   reduce: { type: 'string' },
@@ -206,7 +212,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo':
-      await runDemo({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });
+      await runDemo({ servers: integerFlag(flags, 'servers', 4), workers: integerFlag(flags, 'workers', 3), seconds: integerFlag(flags, 'seconds', 25) });
+      return 0;
+    case 'mixed':
+      await runMixedWorkload({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });
       return 0;
     default:
       throw new UsageError(`unknown command ${command}`);

@@ -99,8 +99,8 @@ test('hpckv serve without a rank in the environment is a clear configuration err
   t.regex(result.stderr, /HPCKV_ERR_BAD_CONFIG: no rank\/size/);
 });
 
-test('the demo behind npm start runs a verified mixed workload and exits 0', async (t) => {
-  const result = await run(['demo', '--servers', '2', '--ops', '1500']);
+test('hpckv mixed runs a verified mixed workload and exits 0', async (t) => {
+  const result = await run(['mixed', '--servers', '2', '--ops', '1500']);
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /verified \d+ keys against the model: all correct/);
   t.regex(result.stdout, /servers shut down cleanly/);

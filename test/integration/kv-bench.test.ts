@@ -12,6 +12,7 @@ const BENCHES = [
   { name: 'region', args: ['--quick'], rows: ['region-put-4KiB', 'region-get-4KiB', 'region-put-4KiB-4-in-flight', 'region-put-64B', 'region-get-64B', 'region-put-64B-4-in-flight'], latency: [] },
   { name: 'procedure', args: ['--records', '2000', '--group-records', '2000'], rows: ['filter-1pct-msgpack', 'filter-server-side', 'filter-server-side-field', 'filter-vs-raw-scan', 'filter-bytes-to-client'],
     latency: ['filter-bytes-to-client'] },
+  { name: 'parsplice', args: ['--quick'], rows: ['campaign-hash-4s-4w', 'campaign-hash-2s-4w-short'], latency: [] },
   { name: 'scan', args: ['--records', '1000'], rows: ['scan-all-hash', 'next-step-hash', 'scan-all-range', 'next-step-range'],
     latency: ['next-step-hash', 'next-step-range'] },
 ];

@@ -1,0 +1,66 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '../../client/client.js';
+import {
+  decodeRecord, encodeRecord, PROGRESS_KEY, SCHEDULE_KEY, SPLICE_KEY, workerSegmentsAfter,
+  type ProgressRecord, type ScheduleRecord, type SegmentRecord, type SpliceRecord,
+} from './campaign-records.js';
+import { seededRandom } from './md/index.js';
+import { SpliceState } from './splice-state.js';
+
+export interface SplicerOptions {
+  initial: string;
+  workers: number;
+  segmentSteps: number;
+  /** Stop once this many MD steps are spliced, or after `wallMsMax`, whichever comes first. */
+  splicedStepsTarget: number;
+  wallMsMax: number;
+  seed: number;
+  /** How long to wait for new segments before looking again (milliseconds). */
+  pollMs?: number;
+}
+
+/**
+ * The splicer: reads the segments the workers store (each worker's new ones are a key range
+ * after the last one it read), splices those that continue the trajectory, and after each round
+ * writes a new schedule (virtual-trajectory demand, SpliceState.schedule) and its progress. At the
+ * end it tells the workers to stop and stores the spliced trajectory.
+ */
+export async function runSplicer(client: Client, options: SplicerOptions): Promise<SpliceRecord> {
+  const state = new SpliceState(options.initial);
+  const random = seededRandom(options.seed ^ 0x5eed);
+  const lastSeq = new Array<number>(options.workers).fill(-1);
+  const started = Date.now();
+  let version = 1;
+  const progress = (): ProgressRecord => ({
+    splicedSteps: state.splicedSteps, segmentsUsed: state.trajectory.length, segmentsSeen: state.segmentsSeen,
+    statesSeen: state.states.size, end: state.end, elapsedMs: Date.now() - started,
+  });
+  const writeSchedule = (stop: boolean): Promise<void> => {
+    const schedule: ScheduleRecord = {
+      version: version++, entries: state.schedule(2 * options.workers, 64, random), segmentSteps: options.segmentSteps, stop,
+    };
+    return client.put(SCHEDULE_KEY, encodeRecord(schedule), { db: 'control' });
+  };
+  for (;;) {
+    let fresh = 0;
+    for (let worker = 0; worker < options.workers; worker++) {
+      for await (const [key, value] of client.iterate({ db: 'segments', ...workerSegmentsAfter(worker, lastSeq[worker]!) })) {
+        const record = decodeRecord<SegmentRecord>(value!);
+        state.add(String(key), record);
+        lastSeq[worker] = record.seq;
+        fresh++;
+      }
+    }
+    state.splice();
+    const done = state.splicedSteps >= options.splicedStepsTarget || Date.now() - started >= options.wallMsMax;
+    if (fresh > 0 || done) {
+      await writeSchedule(done);
+      await client.put(PROGRESS_KEY, encodeRecord(progress()), { db: 'control' });
+    }
+    if (done) break;
+    if (fresh === 0) await delay(options.pollMs ?? 20);
+  }
+  const record: SpliceRecord = { ...progress(), trajectory: state.trajectory, initial: options.initial };
+  await client.put(SPLICE_KEY, encodeRecord(record), { db: 'control' });
+  return record;
+}
