@@ -127,7 +127,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignSum
       .map((bytes) => decodeRecord<WorkerStats>(bytes!));
     const check = await checkCampaign(client, splice, createHash('sha256').update(initialBytes).digest('hex'));
     const energies = await (await client.execute(ENERGY_STATS, { db: 'states' })).wait() as CampaignSummary['energies'];
-    const threshold = 1.0;
+    const threshold = 0.1;
     const low = await (await client.execute(LOW_ENERGY, { db: 'states', args: { below: energies.min + threshold } })).wait() as Array<[unknown, Buffer]>;
     const storeRequests = after.reduce((n, s) => n + s.requests, 0) - before.reduce((n, s) => n + s.requests, 0);
     return {

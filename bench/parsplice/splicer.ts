@@ -37,7 +37,7 @@ export async function runSplicer(client: Client, options: SplicerOptions): Promi
   });
   const writeSchedule = (stop: boolean): Promise<void> => {
     const schedule: ScheduleRecord = {
-      version: version++, entries: state.schedule(2 * options.workers, 64, random), segmentSteps: options.segmentSteps, stop,
+      version: version++, entries: state.schedule(options.workers, 64, random), segmentSteps: options.segmentSteps, stop,
     };
     return client.put(SCHEDULE_KEY, encodeRecord(schedule), { db: 'control' });
   };

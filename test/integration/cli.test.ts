@@ -99,6 +99,15 @@ test('hpckv serve without a rank in the environment is a clear configuration err
   t.regex(result.stderr, /HPCKV_ERR_BAD_CONFIG: no rank\/size/);
 });
 
+test('the demo behind npm start runs a ParSplice campaign, checks it back and queries it server-side, and exits 0', async (t) => {
+  const result = await run(['demo', '--servers', '2', '--workers', '2', '--seconds', '4']);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /spliced trajectory: [\d,]+ MD steps = [\d.]+ τ/);
+  t.regex(result.stdout, /checked from the store: \d+ spliced segments continuous \(0 breaks\), 0 missing states, 0 overwritten/);
+  t.regex(result.stdout, /server-side reduce over the states: \d+ states/);
+  t.regex(result.stderr, /parsplice: 100%/);
+});
+
 test('hpckv mixed runs a verified mixed workload and exits 0', async (t) => {
   const result = await run(['mixed', '--servers', '2', '--ops', '1500']);
   t.is(result.code, 0, result.stderr);
