@@ -86,12 +86,6 @@ export function segmentKey(worker: number, seq: number): string {
   return `${String(worker).padStart(3, '0')}/${String(seq).padStart(9, '0')}`;
 }
 
-/** The key range of one worker's segments after `seq` (all of them for seq -1). */
-export function workerSegmentsAfter(worker: number, seq: number): { gt: string; lt: string } {
-  const prefix = String(worker).padStart(3, '0');
-  return { gt: seq < 0 ? `${prefix}/` : segmentKey(worker, seq), lt: `${prefix}0` };
-}
-
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 
 export function encodeRecord(record: StateRecord | SegmentRecord | ScheduleRecord | ProgressRecord | SpliceRecord | WorkerStats): Buffer {
