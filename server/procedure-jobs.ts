@@ -203,7 +203,9 @@ export class ProcedureJobs {
           if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
           const answer = await batch.work;
           const { keys, values } = batch.page;
-          if (job.kind === 'filter') {
+          if (keys.length === 0) {
+            // An empty page (nothing of the range on this server) went to no sandbox.
+          } else if (job.kind === 'filter') {
             for (const i of answer as number[]) this.#keep(job, keys[i]!, values![i]!);
           } else if (job.kind === 'map') {
             for (const out of answer as MapOutput[]) {
