@@ -70,7 +70,7 @@ export function formatSummary(s: CampaignSummary): string {
   lines.push('');
   lines.push(`server-side reduce over the states: ${s.energies.n} states, energy ${s.energies.min.toFixed(4)} .. ${s.energies.max.toFixed(4)} ε ` +
     `(mean ${(s.energies.sum / Math.max(1, s.energies.n)).toFixed(4)})`);
-  lines.push(`server-side map, states within ${s.threshold} ε of the lowest (only their energies travel back): ${s.lowStates.length}`);
+  lines.push(`server-side filter, states within ${s.threshold} ε of the lowest (only they travel back): ${s.lowStates.length}`);
   for (const state of s.lowStates.slice(0, 10)) lines.push(`  ${state.label.slice(0, 16)}  ${state.energy.toFixed(4)} ε`);
   if (s.lowStates.length > 10) lines.push(`  ... and ${s.lowStates.length - 10} more`);
   lines.push('');
