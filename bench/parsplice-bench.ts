@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
  * process's rate measured here, times the workers the cores can run at once); extra: store
  * requests/s, states discovered/s, and the share of the workers' time spent waiting on the store.
  */
-interface Config {
+export interface ParspliceConfig {
   id: string;
   servers: number;
   workers: number;
@@ -21,7 +21,7 @@ interface Config {
   partition: 'hash' | 'range';
 }
 
-const CONFIGS: Config[] = [
+const CONFIGS: ParspliceConfig[] = [
   { id: 'hash-4s-2w', servers: 4, workers: 2, segmentSteps: 1000, partition: 'hash' },
   { id: 'hash-4s-4w', servers: 4, workers: 4, segmentSteps: 1000, partition: 'hash' },
   { id: 'range-4s-4w', servers: 4, workers: 4, segmentSteps: 1000, partition: 'range' },
@@ -44,7 +44,7 @@ function computeOnlyRate(segmentSteps: number, seconds: number): number {
   return segments / (Number(process.hrtime.bigint() - began) / 1e9);
 }
 
-export async function runParspliceBench(options: { seconds: number; configs: Config[] }): Promise<BenchReport> {
+export async function runParspliceBench(options: { seconds: number; configs: ParspliceConfig[] }): Promise<BenchReport> {
   const rows: BenchRow[] = [];
   const cores = availableParallelism();
   const alone = new Map<number, number>();

@@ -7,6 +7,7 @@ import { launchLocalGroup } from '../server/launcher.js';
 import { serve } from '../server/serve.js';
 import { runDemo } from '../bench/demo.js';
 import { runMixedWorkload } from '../bench/mixed-workload.js';
+import { suiteMain } from '../bench/suite/suite-main.js';
 import type { Limits } from '../core/limits.js';
 import { DEFAULT_PARTITION, type PartitionSpec } from '../core/group-file.js';
 
@@ -31,6 +32,9 @@ Usage:
   hpckv demo [--servers N] [--workers N] [--seconds S]
       The main job (npm start): a ParSplice molecular dynamics campaign on an embedded group, with a
       progress bar, a summary checked back from the store, and server-side queries over the states.
+  hpckv bench [--quick] [--servers N] [--value-sizes 64,4096] [--records N] [--only ROW,...] [--out DIR]
+      The benchmark suite (npm run bench): every row next to its anchor (raw classic-level, Redis), a
+      JSON, Markdown and HTML/SVG report in bench/results/.
   hpckv mixed [--servers N] [--ops N]
       A mixed put/get/del/batch/write-once workload checked against a model, then per-server stats.
 Keys and values on the command line are UTF-8 strings.`;
@@ -120,6 +124,11 @@ async function withClient<T>(flags: Flags, run: (client: Client) => Promise<T>):
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The bench suite has flags of its own (bench/suite/suite-main.ts).
+  if (argv[0] === 'bench') {
+    await suiteMain(argv.slice(1));
+    return 0;
+  }
   const { values: flags, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const [command, ...rest] = positionals;
   if (flags.help || command === undefined) {

@@ -1,0 +1,158 @@
+import type { MachineInfo } from '../machine.js';
+import type { SuiteRow } from './suite-row.js';
+
+export interface SuiteReport {
+  machine: MachineInfo;
+  startedAt: string;
+  seconds: number;
+  command: string;
+  quick: boolean;
+  notes: string[];
+  rows: SuiteRow[];
+}
+
+function num(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+}
+
+/** The Markdown table: one line a row, every anchor beside hpckv with its ratio. */
+export function markdownTable(report: SuiteReport): string {
+  const lines = [
+    `hpckv bench suite, ${report.startedAt}: ${report.machine.cores} cores (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, ` +
+      `node ${report.machine.node}, ${report.machine.platform}; \`${report.command}\`, ${report.seconds.toFixed(0)} s.`,
+    '',
+    'Ratios above 1 mean hpckv is better (throughput: hpckv / anchor; latency and bytes: anchor / hpckv).',
+    '',
+    '| row | unit | hpckv | anchor | anchor value | ratio |',
+    '| --- | --- | ---: | --- | ---: | ---: |',
+  ];
+  for (const row of report.rows) {
+    const anchors = row.anchors.length > 0 ? row.anchors : [{ name: '-', value: NaN, ratio: NaN }];
+    anchors.forEach((anchor, i) => {
+      lines.push(`| ${i === 0 ? row.id : ''} | ${i === 0 ? row.unit : ''} | ${i === 0 ? num(row.value) : ''} | ${anchor.name} | ` +
+        `${Number.isNaN(anchor.value) ? '' : num(anchor.value)} | ${Number.isNaN(anchor.ratio) ? '' : `${anchor.ratio.toFixed(2)}x`} |`);
+    });
+  }
+  for (const note of report.notes) lines.push('', `- ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A grouped bar chart as SVG text: one group per category, one bar per series, a linear y axis
+ * from 0 with a few ticks. Hand-written: no browser or plotting library needed.
+ */
+export function barChart(title: string, unit: string, categories: string[], series: Array<{ name: string; values: Array<number | undefined> }>,
+  scale: 'linear' | 'log' = 'linear'): string {
+  const width = 760;
+  const height = 360;
+  const left = 80;
+  const bottom = 60;
+  const top = 40;
+  const plotWidth = width - left - 160;
+  const plotHeight = height - top - bottom;
+  const finite = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v) && v > 0));
+  const max = Math.max(1e-9, ...finite);
+  const magnitude = 10 ** Math.floor(Math.log10(max));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => max / s <= 6)!;
+  const yMax = scale === 'log' ? 10 ** Math.ceil(Math.log10(max)) : Math.ceil(max / step) * step;
+  // Log scale (latencies span microseconds to milliseconds): decades from below the smallest value.
+  const yMin = scale === 'log' ? 10 ** Math.floor(Math.log10(Math.min(max, ...finite))) : 0;
+  const y = (v: number): number => (scale === 'log'
+    ? top + plotHeight - ((Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin) || 1)) * plotHeight
+    : top + plotHeight - (v / yMax) * plotHeight);
+  const ticks: number[] = [];
+  if (scale === 'log') for (let v = yMin; v <= yMax * 1.0001; v *= 10) ticks.push(v);
+  else for (let v = 0; v <= yMax + 1e-9; v += step) ticks.push(v);
+  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    `<text x="16" y="${top + plotHeight / 2}" transform="rotate(-90 16 ${top + plotHeight / 2})" text-anchor="middle">${escape(unit)}</text>`];
+  for (const v of ticks) {
+    out.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
+      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${escape(num(v))}</text>`);
+  }
+  const groupWidth = plotWidth / Math.max(1, categories.length);
+  const barWidth = (groupWidth * 0.8) / Math.max(1, series.length);
+  categories.forEach((category, c) => {
+    const x0 = left + c * groupWidth + groupWidth * 0.1;
+    series.forEach((s, i) => {
+      const v = s.values[c];
+      if (v === undefined || !Number.isFinite(v)) return;
+      out.push(`<rect x="${x0 + i * barWidth}" y="${y(v)}" width="${barWidth - 2}" height="${top + plotHeight - y(v)}" fill="${COLORS[i % COLORS.length]}">` +
+        `<title>${escape(`${s.name} ${category}: ${num(v)} ${unit}`)}</title></rect>`);
+    });
+    out.push(`<text x="${x0 + groupWidth * 0.4}" y="${top + plotHeight + 18}" text-anchor="middle">${escape(category)}</text>`);
+  });
+  out.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${top + plotHeight}" y2="${top + plotHeight}" stroke="#333"/>`);
+  series.forEach((s, i) => {
+    out.push(`<rect x="${left + plotWidth + 20}" y="${top + i * 20}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`,
+      `<text x="${left + plotWidth + 38}" y="${top + i * 20 + 10}">${escape(s.name)}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+/** The report's plots: throughput vs value size, throughput vs servers, latency percentiles. */
+export function plots(report: SuiteReport): Array<{ name: string; title: string; svg: string }> {
+  const byId = new Map(report.rows.map((row) => [row.id, row]));
+  const result: Array<{ name: string; title: string; svg: string }> = [];
+  const bulk = report.rows.filter((row) => row.section === 'bulk');
+  if (bulk.length > 0) {
+    const categories = bulk.map((row) => row.id.replace('bulk-', ''));
+    const names = ['hpckv', ...new Set(bulk.flatMap((row) => row.anchors.map((a) => a.name)))];
+    const series = names.map((name) => ({
+      name, values: bulk.map((row) => (name === 'hpckv' ? row.value : row.anchors.find((a) => a.name === name)?.value)),
+    }));
+    result.push({ name: 'throughput-vs-value-size', title: 'Bulk throughput by value size', svg: barChart('Bulk put/get of 1000 records by value size', 'records/s', categories, series) });
+  }
+  const scaling = report.rows.filter((row) => row.section === 'scaling');
+  if (scaling.length > 0) {
+    const servers = [...new Set(scaling.map((row) => row.extra?.['servers'] ?? 0))];
+    const series = (['put', 'get'] as const).map((phase) => ({
+      name: phase, values: servers.map((s) => byId.get(`scaling-${phase}-${s}s`)?.value),
+    }));
+    result.push({ name: 'throughput-vs-servers', title: 'Aggregate throughput by servers',
+      svg: barChart(`Aggregate bulk throughput by servers (${report.machine.cores} cores)`, 'records/s', servers.map((s) => `${s} server(s)`), series) });
+  }
+  const singles = report.rows.filter((row) => row.section === 'single');
+  if (singles.length > 0) {
+    const targets = [...new Set(singles.flatMap((row) => Object.keys(row.extra ?? {}).map((k) => k.replace(/ p(50|99) µs$/, ''))))];
+    const categories = singles.flatMap((row) => [`${row.id} p50`, `${row.id} p99`]);
+    const series = targets.map((target) => ({
+      name: target, values: singles.flatMap((row) => [row.extra?.[`${target} p50 µs`], row.extra?.[`${target} p99 µs`]]),
+    }));
+    result.push({ name: 'latency-percentiles', title: 'Latency percentiles of single operations', svg: barChart('Single get/put latency (1 and 64 in flight)', 'µs (log scale)', categories, series, 'log') });
+  }
+  return result;
+}
+
+/** The HTML report: the table and the plots (linked SVG files beside it). */
+export function htmlReport(report: SuiteReport, plotFiles: Array<{ file: string; title: string }>): string {
+  const rows = report.rows.map((row) => {
+    const anchors = row.anchors.map((a) => `${escape(a.name)}: ${num(a.value)} (${a.ratio.toFixed(2)}x)`).join('<br>');
+    const extra = row.extra === undefined ? '' : Object.entries(row.extra).map(([k, v]) => `${escape(k)} ${num(v)}`).join(', ');
+    return `<tr><td>${escape(row.id)}</td><td>${escape(row.what)}</td><td>${escape(row.unit)}</td><td style="text-align:right">${num(row.value)}</td>` +
+      `<td>${anchors}</td><td>${extra}</td></tr>`;
+  }).join('\n');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>hpckv bench ${escape(report.startedAt)}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}</style></head>
+<body>
+<h1>hpckv bench suite</h1>
+<p>${escape(report.startedAt)} on ${report.machine.cores} cores (${escape(report.machine.cpuModel)}), ${report.machine.memoryGiB} GiB, node ${escape(report.machine.node)};
+<code>${escape(report.command)}</code>; ${report.seconds.toFixed(0)} s. Every figure is next to its anchor measured in the same run; ratios above 1 mean hpckv is better.</p>
+<ul>${report.notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>
+${plotFiles.map((p) => `<h2>${escape(p.title)}</h2><p><a href="${escape(p.file)}"><img src="${escape(p.file)}" alt="${escape(p.title)}"></a></p>`).join('\n')}
+<h2>All rows</h2>
+<table><tr><th>row</th><th>what</th><th>unit</th><th>hpckv</th><th>anchors</th><th>extra</th></tr>
+${rows}
+</table>
+</body></html>
+`;
+}

@@ -1,0 +1,173 @@
+import { ClassicLevel } from 'classic-level';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '../../client/client.js';
+import { launchLocalGroup } from '../../server/launcher.js';
+import { machineInfo } from '../machine.js';
+import { runParspliceBench } from '../parsplice-bench.js';
+import { runProcedureBench } from '../procedure-bench.js';
+import { ProgressBar } from '../progress-bar.js';
+import { runRegionBench } from '../region-bench.js';
+import { runScanBench } from '../scan-bench.js';
+import { bulkRows, singleRows } from './kv-rows.js';
+import { hpckvTarget, levelTarget, redisTarget, type KvTarget } from './kv-targets.js';
+import { REDIS_INSTALL_HINT, redisServerInstalled, startRedis, type RunningRedis } from './redis-server.js';
+import { htmlReport, markdownTable, plots, type SuiteReport } from './report.js';
+import { scalingRows } from './scaling-rows.js';
+import { fromBenchReport, type SuiteRow } from './suite-row.js';
+
+export interface SuiteOptions {
+  quick: boolean;
+  servers: number;
+  valueSizes: number[];
+  /** Records of the bulk rows at the smallest value size (larger sizes get proportionally fewer). */
+  records: number;
+  /** Run only the sections (or rows) named: a section name or a row id. */
+  only: string[];
+  outDir: string;
+  command: string;
+}
+
+interface Section {
+  name: string;
+  /** Ids of the rows it reports (a prefix ending in '*' matches many). */
+  rows: string[];
+  run(context: SectionContext): Promise<SuiteRow[]>;
+}
+
+interface SectionContext {
+  options: SuiteOptions;
+  notes: string[];
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024}KiB` : `${bytes}B`;
+}
+
+/** hpckv, raw classic-level and (when installed) Redis twice: the targets of the bulk and single rows. */
+async function withKvTargets<T>(context: SectionContext, work: (targets: KvTarget[]) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'hpckv-suite-'));
+  const group = await launchLocalGroup({ servers: context.options.servers, dir: join(dir, 'group') });
+  const client = await Client.open(group.groupFile);
+  const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await raw.open();
+  const redises: RunningRedis[] = [];
+  try {
+    const targets = [hpckvTarget(client, 'default'), levelTarget(raw)];
+    if (redisServerInstalled()) {
+      const plain = await startRedis('none');
+      redises.push(plain);
+      const aof = await startRedis('aof-everysec');
+      redises.push(aof);
+      targets.push(redisTarget(plain.client, 'redis'), redisTarget(aof.client, 'redis-aof-everysec'));
+    } else if (!context.notes.includes(REDIS_INSTALL_HINT)) {
+      context.notes.push(REDIS_INSTALL_HINT);
+      process.stderr.write(`${REDIS_INSTALL_HINT}\n`);
+    }
+    return await work(targets);
+  } finally {
+    for (const redis of redises) await redis.stop();
+    await client.shutdownServers().catch(() => undefined);
+    await client.close();
+    await group.exited;
+    await raw.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const SECTIONS: Section[] = [
+  {
+    name: 'bulk', rows: ['bulk-*'],
+    run: (context) => withKvTargets(context, async (targets) => {
+      const rows: SuiteRow[] = [];
+      const smallest = Math.min(...context.options.valueSizes);
+      for (const bytes of context.options.valueSizes) {
+        const records = Math.max(1000, Math.round(context.options.records * Math.min(1, (smallest + 64) / (bytes + 64)) / 1000) * 1000);
+        rows.push(...await bulkRows(targets, bytes, records, sizeLabel(bytes)));
+      }
+      return rows;
+    }),
+  },
+  {
+    name: 'single', rows: ['single-*'],
+    run: (context) => withKvTargets(context, async (targets) => {
+      const bytes = 4096;
+      const records = context.options.quick ? 2000 : 10_000;
+      await bulkRows(targets, bytes, records, sizeLabel(bytes)); // the keys the gets read
+      return singleRows(targets, bytes, context.options.quick ? 2000 : 10_000, records);
+    }),
+  },
+  {
+    name: 'scan', rows: ['scan-all-*', 'next-step-*'],
+    run: async (context) => fromBenchReport('scan', 'classic-level iterator', await runScanBench({
+      servers: 2, records: context.options.quick ? 20_000 : 200_000, valueBytes: 100, transport: 'unix', partitions: ['hash', 'range'],
+    })),
+  },
+  {
+    name: 'region', rows: ['region-*'],
+    run: async (context) => fromBenchReport('region', 'putMany/getMany', await runRegionBench({ servers: 1, quick: context.options.quick, transport: 'unix' })),
+  },
+  {
+    name: 'procedure', rows: ['filter-*'],
+    run: async (context) => fromBenchReport('procedure', 'plain JS / fetch everything', await runProcedureBench({
+      records: context.options.quick ? 20_000 : 200_000, groupRecords: context.options.quick ? 20_000 : 1_000_000,
+    })),
+  },
+  {
+    name: 'parsplice', rows: ['campaign-*'],
+    run: async (context) => fromBenchReport('parsplice', 'workers with no store', await runParspliceBench({
+      seconds: context.options.quick ? 4 : 15,
+      configs: [1, 2, 4].map((workers) => ({ id: `hash-4s-${workers}w`, servers: 4, workers, segmentSteps: 500, partition: 'hash' as const })),
+    })),
+  },
+  {
+    name: 'scaling', rows: ['scaling-*'],
+    run: async (context) => {
+      context.notes.push(`scaling: this machine has ${availableParallelism()} cores, so more servers than cores measure the overhead of more servers, not scale`);
+      return scalingRows(4096, context.options.quick ? 8000 : 40_000, [1, 2, 4], availableParallelism());
+    },
+  },
+];
+
+function matches(pattern: string, id: string): boolean {
+  return pattern.endsWith('*') ? id.startsWith(pattern.slice(0, -1)) : id === pattern;
+}
+
+/** Runs the sections asked for, then writes <timestamp>.json, .md, .html and the SVG plots to outDir. */
+export async function runSuite(options: SuiteOptions): Promise<{ report: SuiteReport; files: string[] }> {
+  const chosen = options.only.length === 0 ? SECTIONS : SECTIONS.filter((section) => options.only.some((only) =>
+    only === section.name || section.rows.some((pattern) => matches(pattern, only))));
+  if (chosen.length === 0) throw new RangeError(`--only ${options.only.join(',')}: no such section or row (sections: ${SECTIONS.map((s) => s.name).join(', ')})`);
+  const context: SectionContext = { options, notes: [] };
+  const started = process.hrtime.bigint();
+  const startedAt = new Date().toISOString();
+  const bar = new ProgressBar('bench suite', chosen.length);
+  const rows: SuiteRow[] = [];
+  for (const [i, section] of chosen.entries()) {
+    bar.update(i, `section ${section.name} (${i + 1}/${chosen.length})`);
+    const got = await section.run(context);
+    const wanted = options.only.filter((only) => only !== section.name && section.rows.some((pattern) => matches(pattern, only)));
+    rows.push(...(wanted.length === 0 || options.only.includes(section.name) ? got : got.filter((row) => wanted.some((w) => matches(w, row.id)))));
+  }
+  bar.finish(`${rows.length} rows`);
+  const report: SuiteReport = {
+    machine: machineInfo(), startedAt, seconds: Number(process.hrtime.bigint() - started) / 1e9, command: options.command, quick: options.quick,
+    notes: context.notes, rows,
+  };
+  await mkdir(options.outDir, { recursive: true });
+  const stamp = startedAt.replace(/[:.]/g, '-');
+  const base = join(options.outDir, stamp);
+  const files = [`${base}.json`, `${base}.md`, `${base}.html`];
+  await writeFile(files[0]!, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(files[1]!, markdownTable(report));
+  const plotFiles: Array<{ file: string; title: string }> = [];
+  for (const plot of plots(report)) {
+    const file = `${stamp}-${plot.name}.svg`;
+    await writeFile(join(options.outDir, file), plot.svg);
+    files.push(join(options.outDir, file));
+    plotFiles.push({ file, title: plot.title });
+  }
+  await writeFile(files[2]!, htmlReport(report, plotFiles));
+  return { report, files };
+}
