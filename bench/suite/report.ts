@@ -24,14 +24,15 @@ export function markdownTable(report: SuiteReport): string {
     '',
     'Ratios above 1 mean hpckv is better (throughput: hpckv / anchor; latency and bytes: anchor / hpckv).',
     '',
-    '| row | unit | hpckv | anchor | anchor value | ratio |',
-    '| --- | --- | ---: | --- | ---: | ---: |',
+    '| row | unit | hpckv | anchor | anchor value | ratio | also measured |',
+    '| --- | --- | ---: | --- | ---: | ---: | --- |',
   ];
   for (const row of report.rows) {
     const anchors = row.anchors.length > 0 ? row.anchors : [{ name: '-', value: NaN, ratio: NaN }];
+    const extra = row.extra === undefined ? '' : Object.entries(row.extra).map(([k, v]) => `${k} ${num(v)}`).join(', ');
     anchors.forEach((anchor, i) => {
       lines.push(`| ${i === 0 ? row.id : ''} | ${i === 0 ? row.unit : ''} | ${i === 0 ? num(row.value) : ''} | ${anchor.name} | ` +
-        `${Number.isNaN(anchor.value) ? '' : num(anchor.value)} | ${Number.isNaN(anchor.ratio) ? '' : `${anchor.ratio.toFixed(2)}x`} |`);
+        `${Number.isNaN(anchor.value) ? '' : num(anchor.value)} | ${Number.isNaN(anchor.ratio) ? '' : `${anchor.ratio.toFixed(2)}x`} | ${i === 0 ? extra : ''} |`);
     });
   }
   for (const note of report.notes) lines.push('', `- ${note}`);

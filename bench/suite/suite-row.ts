@@ -18,13 +18,13 @@ export function ratioOf(value: number, anchor: number, higherIsBetter: boolean):
   return higherIsBetter ? value / anchor : anchor / value;
 }
 
-/** Rows of one of the single benches (kv, scan, region, procedure, parsplice) as suite rows against `anchor`. */
-export function fromBenchReport(section: string, anchor: string, report: BenchReport): SuiteRow[] {
+/** Rows of one of the single benches (kv, scan, region, procedure, parsplice) as suite rows against `anchor` (by row id). */
+export function fromBenchReport(section: string, anchor: string | ((id: string) => string), report: BenchReport): SuiteRow[] {
   return report.rows.map((row) => {
     const higherIsBetter = !(row.unit.startsWith('µs') || row.unit === 'bytes');
     return {
       id: row.id, section, what: row.what, unit: row.unit, higherIsBetter, value: row.value,
-      anchors: [{ name: anchor, value: row.baseline, ratio: row.ratio }], ...(row.extra === undefined ? {} : { extra: row.extra }),
+      anchors: [{ name: typeof anchor === 'string' ? anchor : anchor(row.id), value: row.baseline, ratio: row.ratio }], ...(row.extra === undefined ? {} : { extra: row.extra }),
     };
   });
 }

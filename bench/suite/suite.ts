@@ -106,11 +106,12 @@ const SECTIONS: Section[] = [
   },
   {
     name: 'region', rows: ['region-*'],
-    run: async (context) => fromBenchReport('region', 'putMany/getMany', await runRegionBench({ servers: 1, quick: context.options.quick, transport: 'unix' })),
+    run: async (context) => fromBenchReport('region', (id) => (id.startsWith('region-put') ? 'putMany' : 'getMany'), await runRegionBench({ servers: 1, quick: context.options.quick, transport: 'unix' })),
   },
   {
     name: 'procedure', rows: ['filter-*'],
-    run: async (context) => fromBenchReport('procedure', 'plain JS / fetch everything', await runProcedureBench({
+    run: async (context) => fromBenchReport('procedure', (id) => ({
+      'filter-1pct-msgpack': 'plain JS on the host', 'filter-vs-raw-scan': 'raw classic-level scan' } as Record<string, string>)[id] ?? 'fetch everything, filter in the client', await runProcedureBench({
       records: context.options.quick ? 20_000 : 200_000, groupRecords: context.options.quick ? 20_000 : 1_000_000,
     })),
   },
