@@ -1,0 +1,50 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * abstract-level's own test suite (abstract-level/test on tape, 1358 tests for HpcLevel's
+ * manifest) run against HpcLevel on three topologies, each in a child process
+ * (test/fixtures/level-suite.ts): a hash group and a range group of real server processes on
+ * Unix sockets, and two server ranks over the in-process transport. Each run prints its
+ * `TOPOLOGY: N passed, N failed` line, which is echoed here.
+ */
+const FIXTURE = fileURLToPath(new URL('../fixtures/level-suite.js', import.meta.url));
+
+interface SuiteRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runSuite(topology: string): Promise<SuiteRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--no-node-snapshot', FIXTURE, topology], { maxBuffer: 64 * 1024 * 1024, timeout: 110_000 },
+      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }));
+  });
+}
+
+function count(stdout: string, pattern: RegExp): number | undefined {
+  const match = pattern.exec(stdout);
+  return match === null ? undefined : Number(match[1]);
+}
+
+for (const topology of ['hash', 'range', 'inproc']) {
+  test(`abstract-level's suite passes on HpcLevel (${topology})`, async (t) => {
+    const run = await runSuite(topology);
+    const summary = new RegExp(`^${topology}: (\\d+) passed, (\\d+) failed$`, 'm').exec(run.stdout);
+    t.truthy(summary, `no summary line; exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
+    if (summary === null) return;
+    console.log(summary[0]);
+    const passed = Number(summary[1]);
+    const failed = Number(summary[2]);
+    t.is(failed, 0, run.stdout.split('\n').filter((line) => line.startsWith('not ok')).slice(0, 20).join('\n'));
+    t.true(passed > 0);
+    // Every test the suite defines for HpcLevel's manifest ran: none skipped beyond what the manifest declares.
+    const registered = count(run.stdout, /^registered: (\d+)$/m);
+    t.true(registered !== undefined && registered > 1000, `registered: ${registered}`);
+    t.is(count(run.stdout, /^ran: (\d+)$/m), registered);
+    t.is(count(run.stdout, /^skipped: (\d+)$/m), undefined, 'no assertion was skipped');
+    t.is(run.code, 0, run.stderr.slice(-4000));
+  });
+}
