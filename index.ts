@@ -6,6 +6,8 @@ import './server/index.js';
 
 export { Client, type ClientOptions, type RequestOptions, type WriteOptions, type BatchOperation } from './client/client.js';
 export * from './client/sdsdkv.js';
+export { HpcLevel, HPC_LEVEL_MANIFEST, DEFAULT_LEVEL_PREFIX, type HpcLevelOptions } from './client/hpc-level.js';
+export { LevelError, LevelAbortError } from './client/hpc-level-errors.js';
 export * from './client/mdhim.js';
 export { HpckvError, ErrorCodes, isHpckvError, type ErrorCode } from './core/errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './core/limits.js';
