@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
  * Unix sockets, and two server ranks over the in-process transport. Each run prints its
  * `TOPOLOGY: N passed, N failed` line, which is echoed here.
  */
+/** One topology's run takes about 10 s alone on 2 cores, several times that beside the rest of npm test. */
+const RUN_TIMEOUT_MS = 170_000;
+
 const FIXTURE = fileURLToPath(new URL('../fixtures/level-suite.js', import.meta.url));
 
 interface SuiteRun {
@@ -19,7 +22,7 @@ interface SuiteRun {
 
 function runSuite(topology: string): Promise<SuiteRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--no-node-snapshot', FIXTURE, topology], { maxBuffer: 64 * 1024 * 1024, timeout: 110_000 },
+    execFile(process.execPath, ['--no-node-snapshot', FIXTURE, topology], { maxBuffer: 64 * 1024 * 1024, timeout: RUN_TIMEOUT_MS },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }));
   });
 }
@@ -30,7 +33,9 @@ function count(stdout: string, pattern: RegExp): number | undefined {
 }
 
 for (const topology of ['hash', 'range', 'inproc']) {
-  test(`abstract-level's suite passes on HpcLevel (${topology})`, async (t) => {
+  // One topology at a time: each run starts its own servers, and three at once starve a 2-core machine.
+  test.serial(`abstract-level's suite passes on HpcLevel (${topology})`, async (t) => {
+    t.timeout(RUN_TIMEOUT_MS + 10_000);
     const run = await runSuite(topology);
     const summary = new RegExp(`^${topology}: (\\d+) passed, (\\d+) failed$`, 'm').exec(run.stdout);
     t.truthy(summary, `no summary line; exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
