@@ -50,6 +50,9 @@ for (const topology of ['hash', 'range', 'inproc']) {
     t.true(registered !== undefined && registered > 1000, `registered: ${registered}`);
     t.is(count(run.stdout, /^ran: (\d+)$/m), registered);
     t.is(count(run.stdout, /^skipped: (\d+)$/m), undefined, 'no assertion was skipped');
+    const records = /^records by server: ([\d ]+)$/m.exec(run.stdout)?.[1]?.split(' ').map(Number) ?? [];
+    t.is(records.length, topology === 'range' ? 4 : topology === 'hash' ? 3 : 2);
+    t.true(records.every((n) => n > 0), `every server held keys of the suite's databases: ${records.join(' ')}`);
     t.is(run.code, 0, run.stderr.slice(-4000));
   });
 }
