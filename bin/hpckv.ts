@@ -8,6 +8,7 @@ import { serve } from '../server/serve.js';
 import { runDemo } from '../bench/demo.js';
 import { runMixedWorkload } from '../bench/mixed-workload.js';
 import { suiteMain } from '../bench/suite/suite-main.js';
+import { rejoin } from '../server/rejoin.js';
 import type { Limits } from '../core/limits.js';
 import { DEFAULT_PARTITION, type PartitionSpec } from '../core/group-file.js';
 
@@ -22,6 +23,9 @@ Usage:
               [--databases a,b] [--limits JSON]
       Run one server rank (rank/size from hpckv launch, mpirun or srun). Ranks meet through files in
       the group directory, or at rank 0's --root-address when they span hosts.
+  hpckv serve --rejoin GROUP_FILE --rank R --data DIR
+      Start rank R of an existing group again (after a crash) at its address in the group file, on
+      its old stores; clients reconnect on their next call.
   hpckv put  --group FILE [--db NAME] KEY VALUE
   hpckv get  --group FILE [--db NAME] KEY
   hpckv del  --group FILE [--db NAME] KEY
@@ -43,6 +47,8 @@ const options = {
   servers: { type: 'string' },
   dir: { type: 'string' },
   'group-dir': { type: 'string' },
+  rejoin: { type: 'string' },
+  rank: { type: 'string' },
   data: { type: 'string' },
   transport: { type: 'string' },
   host: { type: 'string' },
@@ -157,6 +163,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'serve': {
+      if (flags.rejoin !== undefined) {
+        // One rank of an existing group, again: everything but the rank and data comes from the group file.
+        await rejoin({ groupFile: flags.rejoin, rank: integerFlag(flags, 'rank', -1), dataDir: need(flags, 'data') });
+        return 0;
+      }
       const partition = partitionFlags(flags);
       const limits = limitsFlag(flags);
       await serve({
