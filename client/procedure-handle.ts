@@ -141,9 +141,9 @@ export class ProcedureHandle {
   async #follow(part: Part): Promise<void> {
     for (;;) {
       const notice = await this.#ended(part);
-      const results = this.#into === undefined
-        ? await this.#host.call(part.rank, 'procResults', { job: part.job }, {})
-        : await this.#stage(part);
+      const results = await this.#reconnecting(() => (this.#into === undefined
+        ? this.#host.call(part.rank, 'procResults', { job: part.job }, {})
+        : this.#stage(part)));
       this.#take(results);
       if (notice.state === 'cancelled' || this.#cancelled) { part.done = true; return; }
       if (results.state === 'failed') {
@@ -171,9 +171,42 @@ export class ProcedureHandle {
         return await waiting;
       } catch (error) {
         if (!isHpckvError(error, ErrorCodes.CONNECTION_CLOSED) || attempt >= RECONNECTS_MAX) throw error;
-        // Registered before asking, so a notice sent at once is not missed.
-        waiting = this.#host.notices.expect(part.rank, part.job);
+        waiting = (await this.#watch(part)).notice;
+      }
+    }
+  }
+
+  /**
+   * Registers for the job's notice again, then asks the server to send it on this client's new
+   * connection. A procWatch that meets a connection closing under it is tried again (registered
+   * anew: the close may have failed the rank's waiters before this one was registered).
+   */
+  async #watch(part: Part): Promise<{ notice: Promise<ProcDoneNotice> }> {
+    for (let attempt = 0; ; attempt++) {
+      // Registered before asking, so a notice sent at once is not missed.
+      const notice = this.#host.notices.expect(part.rank, part.job);
+      try {
         await this.#host.call(part.rank, 'procWatch', { job: part.job }, {});
+        return { notice };
+      } catch (error) {
+        notice.catch(() => undefined);
+        if (!isHpckvError(error, ErrorCodes.CONNECTION_CLOSED) || attempt >= RECONNECTS_MAX) throw error;
+      }
+    }
+  }
+
+  /**
+   * A results request whose connection closed under it is sent again on a new one (a connection
+   * can close between the job's notice and this request). The server forgets a job once it
+   * answered for it, so if it did answer and only the reply was lost, the retry fails with
+   * HPCKV_ERR_BAD_REQUEST naming the job: typed, never a silent loss.
+   */
+  async #reconnecting<T>(request: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (!isHpckvError(error, ErrorCodes.CONNECTION_CLOSED) || attempt >= RECONNECTS_MAX) throw error;
       }
     }
   }
