@@ -5,23 +5,12 @@ import { Client } from '../client/client.js';
 import { isHpckvError } from '../core/errors.js';
 import { launchLocalGroup } from '../server/launcher.js';
 import { ProgressBar } from './progress-bar.js';
+import { seededRandom } from './seeded-random.js';
 
 export interface MixedWorkloadOptions {
   servers: number;
   /** Operations in the mixed workload. */
   operations: number;
-}
-
-/** Deterministic pseudo-random numbers, so every run does the same work. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -34,7 +23,7 @@ export async function runMixedWorkload(options: MixedWorkloadOptions): Promise<v
   const group = await launchLocalGroup({ servers: options.servers, dir, output: 'pipe', databases: ['default', 'log'] });
   const client = await Client.open(group.groupFile);
   const model = new Map<string, string>();
-  const random = mulberry32(42);
+  const random = seededRandom(42);
   const counts = { put: 0, get: 0, del: 0, batch: 0, putIfAbsent: 0, append: 0, conflicts: 0 };
   const started = process.hrtime.bigint();
   try {

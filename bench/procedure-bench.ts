@@ -32,8 +32,7 @@ export async function runProcedureBench(options: { records: number; groupRecords
     const values: Uint8Array[] = [];
     for (let i = b; i < Math.min(b + BATCH, options.records); i++) {
       keys.push(benchKey(i));
-      values.push(packr.pack({ id: i, group: i % 100, name: `record-${i}`, tags: ['a', 'b', String(i % 7)], score: i / 3,
-        payload: 'p'.repeat(180) }));
+      values.push(recordValue(packr, i));
     }
     batches.push({ keys, values });
   }

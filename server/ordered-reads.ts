@@ -43,7 +43,7 @@ export async function scanPage(db: ClassicLevel<Buffer, Buffer>, bounds: Bounds,
   // highWaterMarkBytes (1 MiB, 4000 entries of 256 B) and dropped the rest when it closed.
   const iterator = db.iterator({
     ...bounds, reverse: options.reverse, keys: true, values: options.values, highWaterMarkBytes: options.pageBytes,
-    limit: Number.isSafeInteger(options.limit) ? options.limit + 1 : -1,
+    limit: options.limit < Number.MAX_SAFE_INTEGER ? options.limit + 1 : -1,
   });
   const keys: Buffer[] = [];
   const values: Buffer[] | null = options.values ? [] : null;

@@ -194,7 +194,7 @@ export class ProcedureJobs {
               if (r.reverse) { delete range.lte; range.lt = last!; } else { delete range.gte; range.gt = last!; }
               pending = read(range, Math.min(batchMax, r.scanEntriesMax - readEntries));
             }
-            const work = n === 0 ? Promise.resolve(undefined) : this.#submit(sandbox, { keys: page.keys, values: page.values! });
+            const work = this.#submit(sandbox, { keys: page.keys, values: page.values! });
             // A batch left behind (cancel, budget, failure) must not surface as an unhandled rejection.
             work.catch(() => undefined);
             pipeline.push({ page, last, more, work });
@@ -203,9 +203,7 @@ export class ProcedureJobs {
           if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
           const answer = await batch.work;
           const { keys, values } = batch.page;
-          if (keys.length === 0) {
-            // An empty page (nothing of the range on this server) went to no sandbox.
-          } else if (job.kind === 'filter') {
+          if (job.kind === 'filter') {
             for (const i of answer as number[]) this.#keep(job, keys[i]!, values![i]!);
           } else if (job.kind === 'map') {
             for (const out of answer as MapOutput[]) {
@@ -232,8 +230,12 @@ export class ProcedureJobs {
     }
   }
 
-  /** One batch to the sandbox: a filter's passing indices, a map's outputs, or a reduce's step. */
+  /**
+   * One batch to the sandbox: a filter's passing indices, a map's outputs, or a reduce's step.
+   * An empty page (nothing of the range on this server) goes to no sandbox and passes nothing.
+   */
   #submit(sandbox: ProcedureJob, batch: { keys: Buffer[]; values: Buffer[] }): Promise<number[] | MapOutput[] | undefined> {
+    if (batch.keys.length === 0) return Promise.resolve(sandbox.kind === 'reduce' ? undefined : []);
     if (sandbox.kind === 'filter') return sandbox.filter(batch);
     if (sandbox.kind === 'map') return sandbox.map(batch);
     return sandbox.step(batch).then(() => undefined);

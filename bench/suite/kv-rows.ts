@@ -5,6 +5,11 @@ import { ratioOf, type SuiteRow } from './suite-row.js';
 
 const BATCH = 1000;
 
+/** Where bulkRows' keys of `bytes`-sized values start (round 0 holds base .. base + records - 1): each value size has its own keys. */
+export function bulkKeyBase(bytes: number): number {
+  return 10_000_000 * (bytes % 97);
+}
+
 /**
  * Bulk put then bulk get of `records` values of `bytes` through every target, batch by batch in
  * turn (a compaction or a stall lands on all of them alike), best of two rounds of fresh keys.
@@ -12,7 +17,7 @@ const BATCH = 1000;
 export async function bulkRows(targets: KvTarget[], bytes: number, records: number, label: string): Promise<SuiteRow[]> {
   const best = targets.map(() => ({ put: 0, get: 0 }));
   for (let round = 0; round < 2; round++) {
-    const first = 10_000_000 * (bytes % 97) + round * records;
+    const first = bulkKeyBase(bytes) + round * records;
     const ns = targets.map(() => ({ put: 0n, get: 0n }));
     for (const phase of ['put', 'get'] as const) {
       for (let b = 0; b < records; b += BATCH) {
@@ -31,12 +36,24 @@ export async function bulkRows(targets: KvTarget[], bytes: number, records: numb
       best[t]!.get = Math.max(best[t]!.get, records / (Number(n.get) / 1e9));
     });
   }
+  const redis = targets.some((target) => target.name.startsWith('redis'));
   return (['put', 'get'] as const).map((phase) => ({
     id: `bulk-${phase}-${label}`, section: 'bulk', unit: 'records/s', higherIsBetter: true,
-    what: `${phase === 'put' ? 'putMany' : 'getMany'} of ${BATCH} × ${label} (raw: db.${phase === 'put' ? 'batch' : 'getMany'}, Redis: ${phase === 'put' ? 'MSET' : 'MGET'} of ${BATCH})`,
+    what: `${phase === 'put' ? 'putMany' : 'getMany'} of ${BATCH} × ${label} vs raw db.${phase === 'put' ? 'batch' : 'getMany'}(${BATCH})` +
+      (redis ? ` and Redis ${phase === 'put' ? 'MSET' : 'MGET'} of ${BATCH}` : ''),
     value: best[0]![phase],
     anchors: targets.slice(1).map((target, i) => ({ name: target.name, value: best[i + 1]![phase], ratio: best[0]![phase] / best[i + 1]![phase] })),
   }));
+}
+
+/** Writes the keys the single gets read (bulkRows' first round of `bytes`-sized values) into every target, untimed. */
+export async function loadBulkKeys(targets: KvTarget[], bytes: number, records: number): Promise<void> {
+  const base = bulkKeyBase(bytes);
+  for (let b = 0; b < records; b += BATCH) {
+    const keys = Array.from({ length: Math.min(BATCH, records - b) }, (_, j) => benchKey(base + b + j));
+    const values = keys.map((_, j) => benchValue(base + b + j, bytes));
+    for (const target of targets) await target.putBatch(keys, values);
+  }
 }
 
 /** `count` single operations with `window` outstanding; each one's latency in µs (ascending) and the rate. */
@@ -64,8 +81,8 @@ async function singles(count: number, window: number, op: (i: number) => Promise
  * both carry p50 and p99 for every target in `extra`.
  */
 export async function singleRows(targets: KvTarget[], bytes: number, count: number, records: number): Promise<SuiteRow[]> {
-  // The gets read keys every target holds from the bulk rows' first round.
-  const base = 10_000_000 * (bytes % 97);
+  // The gets read keys every target holds (loadBulkKeys, or the bulk rows' first round).
+  const base = bulkKeyBase(bytes);
   const rows: SuiteRow[] = [];
   for (const window of [1, 64]) {
     for (const kind of ['get', 'put'] as const) {

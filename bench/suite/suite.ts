@@ -10,7 +10,7 @@ import { runProcedureBench } from '../procedure-bench.js';
 import { ProgressBar } from '../progress-bar.js';
 import { runRegionBench } from '../region-bench.js';
 import { runScanBench } from '../scan-bench.js';
-import { bulkRows, singleRows } from './kv-rows.js';
+import { bulkRows, loadBulkKeys, singleRows } from './kv-rows.js';
 import { hpckvTarget, levelTarget, redisTarget, type KvTarget } from './kv-targets.js';
 import { REDIS_INSTALL_HINT, redisServerInstalled, startRedis, type RunningRedis } from './redis-server.js';
 import { htmlReport, markdownTable, plots, type SuiteReport } from './report.js';
@@ -94,7 +94,7 @@ const SECTIONS: Section[] = [
     run: (context) => withKvTargets(context, async (targets) => {
       const bytes = 4096;
       const records = context.options.quick ? 2000 : 10_000;
-      await bulkRows(targets, bytes, records, sizeLabel(bytes)); // the keys the gets read
+      await loadBulkKeys(targets, bytes, records); // the keys the gets read
       return singleRows(targets, bytes, context.options.quick ? 2000 : 10_000, records);
     }),
   },

@@ -1,24 +1,16 @@
 // Keeps the bench suite's harness alive: one small row through `npm run bench`, and its outputs.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runScript } from '../helpers/run-script.js';
 
 test('npm run bench -- --quick --only bulk-put-64B writes the JSON, the Markdown table, the HTML report and its plot', async (t) => {
   const out = await mkdtemp(join(tmpdir(), 'hpckv-suite-test-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
   const cli = fileURLToPath(new URL('../../bin/hpckv.js', import.meta.url));
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', cli, 'bench', '--quick', '--only', 'bulk-put-64B', '--records', '2000', '--value-sizes', '64', '--out', out],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const result = await runScript(cli, ['bench', '--quick', '--only', 'bulk-put-64B', '--records', '2000', '--value-sizes', '64', '--out', out]);
   t.is(result.code, 0, result.stderr);
   const files = (await readdir(out)).sort();
   const stem = files.find((f) => f.endsWith('.json'))!.slice(0, -'.json'.length);

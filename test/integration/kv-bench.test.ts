@@ -1,9 +1,9 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runScript } from '../helpers/run-script.js';
 
 /** Each bench, its quick arguments, and the rows it must report; `latency` rows have ratio = baseline / value. */
 const BENCHES = [
@@ -23,14 +23,7 @@ for (const bench of BENCHES) {
     const dir = await mkdtemp(join(tmpdir(), 'hpckv-bench-test-'));
     const json = join(dir, `${bench.name}.json`);
     const script = fileURLToPath(new URL(`../../bench/${bench.name}-bench.js`, import.meta.url));
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--no-node-snapshot', script, ...bench.args, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await runScript(script, [...bench.args, '--json', json]);
     t.is(result.code, 0, result.stderr);
     const report = JSON.parse(await readFile(json, 'utf8')) as {
       machine: { cores: number }; rows: Array<{ id: string; what: string; value: number; unit: string; baseline: number; ratio: number }>;

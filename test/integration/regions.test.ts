@@ -10,7 +10,6 @@ import { Client } from '../../client/client.js';
 import type { RegionHandle } from '../../client/region-handle.js';
 import type { RegionRegistry } from '../../client/region-registry.js';
 import { ErrorCodes, HpckvError, type ErrorCode } from '../../core/errors.js';
-import { DEFAULT_PARTITION, GROUP_FILE_FORMAT, type GroupFile } from '../../core/group-file.js';
 import { resolveLimits } from '../../core/limits.js';
 import { localOwner } from '../../core/regions/local-owners.js';
 import {
@@ -19,9 +18,9 @@ import {
 import type { RegionDescriptor } from '../../core/regions/region-descriptor.js';
 import { RpcClient } from '../../core/rpc/rpc-client.js';
 import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
-import { startServerRank, type RunningServer } from '../../server/server-rank.js';
 import { u64Key } from '../helpers/u64-keys.js';
 import { regionKey, regionPairs } from '../helpers/region-pairs.js';
+import { startInprocServers } from '../helpers/inproc-servers.js';
 
 // Servers (child processes and the in-process ones below) accept regionTestHold only with this set.
 process.env['HPCKV_TEST_HOOKS'] = '1';
@@ -557,18 +556,7 @@ test.serial('an owner killed mid-pull: the put fails on its handle, writes nothi
 test.serial('in-process group: regions are read and written in place (no back-channel message), SharedArrayBuffer included', async (t) => {
   const inprocDir = join(dir, 'inproc');
   const limits = resolveLimits();
-  const servers: RunningServer[] = [];
-  for (let rank = 0; rank < 2; rank++) {
-    servers.push(await startServerRank({
-      rank, size: 2, service: 'inproc-regions', dataDir: inprocDir, databases: ['default'],
-      listenAddress: `inproc://${inprocDir}/server-${rank}`, limits, partition: DEFAULT_PARTITION, epoch: 0,
-    }));
-  }
-  const group: GroupFile = {
-    format: GROUP_FILE_FORMAT, service: 'inproc-regions', keyType: 'bytes', partition: DEFAULT_PARTITION, epoch: 0,
-    limits: {}, servers: servers.map((s) => ({ rank: s.rank, address: s.address, databases: ['default'] })),
-    createdAt: new Date().toISOString(),
-  };
+  const { servers, group, stop } = await startInprocServers(inprocDir, 'inproc-regions');
   const client = await Client.fromGroup(group);
   const raw = await Promise.all(servers.map((s) => RpcClient.connect(s.address, limits)));
   try {
@@ -615,7 +603,7 @@ test.serial('in-process group: regions are read and written in place (no back-ch
   } finally {
     for (const r of raw) r.close();
     await client.close();
-    for (const s of servers) await s.stop();
+    await stop();
   }
 });
 

@@ -1,20 +1,17 @@
 // A rank started again must match what its data was made for, and its group file must be sound.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../client/client.js';
 import { launchLocalGroup } from '../../server/launcher.js';
+import { runScript } from '../helpers/run-script.js';
 
 const CLI = fileURLToPath(new URL('../../bin/hpckv.js', import.meta.url));
 
 function rejoin(groupFile: string, rank: string, dataDir: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--no-node-snapshot', CLI, 'serve', '--rejoin', groupFile, '--rank', rank, '--data', dataDir], { timeout: 30_000 },
-      (error, _stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr }));
-  });
+  return runScript(CLI, ['serve', '--rejoin', groupFile, '--rank', rank, '--data', dataDir], { timeoutMs: 30_000 });
 }
 
 test('a rank restarted against another key type, partitioning or server count, or from a bad group file, refuses with a typed error naming it', async (t) => {

@@ -8,6 +8,7 @@ import { Client } from '../../client/client.js';
 import { OP_NAMES } from '../../core/protocol.js';
 import { launchLocalGroup } from '../../server/launcher.js';
 import { RawConnection, frameOf, prefixOf } from '../helpers/raw-connection.js';
+import { seededRandom } from '../partition/random.js';
 
 /** Hostile connections in the run (each ends by its close, never by a timer). */
 const CONNECTIONS = 2000;
@@ -15,16 +16,6 @@ const CONNECTIONS = 2000;
 const RSS_GROWTH_MAX_MIB = 64;
 /** Operations a random envelope may name: not shutdown, not deleteRange, no region or procedure jobs. */
 const OPS = OP_NAMES.filter((op) => op !== 'shutdown' && op !== 'deleteRange' && !op.startsWith('region') && !op.startsWith('proc'));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -38,15 +29,15 @@ test('random bytes, bad prefixes, truncated frames, wrong field types and slow s
   const client = await Client.open(group.groupFile);
   const address = group.group.servers[0]!.address;
   const pid = group.processes[0]!.pid!;
-  const random = mulberry32(20261202);
-  const int = (n: number): number => Math.floor(random() * n);
-  const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));
+  const random = seededRandom(20261202);
+  const int = (n: number): number => random.below(n);
+  const bytes = (n: number): Buffer => Buffer.from(random.bytes(n));
   const value = (depth: number): unknown => {
     switch (int(depth > 2 ? 6 : 9)) {
       case 0: return null;
       case 1: return int(2) === 0;
       case 2: return int(2 ** 31) - 2 ** 30;
-      case 3: return random() * 1e6;
+      case 3: return random.uint32() / 4096;
       case 4: return 'default';
       case 5: return bytes(int(40));
       case 6: return Array.from({ length: int(5) }, () => value(depth + 1));

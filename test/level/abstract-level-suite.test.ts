@@ -1,6 +1,6 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runScript, type ScriptResult } from '../helpers/run-script.js';
 
 /**
  * abstract-level's own test suite (abstract-level/test on tape, 1358 tests for HpcLevel's
@@ -14,17 +14,8 @@ const RUN_TIMEOUT_MS = 170_000;
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/level-suite.js', import.meta.url));
 
-interface SuiteRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runSuite(topology: string): Promise<SuiteRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--no-node-snapshot', FIXTURE, topology], { maxBuffer: 64 * 1024 * 1024, timeout: RUN_TIMEOUT_MS },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }));
-  });
+function runSuite(topology: string): Promise<ScriptResult> {
+  return runScript(FIXTURE, [topology], { timeoutMs: RUN_TIMEOUT_MS });
 }
 
 function count(stdout: string, pattern: RegExp): number | undefined {

@@ -44,22 +44,10 @@ export function ljEnergyForces(positions: Float64Array, forces: Float64Array): n
   return 4 * sum;
 }
 
-/** Total LJ energy of a cluster (all pairs, no cutoff), without forces. */
+/**
+ * Total LJ energy of a cluster (all pairs, no cutoff), without forces to keep: nothing on a hot
+ * path needs it (the dynamics and the minimizer want forces too), so it is the one pair loop above.
+ */
 export function ljEnergy(positions: Float64Array): number {
-  const n = positions.length / 3;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = positions[3 * i]!;
-    const yi = positions[3 * i + 1]!;
-    const zi = positions[3 * i + 2]!;
-    for (let j = i + 1; j < n; j++) {
-      const dx = xi - positions[3 * j]!;
-      const dy = yi - positions[3 * j + 1]!;
-      const dz = zi - positions[3 * j + 2]!;
-      const inv2 = 1 / (dx * dx + dy * dy + dz * dz);
-      const inv6 = inv2 * inv2 * inv2;
-      sum += inv6 * (inv6 - 1);
-    }
-  }
-  return 4 * sum;
+  return ljEnergyForces(positions, new Float64Array(positions.length));
 }

@@ -2,17 +2,7 @@
 // velocities, Langevin noise) draws from these, so a run is reproducible from its seed alone;
 // Math.random is never used.
 
-/** Uniform numbers in [0, 1) from mulberry32: 32-bit state, fast, good enough for thermostat noise. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../seeded-random.js';
 
 /** Standard normal numbers (Box-Muller); the second number of each pair is cached for the next call. */
 export function gaussian(random: () => number): () => number {

@@ -1,0 +1,14 @@
+/**
+ * Uniform numbers in [0, 1) from mulberry32 (32-bit state, fast): the benches' and the MD
+ * engine's one seeded generator, so a run does the same work from its seed alone.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
