@@ -1,12 +1,13 @@
 import { createConnection, type Socket } from 'node:net';
 import { parseAddress } from '../../core/rpc/address.js';
 import { FrameDecoder, encodeFrame } from '../../core/wire/frame-codec.js';
-import { decodeMessage, encodeMessage } from '../../core/wire/message-codec.js';
+import { encodeMessage } from '../../core/wire/message-codec.js';
+import { decodeFramePayload } from '../../core/wire/tail-frames.js';
 
 /**
  * A plain socket to an hpckv server, for tests that send bytes no well-behaved client would:
  * it writes whatever it is given and decodes whatever comes back into rpc envelopes (4-byte
- * length prefix + msgpack), queued until a test takes them with `next()`. Nothing here sleeps:
+ * length prefix + msgpack, or a tailed frame), queued until a test takes them with `next()`. Nothing here sleeps:
  * every wait is on a socket event.
  */
 export class RawConnection {
@@ -33,7 +34,7 @@ export class RawConnection {
       for (const frame of frames) {
         let message: unknown;
         try {
-          message = decodeMessage(frame);
+          message = decodeFramePayload(frame);
         } catch (error) {
           this.fail(error as Error);
           return;
