@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isHpckvError } from '../core/errors.js';
 import { Client } from '../client/client.js';
@@ -9,6 +10,7 @@ import { runDemo } from '../bench/demo.js';
 import { runMixedWorkload } from '../bench/mixed-workload.js';
 import { suiteMain } from '../bench/suite/suite-main.js';
 import { rejoin } from '../server/rejoin.js';
+import { writeNewAuthSecretFile } from '../server/auth-secret.js';
 import type { Limits } from '../core/limits.js';
 import { DEFAULT_PARTITION, type PartitionSpec } from '../core/group-file.js';
 
@@ -18,9 +20,11 @@ Usage:
   hpckv launch --servers N --dir DIR [--transport unix|tcp] [--databases a,b] [--virtual-nodes V] [--seed S]
                [--partition '{"scheme":"range","boundaries":[...],"epoch":0}' | '{"scheme":"slices",...}']
                [--key-type bytes|string|int32|uint32|int64|uint64|float32|float64|tuple(...)]
+               [--auth | --auth-secret-file F]
       Start N local server processes, write DIR/group.json, stay in the foreground; Ctrl-C stops all.
+      --auth makes a random secret in DIR/auth.secret; clients must prove it (the group file carries it).
   hpckv serve --group-dir DIR --data DIR [--transport unix|tcp] [--host H] [--root-address tcp://H:P]
-              [--databases a,b] [--limits JSON]
+              [--databases a,b] [--limits JSON] [--auth-secret-file F]
       Run one server rank (rank/size from hpckv launch, mpirun or srun). Ranks meet through files in
       the group directory, or at rank 0's --root-address when they span hosts.
   hpckv serve --rejoin GROUP_FILE --rank R --data DIR
@@ -60,6 +64,8 @@ const options = {
   'key-type': { type: 'string' },
   seed: { type: 'string' },
   limits: { type: 'string' },
+  auth: { type: 'boolean' },
+  'auth-secret-file': { type: 'string' },
   group: { type: 'string' },
   db: { type: 'string' },
   ops: { type: 'string' },
@@ -111,6 +117,17 @@ function partitionFlags(flags: Flags): PartitionSpec | undefined {
   return { scheme: 'hash', virtualNodes: integerFlag(flags, 'virtual-nodes', DEFAULT_PARTITION.virtualNodes), seed: integerFlag(flags, 'seed', DEFAULT_PARTITION.seed) };
 }
 
+/** --auth-secret-file F as given, or with --auth a fresh secret written to DIR/auth.secret. */
+async function launchSecretFlag(flags: Flags): Promise<string | undefined> {
+  if (flags.auth === true && flags['auth-secret-file'] !== undefined) throw new UsageError('give --auth or --auth-secret-file, not both');
+  if (flags.auth !== true) return flags['auth-secret-file'];
+  const dir = need(flags, 'dir');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'auth.secret');
+  await writeNewAuthSecretFile(path);
+  return path;
+}
+
 function limitsFlag(flags: Flags): Partial<Limits> | undefined {
   if (flags.limits === undefined) return undefined;
   try {
@@ -146,12 +163,14 @@ async function main(argv: string[]): Promise<number> {
     case 'launch': {
       const partition = partitionFlags(flags);
       const limits = limitsFlag(flags);
+      const authSecretFile = await launchSecretFlag(flags);
       const group = await launchLocalGroup({
         servers: integerFlag(flags, 'servers', 4), dir: need(flags, 'dir'), transport: transportFlag(flags), output: 'inherit',
         ...(flags['key-type'] === undefined ? {} : { keyType: flags['key-type'] }),
         ...(flags.databases === undefined ? {} : { databases: flags.databases.split(',') }),
         ...(partition === undefined ? {} : { partition }),
         ...(limits === undefined ? {} : { limits }),
+        ...(authSecretFile === undefined ? {} : { authSecretFile }),
       });
       process.stdout.write(`hpckv group of ${group.group.servers.length} servers is up; group file: ${group.groupFile}\n` +
         'Press Ctrl-C to stop.\n');
@@ -179,6 +198,7 @@ async function main(argv: string[]): Promise<number> {
         ...(flags.databases === undefined ? {} : { databases: flags.databases.split(',') }),
         ...(partition === undefined ? {} : { partition }),
         ...(limits === undefined ? {} : { limits }),
+        ...(flags['auth-secret-file'] === undefined ? {} : { authSecretFile: flags['auth-secret-file'] }),
       });
       return 0;
     }

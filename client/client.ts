@@ -1,5 +1,6 @@
 import type { Communicator } from '../core/comm/communicator.js';
-import { parseGroupFile, readGroupFile, type GroupFile } from '../core/group-file.js';
+import { groupAuthSecret, parseGroupFile, readGroupFile, type GroupFile } from '../core/group-file.js';
+import { checkAuthSecret } from '../core/rpc/auth-handshake.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import {
   BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type CursorReply, type KeyRangeWire, type OpName, type OpReply, type OpRequest, type StatReply,
@@ -33,6 +34,11 @@ export type KeyInput = BytesInput | KeyValue;
 export interface ClientOptions {
   /** Limits of this client, overlaid on the group's (e.g. a shorter requestTimeoutMs). */
   limits?: Partial<Limits>;
+  /**
+   * The group's shared secret, when the group file given to this client does not carry it (by
+   * default the client proves the group file's `auth.secret`, if any).
+   */
+  authSecret?: Uint8Array;
 }
 
 export interface RequestOptions {
@@ -122,12 +128,12 @@ export class Client {
   /** Secondary indexes created or opened by this client, by name (for putIndexed and delIndexed). */
   private readonly indexes = new Map<string, SecondaryIndex>();
 
-  private constructor(group: GroupFile, limits: Limits) {
+  private constructor(group: GroupFile, limits: Limits, authSecret: Uint8Array | undefined) {
     this.group = group;
     this.limits = limits;
     this.codec = group.keyType === 'bytes' ? undefined : keyCodec(parseKeyType(group.keyType));
     this.partitioner = createPartitioner(group.partition, group.servers.length);
-    this.connections = new ServerConnections(group, limits, (connection, rank) => this.setUpConnection(connection, rank));
+    this.connections = new ServerConnections(group, limits, (connection, rank) => this.setUpConnection(connection, rank), authSecret);
     this.regionOps = new RegionOps({
       limits, partitioner: this.partitioner, serverRanks: group.servers.map((server) => server.rank),
       registry: this.registry, completions: this.completions,
@@ -286,7 +292,8 @@ export class Client {
   }
 
   static async fromGroup(group: GroupFile, options: ClientOptions = {}): Promise<Client> {
-    return new Client(group, resolveLimits(group.limits, options.limits));
+    const authSecret = options.authSecret === undefined ? groupAuthSecret(group) : checkAuthSecret(options.authSecret, 'ClientOptions.authSecret');
+    return new Client(group, resolveLimits(group.limits, options.limits), authSecret);
   }
 
   get serverCount(): number {

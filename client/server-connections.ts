@@ -17,11 +17,14 @@ export class ServerConnections {
   /** Connections already open, so a call on them costs no extra promise turn. */
   private readonly open: Array<RpcClient | undefined>;
   private closed = false;
+  /** Proved on every new connection when the group has a shared secret. */
+  private readonly authSecret: Uint8Array | undefined;
 
-  constructor(group: GroupFile, limits: Limits, setup?: ConnectionSetup) {
+  constructor(group: GroupFile, limits: Limits, setup?: ConnectionSetup, authSecret?: Uint8Array) {
     this.group = group;
     this.limits = limits;
     this.setup = setup;
+    this.authSecret = authSecret;
     this.connections = group.servers.map(() => undefined);
     this.open = group.servers.map(() => undefined);
   }
@@ -32,7 +35,7 @@ export class ServerConnections {
     const server = this.group.servers[rank];
     if (server === undefined) throw new RangeError(`no server of rank ${rank}`);
     const setup = this.setup;
-    const opening = RpcClient.connect(server.address, this.limits).then(async (client) => {
+    const opening = RpcClient.connect(server.address, this.limits, this.authSecret === undefined ? {} : { authSecret: this.authSecret }).then(async (client) => {
       if (setup === undefined) return client;
       try {
         await setup(client, rank);

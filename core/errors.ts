@@ -75,6 +75,12 @@ export const ErrorCodes = {
   PROCEDURE_MEMORY: 'HPCKV_ERR_PROCEDURE_MEMORY',
   /** A procedure threw (its message is kept), overflowed its stack, or returned a value of the wrong shape. */
   PROCEDURE_FAILED: 'HPCKV_ERR_PROCEDURE_FAILED',
+  /**
+   * The group asks for its shared secret and this connection did not prove it (no proof, a wrong
+   * one, or a request before it); the server closes the connection. Also: a server of a group with
+   * a secret could not prove it to the client.
+   */
+  UNAUTHENTICATED: 'HPCKV_ERR_UNAUTHENTICATED',
   /** A bug: an invariant did not hold. */
   INTERNAL: 'HPCKV_ERR_INTERNAL',
 } as const;

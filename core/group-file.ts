@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { AUTH_SCHEME, AUTH_SECRET_BYTES_MAX, AUTH_SECRET_BYTES_MIN } from './rpc/auth-handshake.js';
 import { ErrorCodes, HpckvError } from './errors.js';
 import { type Limits } from './limits.js';
 import { DATABASE_NAME_PATTERN } from './protocol.js';
@@ -60,6 +61,17 @@ export interface GroupServer {
   pid?: number;
 }
 
+/**
+ * A group whose servers ask every connection to prove a shared secret (core/rpc/auth-handshake.ts).
+ * The secret is kept here so that reading the group file is what lets a client in: the file is
+ * written readable by its owner only (mode 0600).
+ */
+export interface GroupAuth {
+  scheme: typeof AUTH_SCHEME;
+  /** The shared secret, base64 (16..1024 bytes). */
+  secret: string;
+}
+
 export interface GroupFile {
   format: typeof GROUP_FILE_FORMAT;
   service: string;
@@ -71,6 +83,13 @@ export interface GroupFile {
   limits: Partial<Limits>;
   servers: GroupServer[];
   createdAt: string;
+  /** Present when the group asks for a shared secret. */
+  auth?: GroupAuth;
+}
+
+/** The group's shared secret as bytes, or undefined for a group without one. */
+export function groupAuthSecret(group: GroupFile): Uint8Array | undefined {
+  return group.auth === undefined ? undefined : Buffer.from(group.auth.secret, 'base64');
 }
 
 /** 256 virtual nodes keep each server's share within about 6% (1 sd) of fair; 64 gave 12%. */
@@ -127,7 +146,9 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
   const partitionSpec = parsePartition(source, partition, parsed.length);
   const mismatch = partitionSpec.scheme === 'slices' ? slicesKeyTypeMismatch(partitionSpec.keyType, keyType) : undefined;
   if (mismatch !== undefined) fail(source, mismatch);
+  const auth = value['auth'] === undefined ? undefined : parseAuth(source, value['auth']);
   return {
+    ...(auth === undefined ? {} : { auth }),
     format: GROUP_FILE_FORMAT,
     service,
     keyType,
@@ -137,6 +158,23 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
     servers: parsed,
     createdAt: typeof value['createdAt'] === 'string' ? value['createdAt'] : new Date(0).toISOString(),
   };
+}
+
+function parseAuth(source: string, auth: unknown): GroupAuth {
+  if (!isRecord(auth)) fail(source, 'auth must be an object');
+  if (auth['scheme'] !== AUTH_SCHEME) fail(source, `auth.scheme must be "${AUTH_SCHEME}", got ${String(auth['scheme'])}`);
+  const secret = auth['secret'];
+  if (typeof secret !== 'string') fail(source, 'auth.secret must be a base64 string');
+  let bytes: Uint8Array;
+  try {
+    bytes = decodeBase64(secret);
+  } catch {
+    fail(source, 'auth.secret is not canonical base64');
+  }
+  if (bytes.length < AUTH_SECRET_BYTES_MIN || bytes.length > AUTH_SECRET_BYTES_MAX) {
+    fail(source, `auth.secret must be ${AUTH_SECRET_BYTES_MIN}..${AUTH_SECRET_BYTES_MAX} bytes, got ${bytes.length}`);
+  }
+  return { scheme: AUTH_SCHEME, secret };
 }
 
 /** Checks the partition spec of a group of `serverCount` servers and returns a clean copy. */
@@ -209,15 +247,19 @@ export async function readGroupFile(path: string): Promise<GroupFile> {
   return parseGroupFile(json, path);
 }
 
-/** Writes atomically: a temp file beside the target, then rename over it. */
+/**
+ * Writes atomically: a temp file beside the target, then rename over it. A group with a secret
+ * is written readable by its owner only.
+ */
 export async function writeGroupFile(path: string, group: GroupFile): Promise<void> {
-  await writeAtomically(path, JSON.stringify(group, null, 2) + '\n');
+  await writeAtomically(path, JSON.stringify(group, null, 2) + '\n', group.auth === undefined ? 0o666 : 0o600);
 }
 
-export async function writeAtomically(path: string, text: string): Promise<void> {
+export async function writeAtomically(path: string, text: string, mode = 0o666): Promise<void> {
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
-    await writeFile(temp, text, { encoding: 'utf8', flush: true });
+    // The mode is set when the file is created, so a secret is never readable by others, even briefly.
+    await writeFile(temp, text, { encoding: 'utf8', flush: true, mode });
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Communicator } from './comm/communicator.js';
-import { GROUP_FILE_FORMAT, type GroupFile, type GroupServer, type PartitionSpec } from './group-file.js';
+import { GROUP_FILE_FORMAT, type GroupAuth, type GroupFile, type GroupServer, type PartitionSpec } from './group-file.js';
 import type { Limits } from './limits.js';
 
 export interface GroupDescription {
@@ -11,6 +11,8 @@ export interface GroupDescription {
   limits: Partial<Limits>;
   /** The store's key type, text form (default `bytes`). */
   keyType?: string;
+  /** The shared secret every connection must prove, when the group has one. */
+  auth?: GroupAuth;
 }
 
 /**
@@ -33,5 +35,6 @@ export async function formGroup(servers: Communicator, self: { address: string; 
     limits: description.limits,
     servers: all.map((server, rank) => ({ ...server, rank })),
     createdAt: new Date().toISOString(),
+    ...(description.auth === undefined ? {} : { auth: description.auth }),
   };
 }

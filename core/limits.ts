@@ -72,6 +72,8 @@ export interface Limits {
   connectTimeoutMs: number;
   /** Time a server waits for in-flight requests to finish when shutting down, in milliseconds. */
   shutdownDrainMs: number;
+  /** In a group with a shared secret: time a new connection has to prove it before the server closes it, in milliseconds. */
+  authHandshakeTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -104,6 +106,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   shutdownDrainMs: 10_000,
+  authHandshakeTimeoutMs: 10_000,
 });
 
 /** Bytes a frame needs beyond its keys and values (message envelope, op name, db name). */
@@ -112,7 +115,7 @@ export const FRAME_OVERHEAD_BYTES = 1024;
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
   'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
   'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
-  'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs',
+  'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs', 'authHandshakeTimeoutMs',
   'procedureCpuMsMax', 'procedureWallMsMax', 'procedureIsolateMemoryMbMax', 'procedureIsolatesMax', 'proceduresCompiledMax',
   'procedureBatchEntriesMax', 'procedureScanEntriesMax', 'procedureResultBytesMax', 'procedureJobsPerServerMax', 'procedureJobHoldMs',
 ]);

@@ -19,6 +19,8 @@ export interface EmbeddedServerOptions {
   epoch: number;
   /** The store's key type, text form (default `bytes`); recorded with the data. */
   keyType?: string;
+  /** The group's shared secret: connections must prove it before any request runs (none: open to all). */
+  authSecret?: Uint8Array;
 }
 
 export interface EmbeddedServer {

@@ -19,6 +19,8 @@ export interface LaunchOptions {
   /** The store's key type, text form (default `bytes`). */
   keyType?: string;
   limits?: Partial<Limits>;
+  /** A file with the group's shared secret (see ServeOptions.authSecretFile); none: the group is open to anyone who can connect. */
+  authSecretFile?: string;
   /** Where server output goes: 'inherit' (foreground use) or 'pipe' (kept for error reports). */
   output?: 'inherit' | 'pipe';
   /** Milliseconds to wait for every server to report ready. */
@@ -58,6 +60,7 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
   if (options.partition !== undefined) args.push('--partition', JSON.stringify(options.partition));
   if (options.keyType !== undefined) args.push('--key-type', options.keyType);
   if (options.limits !== undefined) args.push('--limits', JSON.stringify(options.limits));
+  if (options.authSecretFile !== undefined) args.push('--auth-secret-file', resolve(options.authSecretFile));
   const output = options.output ?? 'pipe';
   const processes: ChildProcess[] = [];
   const stderrTails: string[] = [];

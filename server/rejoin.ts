@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import { readGroupFile } from '../core/group-file.js';
+import { groupAuthSecret, readGroupFile } from '../core/group-file.js';
 import { resolveLimits } from '../core/limits.js';
 import { startServerRank } from './server-rank.js';
 
@@ -28,6 +28,7 @@ export async function rejoin(options: RejoinOptions): Promise<void> {
   const server = await startServerRank({
     rank: options.rank, size: group.servers.length, service: group.service, dataDir: resolve(options.dataDir), databases: me.databases,
     listenAddress: me.address, limits: resolveLimits(group.limits), partition: group.partition, epoch: group.epoch, keyType: group.keyType,
+    ...(group.auth === undefined ? {} : { authSecret: groupAuthSecret(group)! }),
   });
   if (server.address !== me.address) {
     await server.stop();

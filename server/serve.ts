@@ -8,6 +8,8 @@ import { resolveLimits, type Limits } from '../core/limits.js';
 import { formGroup } from '../core/group-formation.js';
 import { formatKeyType, parseKeyType } from '../core/keys/key-type.js';
 import { serverListenAddress } from '../core/rpc/listen-address.js';
+import { AUTH_SCHEME } from '../core/rpc/auth-handshake.js';
+import { authSecretDigest, readAuthSecretFile } from './auth-secret.js';
 import { startServerRank } from './server-rank.js';
 
 export interface ServeOptions {
@@ -32,6 +34,12 @@ export interface ServeOptions {
   rootAddress?: string;
   /** Milliseconds to wait for every rank at the rendezvous. */
   rendezvousTimeoutMs?: number;
+  /**
+   * A file holding the group's shared secret (16..1024 bytes; a trailing newline is dropped):
+   * every rank must be given the same one. Clients then prove it on every connection; the group
+   * file carries it, written readable by its owner only.
+   */
+  authSecretFile?: string;
 }
 
 export const GROUP_FILE_NAME = 'group.json';
@@ -65,6 +73,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const service = options.service ?? 'hpckv';
   const databases = options.databases ?? ['default'];
   const keyType = formatKeyType(parseKeyType(options.keyType ?? 'bytes'));
+  const authSecret = options.authSecretFile === undefined ? undefined : await readAuthSecretFile(options.authSecretFile);
   let rendezvous: { dir: string } | { rootAddress: string };
   if (options.rootAddress !== undefined) {
     rendezvous = { rootAddress: options.rootAddress };
@@ -80,10 +89,16 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   let server: Awaited<ReturnType<typeof startServerRank>>;
   try {
+    // Ranks given different secrets (or some none) would form a group half its clients cannot use.
+    const digests = await comm.allgather(authSecretDigest(authSecret));
+    if (digests.some((digest) => digest !== digests[0])) {
+      throw new HpckvError(ErrorCodes.BAD_CONFIG, 'the ranks were not all given the same authentication secret (--auth-secret-file)',
+        { details: { ranksWithoutSecret: digests.filter((d) => d === 'none').length } });
+    }
     server = await startServerRank({
       rank: launch.rank, size: launch.size, service, dataDir: resolve(options.dataDir), databases,
       listenAddress: serverListenAddress(transport, groupDir, launch.rank, options.host), limits, partition, epoch: 0,
-      keyType,
+      keyType, ...(authSecret === undefined ? {} : { authSecret }),
     });
   } catch (error) {
     // Leave the group at once: the other ranks see this one fail instead of waiting for it.
@@ -101,6 +116,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   try {
     const group = await formGroup(comm, { address: server.address, databases }, {
       service, partition, epoch: 0, limits: options.limits ?? {}, keyType,
+      ...(authSecret === undefined ? {} : { auth: { scheme: AUTH_SCHEME, secret: authSecret.toString('base64') } }),
     });
     // The partition spec came from the command line: check it as clients will before anyone relies on it.
     parseGroupFile(group, 'the group being formed');

@@ -65,7 +65,10 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
         return procedures.handle(op, body, context.connectionId);
       }
       return provider.handle(op, body);
-    }, { onConnectionClose: (id) => regions?.onConnectionClose(id) });
+    }, {
+      onConnectionClose: (id) => regions?.onConnectionClose(id),
+      ...(options.authSecret === undefined ? {} : { authSecret: options.authSecret }),
+    });
     const backChannel = rpc;
     regions = new RegionService({
       limits: options.limits, partitioner: createPartitioner(options.partition, options.size), rank: options.rank,

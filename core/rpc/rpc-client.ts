@@ -1,5 +1,6 @@
 import { ErrorCodes, HpckvError, errorFromWire, errorToWire } from '../errors.js';
 import type { Limits } from '../limits.js';
+import { authenticateToServer } from './auth-handshake.js';
 import { FrameChannel } from './frame-channel.js';
 import { connect } from './transport.js';
 import { CONNECTION_ERROR_ID, MessageKind, REQUEST_ID_MAX } from './rpc-messages.js';
@@ -54,7 +55,11 @@ export class RpcClient {
     this.limits = limits;
   }
 
-  static async connect(address: string, limits: Limits): Promise<RpcClient> {
+  /**
+   * Opens a connection. With `authSecret` (the group's shared secret) it first proves the secret
+   * and checks the server's proof (core/rpc/auth-handshake.ts), and resolves only then.
+   */
+  static async connect(address: string, limits: Limits, options: { authSecret?: Uint8Array } = {}): Promise<RpcClient> {
     const link = await connect(address, limits.connectTimeoutMs);
     let client: RpcClient | undefined;
     const channel = new FrameChannel(link, limits.frameBytesMax, {
@@ -67,6 +72,15 @@ export class RpcClient {
         `connection to ${address} closed` + (error ? `: ${error.message}` : ''), { cause: error, details: { address } })),
     });
     client = new RpcClient(address, channel, limits);
+    if (options.authSecret !== undefined) {
+      const connected = client;
+      try {
+        await authenticateToServer((op, body) => connected.call(op, body, { timeoutMs: limits.connectTimeoutMs }), options.authSecret, address);
+      } catch (error) {
+        connected.close();
+        throw error;
+      }
+    }
     return client;
   }
 

@@ -2,6 +2,10 @@ import { ErrorCodes, HpckvError, errorToWire } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { FrameChannel } from './frame-channel.js';
 import type { Link } from './link.js';
+import {
+  AUTH_CHALLENGE_OP, AUTH_PROVE_OP, AUTH_SCHEME, checkAuthSecret, clientProof, isNonce, newNonce, proofMatches, serverProof,
+  unauthenticated, type AuthChallengeReply, type AuthProveReply,
+} from './auth-handshake.js';
 import { PeerCalls } from './peer-calls.js';
 import { CONNECTION_ERROR_ID, MessageKind } from './rpc-messages.js';
 import { listen, type Listener } from './transport.js';
@@ -15,7 +19,12 @@ export interface RpcRequestContext {
 /** Answers one request: a value (same turn) or a promise; a throw becomes a typed failure reply. */
 export type RpcHandler = (op: string, body: unknown, context: RpcRequestContext) => unknown;
 
-export interface RpcServerHooks {
+export interface RpcServerOptions {
+  /**
+   * The group's shared secret: every connection must prove it (core/rpc/auth-handshake.ts)
+   * before any request runs. Without it, connections are served from their first request.
+   */
+  authSecret?: Uint8Array;
   /** A connection's replies passed replyBacklogBytesMax and the server stopped reading it. */
   onReadPaused?: (connectionId: number) => void;
   /** A connection closed (its back-channel calls have failed with HPCKV_ERR_CONNECTION_CLOSED). */
@@ -28,6 +37,12 @@ interface Connection {
   inFlight: number;
   /** Requests this server sent to the client over its connection (the back channel). */
   peerCalls: PeerCalls;
+  /** False until the connection proved the group's secret (always true in a group without one). */
+  authenticated: boolean;
+  /** The nonce this server sent in answer to authChallenge; one challenge per connection. */
+  serverNonce: Buffer | undefined;
+  /** Closes the connection if it has not authenticated in time. */
+  authTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -48,15 +63,17 @@ export class RpcServer {
   /** Requests answered (successes and failures). */
   answered = 0;
 
-  private readonly hooks: RpcServerHooks;
+  private readonly hooks: RpcServerOptions;
+  private readonly authSecret: Buffer | undefined;
 
-  private constructor(limits: Limits, handler: RpcHandler, hooks: RpcServerHooks) {
+  private constructor(limits: Limits, handler: RpcHandler, hooks: RpcServerOptions) {
     this.limits = limits;
     this.handler = handler;
     this.hooks = hooks;
+    this.authSecret = hooks.authSecret === undefined ? undefined : checkAuthSecret(hooks.authSecret, 'server');
   }
 
-  static async listen(address: string, limits: Limits, handler: RpcHandler, hooks: RpcServerHooks = {}): Promise<RpcServer> {
+  static async listen(address: string, limits: Limits, handler: RpcHandler, hooks: RpcServerOptions = {}): Promise<RpcServer> {
     const server = new RpcServer(limits, handler, hooks);
     server.listener = await listen(address, (link) => server.accept(link));
     return server;
@@ -76,11 +93,15 @@ export class RpcServer {
 
   private accept(link: Link): void {
     const id = this.nextConnectionId++;
-    const connection: Connection = { id, channel: undefined as unknown as FrameChannel, inFlight: 0, peerCalls: new PeerCalls() };
+    const connection: Connection = {
+      id, channel: undefined as unknown as FrameChannel, inFlight: 0, peerCalls: new PeerCalls(),
+      authenticated: this.authSecret === undefined, serverNonce: undefined, authTimer: undefined,
+    };
     connection.channel = new FrameChannel(link, this.limits.frameBytesMax, {
       onMessage: (message) => this.onMessage(connection, message),
       onProtocolError: (error) => this.refuseConnection(connection, error),
       onClose: () => {
+        clearTimeout(connection.authTimer);
         this.connections.delete(id);
         connection.peerCalls.failAll(new HpckvError(ErrorCodes.CONNECTION_CLOSED, `client connection ${id} closed`, { details: { connectionId: id } }));
         this.hooks.onConnectionClose?.(id);
@@ -98,10 +119,17 @@ export class RpcServer {
       return;
     }
     this.connections.set(id, connection);
+    if (!connection.authenticated) {
+      const timeoutMs = this.limits.authHandshakeTimeoutMs;
+      connection.authTimer = setTimeout(() => this.refuseConnection(connection,
+        unauthenticated(`connection did not prove the group's secret within authHandshakeTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
+      connection.authTimer.unref();
+    }
   }
 
   /** Says why on the connection (id 0), then closes it. */
   private refuseConnection(connection: Connection, error: HpckvError): void {
+    clearTimeout(connection.authTimer);
     connection.channel.send([MessageKind.failure, CONNECTION_ERROR_ID, errorToWire(error)]);
     connection.channel.end();
     this.connections.delete(connection.id);
@@ -140,6 +168,15 @@ export class RpcServer {
       this.reply(connection, id, new HpckvError(ErrorCodes.BAD_REQUEST, 'request needs [0, id, op: string, body]'), false);
       return;
     }
+    if (!connection.authenticated) {
+      this.authenticate(connection, id, op, message[3]);
+      return;
+    }
+    if (op === AUTH_CHALLENGE_OP) {
+      // A group without a secret says so; a client that holds one then refuses to go on.
+      this.reply(connection, id, { required: false } satisfies AuthChallengeReply, true);
+      return;
+    }
     if (this.draining) {
       this.reply(connection, id, new HpckvError(ErrorCodes.SHUTTING_DOWN, 'server is shutting down'), false);
       return;
@@ -167,6 +204,35 @@ export class RpcServer {
       return;
     }
     this.reply(connection, id, result, true);
+  }
+
+  /**
+   * The handshake of core/rpc/auth-handshake.ts: one challenge, then one proof. Anything else
+   * before a good proof (another op, a second challenge, a wrong proof) closes the connection
+   * with HPCKV_ERR_UNAUTHENTICATED, so an unauthenticated peer never reaches the handler.
+   */
+  private authenticate(connection: Connection, id: number, op: string, body: unknown): void {
+    const secret = this.authSecret!;
+    if (op === AUTH_CHALLENGE_OP && connection.serverNonce === undefined) {
+      connection.serverNonce = newNonce();
+      this.reply(connection, id, { required: true, scheme: AUTH_SCHEME, nonce: connection.serverNonce } satisfies AuthChallengeReply, true);
+      return;
+    }
+    if (op === AUTH_PROVE_OP && connection.serverNonce !== undefined) {
+      const clientNonce = (body as { nonce?: unknown } | null)?.nonce;
+      const proof = (body as { proof?: unknown } | null)?.proof;
+      if (isNonce(clientNonce) && proofMatches(clientProof(secret, connection.serverNonce, clientNonce), proof)) {
+        connection.authenticated = true;
+        clearTimeout(connection.authTimer);
+        this.reply(connection, id, { proof: serverProof(secret, clientNonce, connection.serverNonce) } satisfies AuthProveReply, true);
+        return;
+      }
+      this.refuseConnection(connection, unauthenticated('the proof of the group\'s secret does not match'));
+      return;
+    }
+    this.refuseConnection(connection, unauthenticated(op === AUTH_CHALLENGE_OP || op === AUTH_PROVE_OP
+      ? `${op} out of order: the handshake is one authChallenge, then one authProve`
+      : `the group asks for its shared secret: ${op} before authenticating is refused`));
   }
 
   private finish(connection: Connection, id: number, value: unknown, ok: boolean): void {

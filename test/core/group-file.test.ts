@@ -120,3 +120,21 @@ test('bad partition specs are HPCKV_ERR_GROUP_FILE with the reason', (t) => {
     t.regex(error?.message ?? '', /^group file g\.json: /);
   }
 });
+
+test('a group with a shared secret round-trips; a bad auth section is HPCKV_ERR_GROUP_FILE with the reason', (t) => {
+  const secret = Buffer.alloc(32, 9).toString('base64');
+  const withAuth: GroupFile = { ...group, auth: { scheme: 'hmac-sha256', secret } };
+  t.deepEqual(parseGroupFile(JSON.parse(JSON.stringify(withAuth))), withAuth);
+  const cases: Array<[unknown, RegExp]> = [
+    ['yes', /auth must be an object/],
+    [{ scheme: 'plain', secret }, /auth\.scheme must be "hmac-sha256"/],
+    [{ scheme: 'hmac-sha256', secret: 42 }, /auth\.secret must be a base64 string/],
+    [{ scheme: 'hmac-sha256', secret: 'not base64!' }, /auth\.secret is not canonical base64/],
+    [{ scheme: 'hmac-sha256', secret: Buffer.alloc(15).toString('base64') }, /auth\.secret must be 16\.\.1024 bytes, got 15/],
+  ];
+  for (const [auth, reason] of cases) {
+    const error = t.throws(() => parseGroupFile({ ...group, auth }), { instanceOf: HpckvError });
+    t.is(error?.code, ErrorCodes.GROUP_FILE);
+    t.regex(error!.message, reason);
+  }
+});

@@ -1,29 +1,16 @@
 // kill -9 of one server in the middle of a bulk load from several clients; the server is started
 // again from the same group file and data directory; every acknowledged write must read back.
 import test from 'ava';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '../../client/client.js';
 import { ErrorCodes, isHpckvError } from '../../core/errors.js';
 import { launchLocalGroup } from '../../server/launcher.js';
+import { rejoinRank } from '../helpers/rejoin-rank.js';
 
-const CLI = fileURLToPath(new URL('../../bin/hpckv.js', import.meta.url));
 const VICTIM = 1;
-
-/** Starts rank `rank` again (hpckv serve --rejoin) and resolves once it reports ready. */
-function rejoin(groupFile: string, rank: number, dataDir: string): Promise<ChildProcess> {
-  const child = fork(CLI, ['serve', '--rejoin', groupFile, '--rank', String(rank), '--data', dataDir],
-    { execArgv: ['--no-node-snapshot'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  return new Promise((resolve, reject) => {
-    child.on('message', (message: { type?: string }) => { if (message.type === 'ready') resolve(child); });
-    child.once('exit', (code) => reject(new Error(`rejoined rank exited (${code}): ${stderr}`)));
-  });
-}
 
 test('kill -9 of a server mid-load: its keys fail typed and retryable, the others go on; restarted, every acknowledged write reads back', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-crash-'));
@@ -68,7 +55,7 @@ test('kill -9 of a server mid-load: its keys fail typed and retryable, the other
         })();
       }
       if (seen.phase === 'down' && seen.victimFailures >= 30 && seen.othersAckedWhileDown >= 30 && restarting === undefined) {
-        restarting = rejoin(group.groupFile, VICTIM, join(dir, 'data')).then((child) => {
+        restarting = rejoinRank(group.groupFile, VICTIM, join(dir, 'data')).then((child) => {
           restarted = child;
           seen.phase = 'back';
         });

@@ -1,0 +1,16 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../bin/hpckv.js', import.meta.url));
+
+/** Starts rank `rank` of a group again (hpckv serve --rejoin) and resolves once it reports ready. */
+export function rejoinRank(groupFile: string, rank: number, dataDir: string): Promise<ChildProcess> {
+  const child = fork(CLI, ['serve', '--rejoin', groupFile, '--rank', String(rank), '--data', dataDir],
+    { execArgv: ['--no-node-snapshot'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  return new Promise((resolve, reject) => {
+    child.on('message', (message: { type?: string }) => { if (message.type === 'ready') resolve(child); });
+    child.once('exit', (code) => reject(new Error(`rejoined rank exited (${code}): ${stderr}`)));
+  });
+}
