@@ -1,25 +1,32 @@
 // A bounded fuzz run against a live server: hostile connections one after another, a
 // well-behaved client served throughout, and the server's memory measured before and after.
 import test from 'ava';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../client/client.js';
 import { OP_NAMES } from '../../core/protocol.js';
 import { launchLocalGroup } from '../../server/launcher.js';
+import { rssMiB } from '../../bench/soak/process-rss.js';
 import { RawConnection, frameOf, prefixOf } from '../helpers/raw-connection.js';
 import { seededRandom } from '../partition/random.js';
 
-/** Hostile connections in the run (each ends by its close, never by a timer). */
-const CONNECTIONS = 2000;
+/**
+ * Hostile connections in the run (each ends by its close, never by a timer); HPCKV_FUZZ_CONNECTIONS
+ * runs a longer fuzz by hand (e.g. 20000, to see whether RSS levels off).
+ */
+const CONNECTIONS = Number(process.env['HPCKV_FUZZ_CONNECTIONS'] ?? 2000);
+/** The server's RSS is sampled every this many connections, to show its course in the log. */
+const RSS_SAMPLE_EVERY = 500;
 /** Growth of the server's resident memory over the run that counts as bounded. */
 const RSS_GROWTH_MAX_MIB = 64;
 /** Operations a random envelope may name: not shutdown, not deleteRange, no region or procedure jobs. */
 const OPS = OP_NAMES.filter((op) => op !== 'shutdown' && op !== 'deleteRange' && !op.startsWith('region') && !op.startsWith('proc'));
 
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]) / 1024;
+async function serverRssMiB(pid: number): Promise<number> {
+  const mib = await rssMiB(pid);
+  if (mib === undefined) throw new Error(`no RSS for server process ${pid} (this test needs /proc)`);
+  return mib;
 }
 
 test('random bytes, bad prefixes, truncated frames, wrong field types and slow senders: the server stays up, serves a good client throughout, memory stays bounded', async (t) => {
@@ -58,7 +65,7 @@ test('random bytes, bad prefixes, truncated frames, wrong field types and slow s
   try {
     await client.put('sentinel', 'still here');
     for (let i = 0; i < 20; i++) await client.get('sentinel'); // warm the server up before measuring
-    const before = await rssMiB(pid);
+    const before = await serverRssMiB(pid);
     // The good client reads and writes for as long as the fuzzing runs.
     let fuzzing = true;
     let served = 0;
@@ -70,6 +77,7 @@ test('random bytes, bad prefixes, truncated frames, wrong field types and slow s
       }
     })();
     const kinds = new Map<string, number>();
+    const course: string[] = [before.toFixed(0)];
     for (let i = 0; i < CONNECTIONS; i++) {
       const attack = hostile(i);
       const connection = await RawConnection.open(address);
@@ -78,16 +86,18 @@ test('random bytes, bad prefixes, truncated frames, wrong field types and slow s
       connection.end(); // end of stream: the server answers what it can and closes
       await connection.closed;
       kinds.set(attack.what, (kinds.get(attack.what) ?? 0) + 1);
+      if ((i + 1) % RSS_SAMPLE_EVERY === 0) course.push((await serverRssMiB(pid)).toFixed(0));
     }
     fuzzing = false;
     await good;
-    const after = await rssMiB(pid);
+    const after = await serverRssMiB(pid);
     t.is([...kinds.values()].reduce((a, b) => a + b, 0), CONNECTIONS);
     t.true(served > 0, 'the good client was served during the run');
     t.is((await client.get('sentinel'))?.toString(), 'still here');
     t.is(group.processes[0]!.exitCode, null, 'the server is still running');
     t.true(after - before < RSS_GROWTH_MAX_MIB, `server RSS ${before.toFixed(1)} -> ${after.toFixed(1)} MiB`);
     t.log(`${CONNECTIONS} hostile connections (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}); good client served ${served} put+get pairs; server RSS ${before.toFixed(1)} -> ${after.toFixed(1)} MiB`);
+    t.log(`server RSS every ${RSS_SAMPLE_EVERY} connections (MiB): ${course.join(' ')}`);
   } finally {
     await client.close();
     await group.stop();
