@@ -13,12 +13,12 @@ interface WorkerReport {
   exercise: unknown;
   threadLevel: string;
   library: string;
-  stream: { inOrder: number; large: boolean } | null;
+  stream: unknown;
   idleCpu: number;
   peerCloses: unknown;
 }
 
-mpiTest('mpirun -np 4: messages, collectives, split, a 4 KiB stream in order, 1 MiB, idle ranks, a peer that closes', async (t) => {
+mpiTest('mpirun -np 4: messages, collectives, split, a 4 KiB stream in order, 1 MiB, to itself, idle ranks, a peer that closes', async (t) => {
   const result = await runUnderMpirun(SIZE, WORKER);
   t.is(result.code, 0, `mpirun failed: ${result.stderr}`);
   const reports = reportsByRank<WorkerReport>(result.stdout);
@@ -32,6 +32,7 @@ mpiTest('mpirun -np 4: messages, collectives, split, a 4 KiB stream in order, 1 
     t.true(report.idleCpu < 0.25, `rank ${rank} used ${(report.idleCpu * 100).toFixed(1)}% of a core while idle`);
   }
   t.deepEqual(reports.get(1)!.stream, { inOrder: 500, large: true });
+  t.deepEqual(reports.get(2)!.stream, { self: ['one', 'two', 'three'] });
   t.deepEqual(reports.get(0)!.peerCloses, { pendingError: ErrorCodes.COMM, words: 'last words', sendError: ErrorCodes.COMM });
   t.log(`MPI: ${reports.get(0)!.library}; thread level ${reports.get(0)!.threadLevel}; `
     + `idle CPU ${[...reports.values()].map((r) => (r.idleCpu * 100).toFixed(1) + '%').join(', ')}`);
