@@ -41,6 +41,9 @@ import { isDataFrame } from './socket-protocol.js';
  * MPI_Finalize: it resolves once every rank has closed. MPI allows one world per process: after
  * close no mpi endpoint can be opened again in that process.
  *
+ * While open, the endpoint's polling keeps the process alive (as the sockets backend's listening
+ * socket does): a rank ends by closing its world communicator.
+ *
  * Peer loss: a peer that closes is reported once, as 'closed', when its BYE arrives. A rank that
  * dies is not reported: mpirun ends the whole job when one rank exits abnormally. A process that
  * exits without closing calls MPI_Abort (the addon's atexit guard), so the job ends instead of
@@ -215,7 +218,12 @@ export class MpiEndpoint implements Endpoint {
   /** End of the turn: every gathered batch leaves; the next message to each peer leaves at once again. */
   private readonly flushAll = (): void => {
     this.flushScheduled = false;
-    for (const [dest, gathered] of this.gathering) this.flush(dest, gathered);
+    try {
+      for (const [dest, gathered] of this.gathering) this.flush(dest, gathered);
+    } catch (error) {
+      // No caller to reject here (their sends resolved when the messages were gathered).
+      this.fail(error as HpckvError);
+    }
     this.gathering.clear();
   };
 
