@@ -6,19 +6,28 @@ import { formatAddress, parseAddress, type Address } from '../rpc/address.js';
 import type { Communicator } from './communicator.js';
 import { GroupCommunicator } from './group-communicator.js';
 import { detectLaunch } from './launch-env.js';
+import { MpiEndpoint, type MpiEndpointOptions } from './mpi-endpoint.js';
 import { SocketEndpoint, type SocketRendezvous } from './socket-endpoint.js';
 
 export interface WorldCommunicatorOptions {
-  /** 'sockets' (the default). 'inproc' worlds are made with createInprocWorld; 'mpi' is not built yet. */
+  /**
+   * 'sockets' (the default). 'mpi': native MPI through the hpckv-mpi addon, for processes started
+   * by mpirun/mpiexec/srun (HPCKV_ERR_BAD_CONFIG saying why when the addon is not available).
+   * 'inproc' worlds are made with createInprocWorld.
+   */
   backend?: 'sockets' | 'inproc' | 'mpi';
-  /** Default: from the launcher's environment (detectLaunch). */
+  /**
+   * Default: from the launcher's environment (detectLaunch). Under 'mpi', MPI gives them; values
+   * given must agree (else HPCKV_ERR_BAD_CONFIG, and MPI stays initialized until the process exits).
+   */
   rank?: number;
   size?: number;
   /**
+   * Sockets only (required there; 'mpi' needs none).
    * `dir`: a directory every rank can see, fresh for each launch (created if missing).
    * `rootAddress`: tcp://HOST:PORT (a fixed port) or unix:///PATH where rank 0 listens.
    */
-  rendezvous: SocketRendezvous;
+  rendezvous?: SocketRendezvous;
   /** Default: the root address's scheme; else 'tcp' when `host` is given, else 'unix'. */
   transport?: 'unix' | 'tcp';
   /**
@@ -26,8 +35,10 @@ export interface WorldCommunicatorOptions {
    * root address this machine's name. Set it on multi-host jobs.
    */
   host?: string;
-  /** Time for the whole start-up (every rank present and connected). */
+  /** Time for the whole start-up (every rank present and connected). Sockets only. */
   timeoutMs?: number;
+  /** The mpi backend's polling and message size (see MpiEndpointOptions). */
+  mpi?: MpiEndpointOptions;
 }
 
 export const DEFAULT_COMM_TIMEOUT_MS = 60_000;
@@ -45,12 +56,13 @@ function badConfig(message: string, cause?: unknown): HpckvError {
  */
 export async function createWorldCommunicator(options: WorldCommunicatorOptions): Promise<Communicator> {
   const backend = options.backend ?? 'sockets';
-  if (backend === 'mpi') throw badConfig('native MPI backend not available in this build');
+  if (backend === 'mpi') return createMpiWorld(options);
   if (backend === 'inproc') throw badConfig('the in-process backend holds every rank in one process: use createInprocWorld(size)');
   if (backend !== 'sockets') throw badConfig(`unknown communicator backend ${String(backend)}`);
   const { rank, size } = resolveRankAndSize(options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_COMM_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw badConfig(`timeoutMs must be a positive number, got ${String(timeoutMs)}`);
+  if (options.rendezvous === undefined) throw badConfig('the sockets backend needs a rendezvous: { dir } or { rootAddress }');
   const rendezvous = resolveRendezvous(options.rendezvous);
   if ('dir' in rendezvous) {
     await mkdir(rendezvous.dir, { recursive: true }).catch((cause: Error) => {
@@ -59,6 +71,15 @@ export async function createWorldCommunicator(options: WorldCommunicatorOptions)
   }
   const listenAddress = chooseListenAddress(options, rendezvous, rank);
   const endpoint = await SocketEndpoint.start({ rank, size, rendezvous, listenAddress, timeoutMs });
+  return GroupCommunicator.world(endpoint);
+}
+
+/** MPI gives rank and size; `rank`/`size`, if given, must be MPI's. */
+function createMpiWorld(options: WorldCommunicatorOptions): Communicator {
+  const endpoint = MpiEndpoint.open(options.mpi);
+  for (const [name, given, actual] of [['rank', options.rank, endpoint.worldRank], ['size', options.size, endpoint.worldSize]] as const) {
+    if (given !== undefined && given !== actual) throw badConfig(`${name} ${given} was given, but MPI says this process has ${name} ${actual}`);
+  }
   return GroupCommunicator.world(endpoint);
 }
 

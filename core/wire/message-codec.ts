@@ -26,6 +26,15 @@ export function decodeMessage(payload: Buffer): unknown {
   }
 }
 
+/** Decodes messages encoded one after another into one buffer (each by encodeMessage); malformed bytes are HPCKV_ERR_PROTOCOL. */
+export function decodeMessages(payload: Buffer): unknown[] {
+  try {
+    return packr.unpackMultiple(payload) as unknown[];
+  } catch (cause) {
+    throw new HpckvError(ErrorCodes.PROTOCOL, 'malformed messages: ' + (cause instanceof Error ? cause.message : String(cause)), { cause });
+  }
+}
+
 const PREFIX_BYTES = 4;
 
 /**

@@ -13,11 +13,18 @@ async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<
   return dir;
 }
 
-test('the mpi backend is a BAD_CONFIG error until the native addon exists', async (t) => {
-  const error = await t.throwsAsync(createWorldCommunicator({ backend: 'mpi', rank: 0, size: 1, rendezvous: { dir: '/nonexistent' } }),
-    { instanceOf: HpckvError });
+test('an unavailable mpi backend is a BAD_CONFIG error saying why', async (t) => {
+  // This test file never opens MPI; the addon's loader reads the switch on first use.
+  process.env['HPCKV_MPI_DISABLE'] = '1';
+  const error = await t.throwsAsync(createWorldCommunicator({ backend: 'mpi' }), { instanceOf: HpckvError });
   t.is(error?.code, ErrorCodes.BAD_CONFIG);
-  t.is(error?.message, 'native MPI backend not available in this build');
+  t.is(error?.message, 'native MPI backend unavailable: disabled by HPCKV_MPI_DISABLE=1');
+});
+
+test('the sockets backend needs a rendezvous', async (t) => {
+  const error = await t.throwsAsync(createWorldCommunicator({ rank: 0, size: 1 }), { instanceOf: HpckvError });
+  t.is(error?.code, ErrorCodes.BAD_CONFIG);
+  t.regex(error!.message, /rendezvous/);
 });
 
 test('the inproc backend is only reached through createInprocWorld', async (t) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWorldCommunicator } from '../../core/comm/create-communicator.js';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
+import { expectedExercise } from '../helpers/comm-exercise.js';
 
 /** The socket backend across real processes: test/fixtures/comm-worker.ts is one rank. */
 
@@ -53,31 +54,10 @@ async function result(child: ChildProcess): Promise<unknown> {
   return JSON.parse(stdout.trim());
 }
 
-function expected(rank: number): unknown {
-  const left = (rank - 1 + SIZE) % SIZE;
-  const even = [2, 0];
-  const odd = [3, 1];
-  const members = rank % 2 === 0 ? even : odd;
-  return {
-    rank,
-    size: SIZE,
-    ring: { source: left, tag: 1, from: left, bytes: [left, 255], big: (2n ** 60n + BigInt(left)).toString() },
-    fanIn: rank === 0 ? [[1, 100], [2, 200], [3, 300]] : null,
-    bcast: { msg: 'from the last rank', bytes: [9, 8, 7] },
-    gathered: [0, 1, 4, 9],
-    child: {
-      rank: members.indexOf(rank),
-      size: 2,
-      gather: members,
-      bcast: `root of color ${rank % 2} is world rank ${members[0]}`,
-    },
-  };
-}
-
 async function runWorld(t: ExecutionContext, env: Record<string, string>): Promise<void> {
   const workers = Array.from({ length: SIZE }, (_, rank) => startWorker(t, rank, SIZE, env));
   const results = await Promise.all(workers.map(result));
-  t.deepEqual(results, Array.from({ length: SIZE }, (_, rank) => expected(rank)));
+  t.deepEqual(results, Array.from({ length: SIZE }, (_, rank) => expectedExercise(rank, SIZE)));
 }
 
 test('4 processes, directory rendezvous over Unix sockets', async (t) => {
