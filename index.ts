@@ -15,6 +15,7 @@ export { readGroupFile, type GroupFile } from './core/group-file.js';
 export { type Communicator, ANY_SOURCE, ANY_TAG } from './core/comm/communicator.js';
 export { createWorldCommunicator } from './core/comm/create-communicator.js';
 export { createInprocWorld } from './core/comm/inproc-endpoint.js';
+export { mpiUnavailableReason, mpiWorldInfo, type MpiEndpointOptions } from './core/comm/mpi-endpoint.js';
 export { launchLocalGroup, type LaunchOptions, type LocalGroup } from './server/launcher.js';
 export {
   SecondaryIndex, type BuildOptions, type BuildProgress, type CreateIndexOptions, type IndexDefinition, type IndexedKeys,
