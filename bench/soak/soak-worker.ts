@@ -7,6 +7,11 @@ import { seededRandom } from '../seeded-random.js';
 export const SOAK_OPS = ['put', 'get', 'del', 'putMany', 'putIfAbsent', 'scan', 'filter', 'reduce', 'verify'] as const;
 export type SoakOp = (typeof SOAK_OPS)[number];
 
+/** A count (or a time) of 0 for every kind of operation. */
+export function zeroOpCounts(): Record<SoakOp, number> {
+  return Object.fromEntries(SOAK_OPS.map((op) => [op, 0])) as Record<SoakOp, number>;
+}
+
 /** Chance of each operation per step (verify runs on its own clock, not by chance). */
 const WEIGHTS: ReadonlyArray<[Exclude<SoakOp, 'verify'>, number]> = [
   ['put', 0.34], ['get', 0.34], ['del', 0.06], ['putMany', 0.1], ['putIfAbsent', 0.06], ['scan', 0.08], ['filter', 0.01], ['reduce', 0.01],
@@ -44,9 +49,9 @@ export interface SoakWorkerOptions {
  */
 export class SoakWorker {
   readonly id: number;
-  readonly counts: Record<SoakOp, number> = Object.fromEntries(SOAK_OPS.map((op) => [op, 0])) as Record<SoakOp, number>;
+  readonly counts = zeroOpCounts();
   /** Milliseconds spent in each kind of operation. */
-  readonly elapsedMs: Record<SoakOp, number> = Object.fromEntries(SOAK_OPS.map((op) => [op, 0])) as Record<SoakOp, number>;
+  readonly elapsedMs = zeroOpCounts();
   problems = 0;
   readonly problemSamples: string[] = [];
   readonly #client: Client;
@@ -63,10 +68,6 @@ export class SoakWorker {
     this.#random = seededRandom(options.seed);
     this.#valueBytesMax = options.valueBytesMax;
     this.#prefix = `soak/${String(options.id).padStart(3, '0')}/`;
-  }
-
-  get operations(): number {
-    return SOAK_OPS.reduce((sum, op) => sum + this.counts[op], 0);
   }
 
   /** Runs until `stop()` says so, verifying everything every `verifyEveryMs` and once more at the end. */
@@ -109,6 +110,11 @@ export class SoakWorker {
 
   #key(n: number): string {
     return `${this.#prefix}${String(n).padStart(6, '0')}`;
+  }
+
+  /** The number of one of this worker's keys. */
+  #numberOf(key: Uint8Array): number {
+    return Number(Buffer.from(key).toString('latin1').slice(this.#prefix.length));
   }
 
   #index(): number {
@@ -174,7 +180,7 @@ export class SoakWorker {
         const from = this.#index();
         const seen: number[] = [];
         for await (const [key, value] of client.iterate({ gte: this.#key(from), lt: `${this.#prefix}~`, limit: SCAN_ENTRIES })) {
-          const n = Number(Buffer.from(key as Uint8Array).toString('latin1').slice(this.#prefix.length));
+          const n = this.#numberOf(key as Uint8Array);
           seen.push(n);
           this.#expect(n, value as Uint8Array, 'scan');
         }
@@ -208,7 +214,7 @@ export class SoakWorker {
         }
         let count = 0;
         for await (const [key, value] of client.iterate({ gte: this.#prefix, lt: `${this.#prefix}~` })) {
-          const n = Number(Buffer.from(key as Uint8Array).toString('latin1').slice(this.#prefix.length));
+          const n = this.#numberOf(key as Uint8Array);
           this.#expect(n, value as Uint8Array, 'verify scan');
           count++;
         }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '../../client/client.js';
 import { launchLocalGroup } from '../../server/launcher.js';
 import { rssMiB } from './process-rss.js';
-import { SOAK_OPS, SoakWorker, type SoakOp } from './soak-worker.js';
+import { SOAK_OPS, SoakWorker, zeroOpCounts, type SoakOp } from './soak-worker.js';
 
 export interface SoakOptions {
   /** How long the workload runs, in minutes (fractions allowed). */
@@ -61,10 +61,6 @@ export interface SoakReport {
   serverRssLastMiB: Array<number | null>;
 }
 
-function zeroCounts(): Record<SoakOp, number> {
-  return Object.fromEntries(SOAK_OPS.map((op) => [op, 0])) as Record<SoakOp, number>;
-}
-
 /**
  * `npm run soak`: a local group of server processes under a steady mixed workload (puts, gets,
  * deletes, batches, write-once puts, scans, server-side filters and reductions) from several
@@ -84,13 +80,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const started = Date.now();
     const endAt = started + options.minutes * 60_000;
     const samples: SoakSample[] = [];
-    let previous = zeroCounts();
+    let previous = zeroOpCounts();
     let previousAt = started;
     const sample = async (): Promise<void> => {
       const now = Date.now();
-      const totals = zeroCounts();
+      const totals = zeroOpCounts();
       for (const worker of workers) for (const op of SOAK_OPS) totals[op] += worker.counts[op];
-      const ops = zeroCounts();
+      const ops = zeroOpCounts();
       let sum = 0;
       for (const op of SOAK_OPS) { ops[op] = totals[op] - previous[op]; sum += ops[op]; }
       const s: SoakSample = {
@@ -117,10 +113,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await sampling;
     await sample();
     const seconds = (Date.now() - started) / 1000;
-    const ops = zeroCounts();
+    const ops = zeroOpCounts();
     for (const worker of workers) for (const op of SOAK_OPS) ops[op] += worker.counts[op];
     const operations = SOAK_OPS.reduce((n, op) => n + ops[op], 0);
-    const meanMs = zeroCounts();
+    const meanMs = zeroOpCounts();
     for (const op of SOAK_OPS) meanMs[op] = ops[op] === 0 ? 0 : workers.reduce((ms, w) => ms + w.elapsedMs[op], 0) / ops[op];
     const { onSample: _onSample, ...plain } = options;
     return {
