@@ -12,6 +12,12 @@ export interface Limits {
   valueBytesMax: number;
   /** Most entries in one batch or bulk request. */
   batchEntriesMax: number;
+  /**
+   * Most bytes (keys + values) of writes a server commits to one database as one LevelDB batch
+   * (group commit: writes that arrive together share a batch). A single request above it is a
+   * group of its own, never split.
+   */
+  writeGroupBytesMax: number;
   /** Largest frame (one encoded rpc message, without its 4-byte length prefix), in bytes. */
   frameBytesMax: number;
   /** Most requests one connection may have outstanding at a server. Clients queue beyond it. */
@@ -80,6 +86,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   keyBytesMax: 4096,
   valueBytesMax: 16 * 1024 * 1024,
   batchEntriesMax: 100_000,
+  writeGroupBytesMax: 4 * 1024 * 1024,
   frameBytesMax: 64 * 1024 * 1024,
   inFlightRequestsPerConnectionMax: 1024,
   connectionsPerServerMax: 1024,
@@ -113,7 +120,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export const FRAME_OVERHEAD_BYTES = 1024;
 
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
-  'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'frameBytesMax',
+  'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'writeGroupBytesMax', 'frameBytesMax',
   'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
   'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs', 'authHandshakeTimeoutMs',
   'procedureCpuMsMax', 'procedureWallMsMax', 'procedureIsolateMemoryMbMax', 'procedureIsolatesMax', 'proceduresCompiledMax',

@@ -71,7 +71,7 @@ export class Provider implements ValidationContext {
       names.add(name);
     }
     const opened = await Promise.allSettled(
-      [...names].map((name) => Database.open(path.join(options.dataDir, name), name)));
+      [...names].map((name) => Database.open(path.join(options.dataDir, name), name, options.limits.writeGroupBytesMax)));
     const failure = opened.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
       await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));

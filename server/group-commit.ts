@@ -1,0 +1,130 @@
+/** What a request stages its operations into: the open group's batch. */
+export interface StagingBatch {
+  put(key: Buffer, value: Buffer): unknown;
+  del(key: Buffer): unknown;
+}
+
+/** A chained batch (classic-level's `db.batch()` with no arguments). */
+export interface CommitBatch extends StagingBatch {
+  write(options: { sync: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The store a GroupCommit writes to: anything that makes chained batches. */
+export interface BatchingStore {
+  batch(): CommitBatch;
+}
+
+const SYNC_WRITE = Object.freeze({ sync: true });
+const ASYNC_WRITE = Object.freeze({ sync: false });
+
+interface Member {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface Group {
+  batch: CommitBatch;
+  members: Member[];
+  bytes: number;
+  sync: boolean;
+  /** Set when staging a member's operations threw: the batch cannot be trusted, the whole group fails with it. */
+  poisoned: unknown;
+}
+
+/**
+ * Group commit for one LevelDB store: writes that arrive while another group is being written
+ * (or in the same event-loop turn) are staged into one chained batch and written with one
+ * `batch.write`. One group is written at a time, so groups reach LevelDB in the order they were
+ * formed; the caller holds per-key locks until its group committed, so a key is never in two
+ * groups at once and per-key order is arrival order.
+ *
+ * Why: classic-level's `db.put` queues one libuv thread-pool job per write; with 64 puts in
+ * flight those hand-offs took 28% of a server's main thread and LevelDB's own write queue then
+ * serialises them anyway. A raw store doing the same puts batched per turn runs 52-61k/s
+ * against 30-32k/s put by put (4 KiB values, this 2-core machine).
+ *
+ * A group closes when the previous one finished writing (at the end of that turn), or early
+ * when its bytes reach `groupBytesMax` (the next writes start a new group). One member larger
+ * than that forms a group of its own: a request is never split over groups, so each request
+ * stays atomic. The batch is synced when any member asked for `sync`. When LevelDB fails a
+ * group's write, nothing of it was applied and every member fails with that error.
+ */
+export class GroupCommit {
+  readonly #db: BatchingStore;
+  readonly #groupBytesMax: number;
+  /** Groups formed and not yet written, oldest first; the last one is open for new members. */
+  readonly #queue: Group[] = [];
+  #writing = false;
+  #scheduled = false;
+  /** Groups written and writes per group, for the bench and tests. */
+  groupsWritten = 0;
+  membersWritten = 0;
+
+  constructor(db: BatchingStore, groupBytesMax: number) {
+    this.#db = db;
+    this.#groupBytesMax = groupBytesMax;
+  }
+
+  /**
+   * Stages one request's operations (`stage` puts and deletes them into the group's batch) and
+   * resolves once its group is written. `bytes` is the request's size in keys and values.
+   */
+  submit(bytes: number, sync: boolean, stage: (batch: StagingBatch) => void): Promise<void> {
+    const group = this.#groupFor(bytes);
+    group.bytes += bytes;
+    if (sync) group.sync = true;
+    if (group.poisoned === undefined) {
+      try {
+        stage(group.batch);
+      } catch (error) {
+        group.poisoned = error;
+      }
+    }
+    const done = new Promise<void>((resolve, reject) => { group.members.push({ resolve, reject }); });
+    this.#schedule();
+    return done;
+  }
+
+  #groupFor(bytes: number): Group {
+    const open = this.#queue[this.#queue.length - 1];
+    if (open !== undefined && (open.members.length === 0 || open.bytes + bytes <= this.#groupBytesMax)) return open;
+    const group: Group = { batch: this.#db.batch(), members: [], bytes: 0, sync: false, poisoned: undefined };
+    this.#queue.push(group);
+    return group;
+  }
+
+  /** Writes the oldest group at the end of this turn, so every write that arrives in it joins. */
+  #schedule(): void {
+    if (this.#writing || this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#writeNext);
+  }
+
+  readonly #writeNext = (): void => {
+    this.#scheduled = false;
+    const group = this.#queue.shift();
+    if (group === undefined) return;
+    this.#writing = true;
+    const written = group.poisoned === undefined
+      ? group.batch.write(group.sync ? SYNC_WRITE : ASYNC_WRITE)
+      : group.batch.close().then(() => { throw group.poisoned; });
+    written.then(
+      () => this.#finish(group, undefined),
+      (error: unknown) => this.#finish(group, error ?? new Error('group write failed')),
+    );
+  };
+
+  #finish(group: Group, error: unknown): void {
+    this.#writing = false;
+    this.groupsWritten++;
+    this.membersWritten += group.members.length;
+    for (const member of group.members) {
+      if (error === undefined) member.resolve();
+      else member.reject(error);
+    }
+    // Writers released by this group's locks join the next group from their own promise turns,
+    // which run before the check phase this schedules into.
+    if (this.#queue.length > 0) this.#schedule();
+  }
+}
