@@ -324,21 +324,41 @@ export class Client {
     return this.connections.call(rank, op, body, options) as Promise<OpReply<O>>;
   }
 
+  /** A single-key request: its server and body, built as one object (this is every single operation's path). */
   private keyed(key: KeyInput, options: RequestOptions): { rank: number; body: { db: string; key: Uint8Array } } {
     const bytes = this.encodeKey(key);
     return { rank: this.partitioner.serverFor(bytes), body: { db: options.db ?? DEFAULT_DATABASE, key: bytes } };
   }
 
-  async put(key: KeyInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
-    const { rank, body } = this.keyed(key, options);
-    await this.call(rank, 'put', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
+  /** A single-key write with a value (put, putIfAbsent, append). */
+  private keyedWrite(key: KeyInput, value: BytesInput, options: WriteOptions): { rank: number; body: { db: string; key: Uint8Array; value: Uint8Array; sync?: boolean } } {
+    const bytes = this.encodeKey(key);
+    const body: { db: string; key: Uint8Array; value: Uint8Array; sync?: boolean } = { db: options.db ?? DEFAULT_DATABASE, key: bytes, value: valueBytes(value, this.limits) };
+    if (options.sync !== undefined) body.sync = options.sync;
+    return { rank: this.partitioner.serverFor(bytes), body };
+  }
+
+  // put and get are not async functions: that saves a promise and a turn per call; a bad key or
+  // value still rejects the returned promise rather than throwing.
+  put(key: KeyInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
+    let request: ReturnType<Client['keyedWrite']>;
+    try {
+      request = this.keyedWrite(key, value, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.call(request.rank, 'put', request.body, options).then(toVoid);
   }
 
   /** The value, or undefined when the key is not stored. */
-  async get(key: KeyInput, options: RequestOptions = {}): Promise<Buffer | undefined> {
-    const { rank, body } = this.keyed(key, options);
-    const value = await this.call(rank, 'get', body, options);
-    return value === null ? undefined : asBuffer(value);
+  get(key: KeyInput, options: RequestOptions = {}): Promise<Buffer | undefined> {
+    let request: ReturnType<Client['keyed']>;
+    try {
+      request = this.keyed(key, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.call(request.rank, 'get', request.body, options).then(toBufferOrUndefined);
   }
 
   async del(key: KeyInput, options: WriteOptions = {}): Promise<void> {
@@ -360,14 +380,14 @@ export class Client {
 
   /** Write-once put: throws HPCKV_ERR_KEY_EXISTS (and writes nothing) when the key is stored. */
   async putIfAbsent(key: KeyInput, value: BytesInput, options: WriteOptions = {}): Promise<void> {
-    const { rank, body } = this.keyed(key, options);
-    await this.call(rank, 'putIfAbsent', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
+    const { rank, body } = this.keyedWrite(key, value, options);
+    await this.call(rank, 'putIfAbsent', body, options);
   }
 
   /** Appends to the stored value (MDHIM append mode), creating it if absent; returns the new length. */
   async append(key: KeyInput, value: BytesInput, options: WriteOptions = {}): Promise<number> {
-    const { rank, body } = this.keyed(key, options);
-    return this.call(rank, 'append', { ...body, value: valueBytes(value, this.limits), ...syncOf(options) }, options);
+    const { rank, body } = this.keyedWrite(key, value, options);
+    return this.call(rank, 'append', body, options);
   }
 
   /**
@@ -717,6 +737,14 @@ function unpackReply(reply: Uint8Array, expected: number): Array<Buffer | null> 
     throw new HpckvError(ErrorCodes.PROTOCOL, `getMany reply has ${values.length} values for ${expected} keys`);
   }
   return values;
+}
+
+function toVoid(): void {
+  return undefined;
+}
+
+function toBufferOrUndefined(value: Uint8Array | null): Buffer | undefined {
+  return value === null ? undefined : asBuffer(value);
 }
 
 function syncOf(options: WriteOptions): { sync?: boolean } {

@@ -8,6 +8,16 @@ import { scanStats } from './scan-stats.js';
 import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
 
+/** A write's operations, ready to join a group commit, and what the write answers once committed. */
+interface StagedWrite<T> {
+  delta: StatsDelta;
+  /** Keys and values, in bytes. */
+  bytes: number;
+  sync: boolean;
+  stage: (batch: StagingBatch) => void;
+  result: T;
+}
+
 /** Wraps a LevelDB failure (I/O error, corruption, closed store) in the one error type. */
 function storeError(cause: unknown, db: string, action: string): HpckvError {
   const reason = cause instanceof Error ? cause.message : String(cause);
@@ -170,21 +180,21 @@ export class Database {
 
   put(key: Buffer, value: Buffer, sync: boolean): Promise<null> {
     const id = lockId(key);
-    return this.#locked([id], 'put', () => {
+    return this.#write([id], 'put', () => {
       const delta = new StatsDelta(this.#readSize, false);
       delta.set(id, key, value.length);
       this.#filter.add(key);
-      return this.#commit(delta, key.length + value.length, sync, (batch) => batch.put(key, value));
+      return { delta, bytes: key.length + value.length, sync, stage: (batch) => batch.put(key, value), result: null };
     });
   }
 
   del(key: Buffer, sync: boolean): Promise<null> {
     const id = lockId(key);
-    return this.#locked([id], 'del', () => {
+    return this.#write([id], 'del', () => {
       const delta = new StatsDelta(this.#readSize, false);
       delta.set(id, key, ABSENT);
       // Deleting a missing key still goes to LevelDB: harmless, and keeps `sync` meaningful.
-      return this.#commit(delta, key.length, sync, (batch) => batch.del(key));
+      return { delta, bytes: key.length, sync, stage: (batch) => batch.del(key), result: null };
     });
   }
 
@@ -196,7 +206,7 @@ export class Database {
     if (keys.length === 0) return Promise.resolve(null);
     const ids = new Array<string>(keys.length);
     for (let i = 0; i < keys.length; i++) ids[i] = lockId(keys[i]!);
-    return this.#locked(ids, 'batch', (lease) => {
+    return this.#write(ids, 'batch', (lease) => {
       const delta = new StatsDelta(this.#readSize, lease.repeatsKeys);
       let bytes = 0;
       for (let i = 0; i < keys.length; i++) {
@@ -215,19 +225,20 @@ export class Database {
       // A chained batch hands each entry to the native batch at once; for 64-byte values it
       // measured about 2x faster than db.batch(array), which builds and re-checks an object per
       // entry (for 4 KiB values the two are within noise).
-      return this.#commit(delta, bytes, sync, (batch) => {
+      const stage = (batch: StagingBatch): void => {
         for (let i = 0; i < keys.length; i++) {
           const value = values[i];
           if (value === null || value === undefined) batch.del(keys[i]!);
           else batch.put(keys[i]!, value);
         }
-      });
+      };
+      return { delta, bytes, sync, stage, result: null };
     });
   }
 
   /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is stored. The lock makes check and put one step. */
   putIfAbsent(key: Buffer, value: Buffer, sync: boolean): Promise<null> {
-    return this.#locked([lockId(key)], 'putIfAbsent', () => {
+    return this.#write([lockId(key)], 'putIfAbsent', () => {
       if (this.#filter.mightContain(key) && this.#read(key) !== undefined) {
         throw new HpckvError(ErrorCodes.KEY_EXISTS, `database "${this.name}": key already stored`,
           { details: { db: this.name, keyBytes: key.length } });
@@ -235,7 +246,7 @@ export class Database {
       this.#filter.add(key);
       const delta = new StatsDelta(this.#readSize, false);
       delta.change(key, ABSENT, value.length);
-      return this.#commit(delta, key.length + value.length, sync, (batch) => batch.put(key, value));
+      return { delta, bytes: key.length + value.length, sync, stage: (batch) => batch.put(key, value), result: null };
     });
   }
 
@@ -245,7 +256,7 @@ export class Database {
    * lost. A result longer than `valueBytesMax` is refused before anything is written.
    */
   append(key: Buffer, bytes: Buffer, sync: boolean, valueBytesMax: number): Promise<number> {
-    return this.#locked([lockId(key)], 'append', () => {
+    return this.#write([lockId(key)], 'append', () => {
       const old = this.#filter.mightContain(key) ? this.#read(key) : undefined;
       const oldSize = old === undefined ? ABSENT : old.length;
       const newSize = (old?.length ?? 0) + bytes.length;
@@ -258,7 +269,7 @@ export class Database {
       this.#filter.add(key);
       const delta = new StatsDelta(this.#readSize, false);
       delta.change(key, oldSize, newSize);
-      return this.#commit(delta, key.length + newSize, sync, (batch) => batch.put(key, value)).then(() => newSize);
+      return { delta, bytes: key.length + newSize, sync, stage: (batch) => batch.put(key, value), result: newSize };
     });
   }
 
@@ -287,41 +298,38 @@ export class Database {
     return value === undefined ? ABSENT : value.length;
   };
 
-  /** Commits staged operations with their group (server/group-commit.ts), then counts their stats. */
-  #commit(delta: StatsDelta, bytes: number, sync: boolean, stage: (batch: StagingBatch) => void): Promise<null> {
-    return this.#groups.submit(bytes, sync, stage).then(() => {
-      delta.addTo(this.#stats);
-      return null;
-    });
-  }
-
   /**
-   * Runs `body` holding the locks of `ids`: at once when they are free (so an uncontended write
-   * reads and stages its operations in the caller's turn), else after earlier holders finish.
-   * The locks are released when the promise `body` returns settles (its group committed).
+   * Runs `stageWrite` holding the locks of `ids`: at once when they are free (so an uncontended
+   * write reads and stages its operations in the caller's turn), else after earlier holders
+   * finish. Its operations then join a group commit (server/group-commit.ts); the stats delta is
+   * counted and the locks released once the group is written. One promise per write.
    */
-  #locked<T>(ids: readonly string[], action: string, body: (lease: Lease) => Promise<T>): Promise<T> {
+  #write<T>(ids: readonly string[], action: string, stageWrite: (lease: Lease) => StagedWrite<T>): Promise<T> {
     if (this.#closing !== null) {
       return Promise.reject(new HpckvError(ErrorCodes.SHUTTING_DOWN, `database "${this.name}" is closing`, { details: { db: this.name } }));
     }
     this.#inFlight++;
     const lease = this.#locks.acquire(ids);
-    const done = (): void => {
-      lease.release();
-      if (--this.#inFlight === 0) this.#drained?.();
-    };
-    const run = (): Promise<T> => {
-      let result: Promise<T>;
-      try {
-        result = body(lease);
-      } catch (error) {
-        result = Promise.reject(error);
-      }
-      return result.then(
-        (value) => { done(); return value; },
-        (error: unknown) => { done(); throw error instanceof HpckvError ? error : storeError(error, this.name, action); },
-      );
-    };
-    return lease.ready === null ? run() : lease.ready.then(run);
+    return new Promise<T>((resolve, reject) => {
+      const finish = (error: unknown, staged?: StagedWrite<T>): void => {
+        if (error === undefined) staged!.delta.addTo(this.#stats);
+        lease.release();
+        if (--this.#inFlight === 0) this.#drained?.();
+        if (error === undefined) resolve(staged!.result);
+        else reject(error instanceof HpckvError ? error : storeError(error, this.name, action));
+      };
+      const start = (): void => {
+        let staged: StagedWrite<T>;
+        try {
+          staged = stageWrite(lease);
+        } catch (error) {
+          finish(error ?? new Error('write failed'));
+          return;
+        }
+        this.#groups.submit(staged.bytes, staged.sync, staged.stage, (error) => finish(error, staged));
+      };
+      if (lease.ready === null) start();
+      else void lease.ready.then(start);
+    });
   }
 }

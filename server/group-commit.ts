@@ -18,14 +18,12 @@ export interface BatchingStore {
 const SYNC_WRITE = Object.freeze({ sync: true });
 const ASYNC_WRITE = Object.freeze({ sync: false });
 
-interface Member {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
+/** Called once a member's group was written (no argument) or failed (the store's error). */
+export type Committed = (error?: unknown) => void;
 
 interface Group {
   batch: CommitBatch;
-  members: Member[];
+  members: Committed[];
   bytes: number;
   sync: boolean;
   /** Set when staging a member's operations threw: the batch cannot be trusted, the whole group fails with it. */
@@ -68,9 +66,10 @@ export class GroupCommit {
 
   /**
    * Stages one request's operations (`stage` puts and deletes them into the group's batch) and
-   * resolves once its group is written. `bytes` is the request's size in keys and values.
+   * calls `committed` once its group is written. `bytes` is the request's size in keys and values.
+   * A callback rather than a promise: one write then costs its caller a single promise.
    */
-  submit(bytes: number, sync: boolean, stage: (batch: StagingBatch) => void): Promise<void> {
+  submit(bytes: number, sync: boolean, stage: (batch: StagingBatch) => void, committed: Committed): void {
     const group = this.#groupFor(bytes);
     group.bytes += bytes;
     if (sync) group.sync = true;
@@ -81,9 +80,8 @@ export class GroupCommit {
         group.poisoned = error;
       }
     }
-    const done = new Promise<void>((resolve, reject) => { group.members.push({ resolve, reject }); });
+    group.members.push(committed);
     this.#schedule();
-    return done;
   }
 
   #groupFor(bytes: number): Group {
@@ -119,10 +117,7 @@ export class GroupCommit {
     this.#writing = false;
     this.groupsWritten++;
     this.membersWritten += group.members.length;
-    for (const member of group.members) {
-      if (error === undefined) member.resolve();
-      else member.reject(error);
-    }
+    for (const committed of group.members) committed(error);
     // Writers released by this group's locks join the next group from their own promise turns,
     // which run before the check phase this schedules into.
     if (this.#queue.length > 0) this.#schedule();

@@ -20,14 +20,22 @@ export interface FrameChannelHandlers {
   onClose: (error?: Error) => void;
   /** This side stopped reading because the peer is not taking its output (see backlogBytesMax). */
   onReadPaused?: () => void;
+  /**
+   * True when nothing else this side owes the peer is on its way (no other request or reply
+   * outstanding): a frame sent then is written at once instead of at the end of the turn.
+   * Default: always.
+   */
+  isIdle?: () => boolean;
 }
 
 /**
- * Messages over a link, one frame each. The first frame of an event-loop turn is written at
- * once; the frames that follow in the same turn are written together (one writev) in groups of
- * FLUSH_FRAMES / FLUSH_BYTES and at the end of the turn (check phase), after every I/O callback
- * of the turn has had the chance to queue its reply. Measured: batching small frames this way is
- * worth 1.2-3.7x on small requests.
+ * Messages over a link, one frame each. A frame sent while this side is idle (see
+ * `isIdle`: a lone request, the last reply of a burst) is written at once, with every frame
+ * queued before it. Otherwise frames wait for the end of the turn (check phase), after every I/O
+ * callback of the turn has had the chance to queue its own, or leave in groups of FLUSH_FRAMES /
+ * FLUSH_BYTES: frames sent while received frames are being handed over, and the replies of a
+ * burst, travel together. Measured: batching small frames this way is worth 1.2-3.7x on small
+ * requests; writing the first frame of a burst alone split each burst in two at the peer.
  */
 export class FrameChannel {
   private readonly link: Link;
@@ -45,7 +53,10 @@ export class FrameChannel {
   private readonly backlogBytesMax: number;
   private held: Buffer[] = [];
   private paused = false;
+  /** True while received frames are handed over: frames sent meanwhile wait for the rest of them. */
+  private delivering = false;
   private readonly handlers: FrameChannelHandlers;
+  private readonly isIdle: () => boolean;
 
   constructor(link: Link, frameBytesMax: number, handlers: FrameChannelHandlers, backlogBytesMax = Number.POSITIVE_INFINITY) {
     this.link = link;
@@ -53,6 +64,7 @@ export class FrameChannel {
     this.frameBytesMax = frameBytesMax;
     this.backlogBytesMax = backlogBytesMax;
     this.handlers = handlers;
+    this.isIdle = handlers.isIdle ?? (() => true);
     link.onData((chunk) => {
       if (this.closed) return;
       let frames: Buffer[];
@@ -76,6 +88,15 @@ export class FrameChannel {
 
   /** Decodes and hands over frames from `start`, stopping (and holding the rest) on backlog. */
   private deliver(frames: Buffer[], start: number): void {
+    this.delivering = true;
+    try {
+      this.deliverFrom(frames, start);
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private deliverFrom(frames: Buffer[], start: number): void {
     for (let i = start; i < frames.length; i++) {
       if (this.closed) return;
       if (this.queuedBytes + this.link.pendingWriteBytes > this.backlogBytesMax) {
@@ -137,13 +158,15 @@ export class FrameChannel {
     }
     for (const chunk of chunks) this.queue.push(chunk);
     this.queuedBytes += frameBytes;
-    if (!this.flushScheduled) {
-      // The first frame of a turn leaves at once (a lone request or reply waits for nothing:
-      // 10-20 µs off a round trip here); later frames of the turn are batched until its end.
-      this.flushScheduled = true;
-      setImmediate(this.flush);
+    if (!this.delivering && this.isIdle()) {
+      // Nothing else is coming from this side soon (a lone request or reply waits for nothing:
+      // 10-20 µs off a round trip here).
       this.writeQueued();
       return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
     }
     if (this.queue.length >= FLUSH_FRAMES || this.queuedBytes >= FLUSH_BYTES) this.writeQueued();
   }

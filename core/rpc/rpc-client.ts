@@ -14,7 +14,10 @@ export interface CallOptions {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: HpckvError) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  op: string;
+  /** performance.now() after which the call times out; Infinity for none. */
+  deadline: number;
+  timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** False once the caller gave up (timeout/abort); the reply is then dropped on arrival. */
@@ -48,6 +51,13 @@ export class RpcClient {
   private closedError: HpckvError | undefined;
   private closeListeners: Array<(error: HpckvError) => void> = [];
   private backChannel: BackChannelHandler | undefined;
+  /**
+   * One timer for every pending call's deadline instead of a timer per call: it fires at the
+   * earliest deadline known when it was set, times out what is due and sets itself again.
+   * A timer per call (create, then clear on the reply) was about 1.5 µs of each request.
+   */
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadlineTimerAt = Number.POSITIVE_INFINITY;
 
   private constructor(address: string, channel: FrameChannel, limits: Limits) {
     this.address = address;
@@ -70,6 +80,8 @@ export class RpcClient {
       },
       onClose: (error) => client?.failAll(new HpckvError(ErrorCodes.CONNECTION_CLOSED,
         `connection to ${address} closed` + (error ? `: ${error.message}` : ''), { cause: error, details: { address } })),
+      // A lone request leaves at once; requests sent while others are outstanding leave together.
+      isIdle: () => client === undefined || client.pending.size <= 1,
     });
     client = new RpcClient(address, channel, limits);
     if (options.authSecret !== undefined) {
@@ -155,12 +167,10 @@ export class RpcClient {
       return;
     }
     const id = this.allocateId();
-    const entry: Pending = { resolve, reject, timer: undefined, signal, onAbort: undefined, live: true };
     const timeoutMs = options.timeoutMs ?? this.limits.requestTimeoutMs;
-    if (timeoutMs > 0) {
-      entry.timer = setTimeout(() => this.giveUp(entry, new HpckvError(ErrorCodes.TIMEOUT,
-        `${op} to ${this.address} timed out after ${timeoutMs} ms`, { details: { op, timeoutMs, address: this.address } })), timeoutMs);
-    }
+    const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    const entry: Pending = { resolve, reject, op, deadline, timeoutMs, signal, onAbort: undefined, live: true };
+    if (deadline < this.deadlineTimerAt) this.armDeadlineTimer(deadline);
     if (signal !== undefined) {
       entry.onAbort = () => this.giveUp(entry, abortError(op, signal));
       signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -187,6 +197,30 @@ export class RpcClient {
     }
   }
 
+  private armDeadlineTimer(at: number): void {
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimerAt = at;
+    this.deadlineTimer = setTimeout(this.expireDue, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  /** Times out every live call whose deadline passed, then waits for the next deadline (if any). */
+  private readonly expireDue = (): void => {
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.pending.values()) {
+      if (!entry.live) continue;
+      if (entry.deadline <= now) {
+        this.giveUp(entry, new HpckvError(ErrorCodes.TIMEOUT, `${entry.op} to ${this.address} timed out after ${entry.timeoutMs} ms`,
+          { details: { op: entry.op, timeoutMs: entry.timeoutMs, address: this.address } }));
+      } else if (entry.deadline < next) {
+        next = entry.deadline;
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armDeadlineTimer(next);
+  };
+
   private giveUp(entry: Pending, error: HpckvError): void {
     if (!entry.live) return;
     entry.live = false;
@@ -195,7 +229,6 @@ export class RpcClient {
   }
 
   private detach(entry: Pending): void {
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
     if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
   }
 
@@ -255,6 +288,9 @@ export class RpcClient {
       }
     }
     this.pending.clear();
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Number.POSITIVE_INFINITY;
     for (const waiter of this.waiting.splice(0)) waiter.reject(error);
     for (const listener of this.closeListeners.splice(0)) listener(error);
   }

@@ -107,6 +107,8 @@ export class RpcServer {
         this.hooks.onConnectionClose?.(id);
       },
       onReadPaused: () => this.hooks.onReadPaused?.(id),
+      // The last reply of a burst (the writes of one group commit) writes them all at once.
+      isIdle: () => connection.inFlight === 0,
     }, this.limits.replyBacklogBytesMax);
     if (this.draining) {
       this.refuseConnection(connection, new HpckvError(ErrorCodes.SHUTTING_DOWN, 'server is shutting down'));

@@ -24,9 +24,25 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+function isTail(value: unknown): boolean {
+  return value instanceof PackedListChunks || (value instanceof Uint8Array && value.length >= TAIL_BYTES_MIN);
+}
+
+/** True when some element of the envelope, or a direct field of one, would travel as a tail. */
+function hasTails(message: unknown[]): boolean {
+  for (const element of message) {
+    if (isTail(element)) return true;
+    if (isPlainObject(element)) {
+      for (const field in element) if (isTail(element[field])) return true;
+    }
+  }
+  return false;
+}
+
 /** Returns the frame as chunks to write in order (prefix and header first). */
 export function encodeFrameChunks(message: unknown): Buffer[] {
-  if (!Array.isArray(message)) return [encodeFramedMessage(message)];
+  // Most messages (single operations, their replies) have no tail: one msgpack pass, no copies.
+  if (!Array.isArray(message) || !hasTails(message)) return [encodeFramedMessage(message)];
   const tails: Array<Uint8Array | PackedListChunks> = [];
   const take = (value: unknown): unknown => {
     if (value instanceof PackedListChunks

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
 import { Database } from '../../server/database.js';
-import { GroupCommit, type BatchingStore, type CommitBatch } from '../../server/group-commit.js';
+import { GroupCommit, type BatchingStore, type CommitBatch, type StagingBatch } from '../../server/group-commit.js';
 
 /** A store that records every batch it was asked to write; `failNext` makes the next write fail. */
 class RecordingStore implements BatchingStore {
@@ -30,10 +30,15 @@ class RecordingStore implements BatchingStore {
 
 const b = (text: string): Buffer => Buffer.from(text);
 
+/** submit() as a promise, for the tests' convenience. */
+function submit(groups: GroupCommit, bytes: number, sync: boolean, stage: (batch: StagingBatch) => void): Promise<void> {
+  return new Promise((resolve, reject) => groups.submit(bytes, sync, stage, (error) => (error === undefined ? resolve() : reject(error))));
+}
+
 test('writes submitted in one turn are written as one batch, in submission order', async (t) => {
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 1 << 20);
-  await Promise.all(['a', 'b', 'c'].map((k) => groups.submit(2, false, (batch) => batch.put(b(k), b('1')))));
+  await Promise.all(['a', 'b', 'c'].map((k) => submit(groups, 2, false, (batch) => batch.put(b(k), b('1')))));
   t.deepEqual(store.written, [{ ops: ['put a=1', 'put b=1', 'put c=1'], sync: false }]);
   t.is(groups.groupsWritten, 1);
   t.is(groups.membersWritten, 3);
@@ -42,9 +47,9 @@ test('writes submitted in one turn are written as one batch, in submission order
 test('writes that arrive while a group is being written form the next group', async (t) => {
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 1 << 20);
-  const first = groups.submit(2, false, (batch) => batch.put(b('a'), b('1')));
+  const first = submit(groups, 2, false, (batch) => batch.put(b('a'), b('1')));
   await new Promise<void>((resolve) => setImmediate(resolve)); // the first group is now being written
-  const later = ['b', 'c'].map((k) => groups.submit(2, false, (batch) => batch.put(b(k), b('2'))));
+  const later = ['b', 'c'].map((k) => submit(groups, 2, false, (batch) => batch.put(b(k), b('2'))));
   await Promise.all([first, ...later]);
   t.deepEqual(store.written.map((w) => w.ops), [['put a=1'], ['put b=2', 'put c=2']]);
 });
@@ -53,10 +58,10 @@ test('one sync member makes its whole group synced; a group without one is not',
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 1 << 20);
   await Promise.all([
-    groups.submit(2, false, (batch) => batch.put(b('a'), b('1'))),
-    groups.submit(2, true, (batch) => batch.del(b('b'))),
+    submit(groups, 2, false, (batch) => batch.put(b('a'), b('1'))),
+    submit(groups, 2, true, (batch) => batch.del(b('b'))),
   ]);
-  await groups.submit(2, false, (batch) => batch.put(b('c'), b('1')));
+  await submit(groups, 2, false, (batch) => batch.put(b('c'), b('1')));
   t.deepEqual(store.written, [{ ops: ['put a=1', 'del b'], sync: true }, { ops: ['put c=1'], sync: false }]);
 });
 
@@ -64,11 +69,11 @@ test('a group closes at writeGroupBytesMax; a larger request is a group of its o
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 10);
   await Promise.all([
-    groups.submit(4, false, (batch) => batch.put(b('a'), b('1'))),
-    groups.submit(4, false, (batch) => batch.put(b('b'), b('1'))),
-    groups.submit(4, false, (batch) => batch.put(b('c'), b('1'))), // 12 > 10: starts the next group
-    groups.submit(25, false, (batch) => { batch.put(b('d'), b('1')); batch.put(b('e'), b('1')); }),
-    groups.submit(1, false, (batch) => batch.put(b('f'), b('1'))),
+    submit(groups, 4, false, (batch) => batch.put(b('a'), b('1'))),
+    submit(groups, 4, false, (batch) => batch.put(b('b'), b('1'))),
+    submit(groups, 4, false, (batch) => batch.put(b('c'), b('1'))), // 12 > 10: starts the next group
+    submit(groups, 25, false, (batch) => { batch.put(b('d'), b('1')); batch.put(b('e'), b('1')); }),
+    submit(groups, 1, false, (batch) => batch.put(b('f'), b('1'))),
   ]);
   t.deepEqual(store.written.map((w) => w.ops), [['put a=1', 'put b=1'], ['put c=1'], ['put d=1', 'put e=1'], ['put f=1']]);
 });
@@ -77,17 +82,17 @@ test('a failed group write fails every member with that error; the next group is
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 1 << 20);
   store.failNext = new Error('disk full');
-  const members = ['a', 'b'].map((k) => groups.submit(2, false, (batch) => batch.put(b(k), b('1'))));
+  const members = ['a', 'b'].map((k) => submit(groups, 2, false, (batch) => batch.put(b(k), b('1'))));
   for (const member of members) await t.throwsAsync(member, { message: 'disk full' });
-  await groups.submit(2, false, (batch) => batch.put(b('c'), b('1')));
+  await submit(groups, 2, false, (batch) => batch.put(b('c'), b('1')));
   t.deepEqual(store.written.map((w) => w.ops), [['put c=1']]);
 });
 
 test('a request whose staging throws fails its whole group and nothing of the group is written', async (t) => {
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 1 << 20);
-  const good = groups.submit(2, false, (batch) => batch.put(b('a'), b('1')));
-  const bad = groups.submit(2, false, () => { throw new TypeError('not a buffer'); });
+  const good = submit(groups, 2, false, (batch) => batch.put(b('a'), b('1')));
+  const bad = submit(groups, 2, false, () => { throw new TypeError('not a buffer'); });
   await t.throwsAsync(good, { message: 'not a buffer' });
   await t.throwsAsync(bad, { message: 'not a buffer' });
   t.deepEqual(store.written, []);
