@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIfMain } from '../bench-main.js';
+import { DEFAULT_ROUNDS } from './kv-rows.js';
 import { markdownTable } from './report.js';
 import { runSuite } from './suite.js';
+import type { Transport } from './suite-row.js';
 
-/** `npm run bench [-- --quick] [--servers N] [--value-sizes 64,4096] [--records N] [--only ROW,...] [--out DIR]` */
+/** `npm run bench [-- --quick] [--servers N] [--transport unix|tcp] [--rounds N] [--value-sizes 64,4096] [--records N] [--only ROW,...] [--out DIR]` */
 export async function suiteMain(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
-    quick: { type: 'boolean' }, servers: { type: 'string' }, 'value-sizes': { type: 'string' }, records: { type: 'string' },
-    only: { type: 'string' }, out: { type: 'string' },
+    quick: { type: 'boolean' }, servers: { type: 'string' }, transport: { type: 'string' }, rounds: { type: 'string' },
+    'value-sizes': { type: 'string' }, records: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' },
   } });
   const positive = (text: string, name: string): number => {
     const n = Number(text);
@@ -19,6 +21,8 @@ export async function suiteMain(argv: string[]): Promise<void> {
   const { report, files } = await runSuite({
     quick,
     servers: positive(values.servers ?? '2', 'servers'),
+    transport: transportOf(values.transport ?? 'unix'),
+    rounds: positive(values.rounds ?? String(DEFAULT_ROUNDS), 'rounds'),
     valueSizes: (values['value-sizes'] ?? '64,4096').split(',').map((v) => positive(v, 'value-sizes')),
     records: positive(values.records ?? (quick ? '20000' : '200000'), 'records'),
     only: values.only === undefined ? [] : values.only.split(',').filter((s) => s !== ''),
@@ -27,6 +31,11 @@ export async function suiteMain(argv: string[]): Promise<void> {
   });
   process.stdout.write(markdownTable(report));
   for (const file of files) process.stdout.write(`wrote ${file}\n`);
+}
+
+function transportOf(text: string): Transport {
+  if (text !== 'unix' && text !== 'tcp') throw new RangeError(`--transport takes unix or tcp, got ${text}`);
+  return text;
 }
 
 runIfMain(import.meta.url, () => suiteMain(process.argv.slice(2)));
