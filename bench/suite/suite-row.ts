@@ -44,29 +44,37 @@ export function ratioOf(value: number, anchor: number, higherIsBetter: boolean):
   return higherIsBetter ? value / anchor : anchor / value;
 }
 
+/** `{ range }` when there were rounds to spread over; one run has no range (the row says rounds: 1). */
+function rangeOf(range: Range, rounds: number): { range?: Range } {
+  return rounds > 1 ? { range } : {};
+}
+
 /**
  * A row's figures from each target's measurements, one per round (target 0 is hpckv, the others
  * its anchors in `names` order): the medians, their ranges, and ratios of the medians.
  */
 export function medianFigures(names: readonly string[], perTarget: ReadonlyArray<readonly number[]>, higherIsBetter: boolean):
   Pick<SuiteRow, 'rounds' | 'value' | 'range' | 'anchors'> {
+  const rounds = perTarget[0]!.length;
   const [own, ...others] = perTarget.map((values) => medianAndRange(values));
   return {
-    rounds: perTarget[0]!.length, value: own!.median, range: own!.range,
-    anchors: others.map((other, i) => ({ name: names[i + 1]!, value: other.median, ratio: ratioOf(own!.median, other.median, higherIsBetter), range: other.range })),
+    rounds, value: own!.median, ...rangeOf(own!.range, rounds),
+    anchors: others.map((other, i) => ({
+      name: names[i + 1]!, value: other.median, ratio: ratioOf(own!.median, other.median, higherIsBetter), ...rangeOf(other.range, rounds),
+    })),
   };
 }
 
-/** Medians (`extra`) and ranges (`extraRange`) of named figures measured once a round. */
-export function medianExtras(perName: ReadonlyMap<string, readonly number[]>): Required<Pick<SuiteRow, 'extra' | 'extraRange'>> {
+/** Medians (`extra`) and, over more than one round, ranges (`extraRange`) of named figures measured once a round. */
+export function medianExtras(perName: ReadonlyMap<string, readonly number[]>): Pick<SuiteRow, 'extra' | 'extraRange'> {
   const extra: Record<string, number> = {};
   const extraRange: Record<string, Range> = {};
   for (const [name, values] of perName) {
     const { median, range } = medianAndRange(values);
     extra[name] = median;
-    extraRange[name] = range;
+    if (values.length > 1) extraRange[name] = range;
   }
-  return { extra, extraRange };
+  return Object.keys(extraRange).length > 0 ? { extra, extraRange } : { extra };
 }
 
 /**

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { medianAndRange, type Range } from '../../bench/stats.js';
-import type { SuiteReport } from '../../bench/suite/report.js';
+import { markdownTable, type SuiteReport } from '../../bench/suite/report.js';
+import { medianFigures } from '../../bench/suite/suite-row.js';
 import { runScript, type ScriptResult } from '../helpers/run-script.js';
 
 const CLI = fileURLToPath(new URL('../../bin/hpckv.js', import.meta.url));
@@ -38,6 +39,30 @@ test('medianAndRange: the middle value (the mean of the middle two for an even c
   t.deepEqual(medianAndRange([4, 1, 2, 10]), { median: 3, range: { min: 1, max: 10 } });
   t.deepEqual(medianAndRange([7]), { median: 7, range: { min: 7, max: 7 } });
   t.throws(() => medianAndRange([]), { instanceOf: RangeError });
+});
+
+test('medianFigures: medians, ranges and ratios of medians; one round has no range', (t) => {
+  t.deepEqual(medianFigures(['hpckv', 'raw'], [[10, 30, 20], [40, 50, 60]], true), {
+    rounds: 3, value: 20, range: { min: 10, max: 30 }, anchors: [{ name: 'raw', value: 50, ratio: 0.4, range: { min: 40, max: 60 } }],
+  });
+  t.deepEqual(medianFigures(['hpckv', 'raw'], [[200], [50]], false), { rounds: 1, value: 200, anchors: [{ name: 'raw', value: 50, ratio: 0.25 }] });
+});
+
+test('markdownTable: median (min-max) for hpckv and each anchor, the setup, and "1 run" on rows of one run', (t) => {
+  const report: SuiteReport = {
+    machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 1, platform: 'linux', node: 'v20' }, startedAt: 'now', seconds: 1, command: 'npm run bench',
+    quick: true, rounds: 3, notes: [],
+    rows: [
+      { id: 'bulk-put-64B', section: 'bulk', what: 'w', setup: 'hpckv 2 servers, unix socket', unit: 'records/s', higherIsBetter: true,
+        ...medianFigures(['hpckv', 'classic-level'], [[1000, 3000, 2000], [4000, 5000, 6000]], true) },
+      { id: 'scan-all-hash', section: 'scan', what: 'w', setup: 'hpckv 2 servers, unix socket', unit: 'records/s', higherIsBetter: true,
+        rounds: 1, value: 500, anchors: [{ name: 'classic-level iterator', value: 1000, ratio: 0.5 }] },
+    ],
+  };
+  const table = markdownTable(report);
+  t.true(table.includes('| bulk-put-64B | hpckv 2 servers, unix socket | records/s | 2,000 (1,000-3,000) | classic-level | 5,000 (4,000-6,000) | 0.40x |  |'), table);
+  t.true(table.includes('| scan-all-hash | hpckv 2 servers, unix socket | records/s | 500 (1 run) | classic-level iterator | 1,000 | 0.50x |  |'), table);
+  t.regex(table, /median \(min-max\) of 3 interleaved rounds/);
 });
 
 test('npm run bench -- --quick --only bulk-put-64B: the median and range of 3 rounds for hpckv and every anchor, the setup, the JSON, Markdown, HTML and plot', async (t) => {
