@@ -6,8 +6,9 @@ import { ClassicLevel } from 'classic-level';
 import { Client } from '../client/client.js';
 import { launchLocalGroup } from '../server/launcher.js';
 import { benchKey } from './bench-records.js';
-import { bulkKeyBase, bulkRows } from './suite/kv-rows.js';
+import { bulkKeyBase, bulkRows, DEFAULT_ROUNDS } from './suite/kv-rows.js';
 import { hpckvTarget, levelTarget } from './suite/kv-targets.js';
+import { hpckvSetup } from './suite/suite-row.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { percentile, secondsSince } from './stats.js';
 
@@ -89,8 +90,8 @@ export async function runKvBench(options: { servers: number; quick: boolean; tra
     const targets = [hpckvTarget(client, 'default'), levelTarget(raw)];
     for (const size of sizes) {
       process.stderr.write(`bulk ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
-      // The suite's bulk rows (batches side by side, best of two rounds), against raw classic-level alone.
-      for (const row of await bulkRows(targets, size.bytes, size.records, size.label)) {
+      // The suite's bulk rows (batches side by side, median of the rounds), against raw classic-level alone.
+      for (const row of await bulkRows(targets, size.bytes, size.records, size.label, DEFAULT_ROUNDS, hpckvSetup(options.servers, options.transport))) {
         rows.push({ id: row.id, what: row.what, value: row.value, unit: row.unit, baseline: row.anchors[0]!.value, ratio: row.anchors[0]!.ratio });
       }
     }

@@ -40,9 +40,11 @@ Usage:
   hpckv demo [--servers N] [--workers N] [--seconds S]
       The main job (npm start): a ParSplice molecular dynamics campaign on an embedded group, with a
       progress bar, a summary checked back from the store, and server-side queries over the states.
-  hpckv bench [--quick] [--servers N] [--value-sizes 64,4096] [--records N] [--only ROW,...] [--out DIR]
-      The benchmark suite (npm run bench): every row next to its anchor (raw classic-level, Redis), a
-      JSON, Markdown and HTML/SVG report in bench/results/.
+  hpckv bench [--quick] [--servers N] [--transport unix|tcp] [--rounds N] [--value-sizes 64,4096] [--records N]
+              [--only ROW,...] [--out DIR]
+      The benchmark suite (npm run bench): every row next to its anchor (raw classic-level, Redis);
+      bulk and single rows are the median (min-max) of N interleaved rounds (default 3). A JSON,
+      Markdown and HTML/SVG report in bench/results/.
   hpckv mixed [--servers N] [--ops N]
       A mixed put/get/del/batch/write-once workload checked against a model, then per-server stats.
 Keys and values on the command line are UTF-8 strings.`;

@@ -1,4 +1,5 @@
 import type { MachineInfo } from '../machine.js';
+import type { Range } from '../stats.js';
 import type { SuiteRow } from './suite-row.js';
 
 export interface SuiteReport {
@@ -7,6 +8,8 @@ export interface SuiteReport {
   seconds: number;
   command: string;
   quick: boolean;
+  /** Rounds of the bulk and single rows (each row also says its own). */
+  rounds: number;
   notes: string[];
   rows: SuiteRow[];
 }
@@ -16,23 +19,45 @@ function num(value: number): string {
   return Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
 }
 
+/** A figure with its range over the rounds, `median (min-max)`, or the value alone when it has none. */
+function figureText(value: number, range: Range | undefined): string {
+  return range === undefined ? num(value) : `${num(value)} (${num(range.min)}-${num(range.max)})`;
+}
+
+/** hpckv's figure of a row; a row of one run says so, so that nobody takes it for a median. */
+function hpckvText(row: SuiteRow): string {
+  return row.rounds > 1 ? figureText(row.value, row.range) : `${num(row.value)} (1 run)`;
+}
+
+/** The `extra` figures of a row, each with its range when it has one. */
+function extraText(row: SuiteRow): string {
+  return Object.entries(row.extra ?? {}).map(([name, value]) => `${name} ${figureText(value, row.extraRange?.[name])}`).join(', ');
+}
+
+/** What the figures are: the same sentences head the Markdown table and the HTML report. */
+function method(report: SuiteReport): string {
+  return 'Ratios above 1 mean hpckv is better (throughput: hpckv / anchor; latency and bytes: anchor / hpckv). ' +
+    `Figures with a range are the median (min-max) of ${report.rounds} interleaved rounds (hpckv and every anchor in turn in each round), ` +
+    'and their ratio is the ratio of the medians. Rows marked "1 run" are one run of their bench: a single value, not a median.';
+}
+
 /** The Markdown table: one line a row, every anchor beside hpckv with its ratio. */
 export function markdownTable(report: SuiteReport): string {
   const lines = [
     `hpckv bench suite, ${report.startedAt}: ${report.machine.cores} cores (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, ` +
       `node ${report.machine.node}, ${report.machine.platform}; \`${report.command}\`, ${report.seconds.toFixed(0)} s.`,
     '',
-    'Ratios above 1 mean hpckv is better (throughput: hpckv / anchor; latency and bytes: anchor / hpckv).',
+    method(report),
     '',
-    '| row | unit | hpckv | anchor | anchor value | ratio | also measured |',
-    '| --- | --- | ---: | --- | ---: | ---: | --- |',
+    '| row | setup | unit | hpckv | anchor | anchor value | ratio | also measured |',
+    '| --- | --- | --- | ---: | --- | ---: | ---: | --- |',
   ];
   for (const row of report.rows) {
     const anchors = row.anchors.length > 0 ? row.anchors : [{ name: '-', value: NaN, ratio: NaN }];
-    const extra = row.extra === undefined ? '' : Object.entries(row.extra).map(([k, v]) => `${k} ${num(v)}`).join(', ');
     anchors.forEach((anchor, i) => {
-      lines.push(`| ${i === 0 ? row.id : ''} | ${i === 0 ? row.unit : ''} | ${i === 0 ? num(row.value) : ''} | ${anchor.name} | ` +
-        `${Number.isNaN(anchor.value) ? '' : num(anchor.value)} | ${Number.isNaN(anchor.ratio) ? '' : `${anchor.ratio.toFixed(2)}x`} | ${i === 0 ? extra : ''} |`);
+      const first = i === 0;
+      lines.push(`| ${first ? row.id : ''} | ${first ? row.setup : ''} | ${first ? row.unit : ''} | ${first ? hpckvText(row) : ''} | ${anchor.name} | ` +
+        `${Number.isNaN(anchor.value) ? '' : figureText(anchor.value, anchor.range)} | ${Number.isNaN(anchor.ratio) ? '' : `${anchor.ratio.toFixed(2)}x`} | ${first ? extraText(row) : ''} |`);
     });
   }
   for (const note of report.notes) lines.push('', `- ${note}`);
@@ -110,7 +135,7 @@ export function plots(report: SuiteReport): Array<{ name: string; title: string;
     const series = names.map((name) => ({
       name, values: bulk.map((row) => (name === 'hpckv' ? row.value : row.anchors.find((a) => a.name === name)?.value)),
     }));
-    result.push({ name: 'throughput-vs-value-size', title: 'Bulk throughput by value size', svg: barChart('Bulk put/get of 1000 records by value size', 'records/s', categories, series) });
+    result.push({ name: 'throughput-vs-value-size', title: 'Bulk throughput by value size (medians)', svg: barChart('Bulk put/get of 1000 records by value size (medians)', 'records/s', categories, series) });
   }
   const scaling = report.rows.filter((row) => row.section === 'scaling');
   if (scaling.length > 0) {
@@ -128,7 +153,7 @@ export function plots(report: SuiteReport): Array<{ name: string; title: string;
     const series = targets.map((target) => ({
       name: target, values: singles.flatMap((row) => [row.extra?.[`${target} p50 µs`], row.extra?.[`${target} p99 µs`]]),
     }));
-    result.push({ name: 'latency-percentiles', title: 'Latency percentiles of single operations', svg: barChart('Single get/put latency (1 and 64 in flight)', 'µs (log scale)', categories, series, 'log') });
+    result.push({ name: 'latency-percentiles', title: 'Latency percentiles of single operations (medians)', svg: barChart('Single get/put latency (1 and 64 in flight, medians)', 'µs (log scale)', categories, series, 'log') });
   }
   return result;
 }
@@ -136,10 +161,9 @@ export function plots(report: SuiteReport): Array<{ name: string; title: string;
 /** The HTML report: the table and the plots (linked SVG files beside it). */
 export function htmlReport(report: SuiteReport, plotFiles: Array<{ file: string; title: string }>): string {
   const rows = report.rows.map((row) => {
-    const anchors = row.anchors.map((a) => `${escape(a.name)}: ${num(a.value)} (${a.ratio.toFixed(2)}x)`).join('<br>');
-    const extra = row.extra === undefined ? '' : Object.entries(row.extra).map(([k, v]) => `${escape(k)} ${num(v)}`).join(', ');
-    return `<tr><td>${escape(row.id)}</td><td>${escape(row.what)}</td><td>${escape(row.unit)}</td><td style="text-align:right">${num(row.value)}</td>` +
-      `<td>${anchors}</td><td>${extra}</td></tr>`;
+    const anchors = row.anchors.map((a) => `${escape(a.name)}: ${figureText(a.value, a.range)}, ratio ${a.ratio.toFixed(2)}x`).join('<br>');
+    return `<tr><td>${escape(row.id)}</td><td>${escape(row.what)}</td><td>${escape(row.setup)}</td><td>${escape(row.unit)}</td>` +
+      `<td style="text-align:right">${hpckvText(row)}</td><td>${anchors}</td><td>${escape(extraText(row))}</td></tr>`;
   }).join('\n');
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>hpckv bench ${escape(report.startedAt)}</title>
@@ -147,11 +171,12 @@ export function htmlReport(report: SuiteReport, plotFiles: Array<{ file: string;
 <body>
 <h1>hpckv bench suite</h1>
 <p>${escape(report.startedAt)} on ${report.machine.cores} cores (${escape(report.machine.cpuModel)}), ${report.machine.memoryGiB} GiB, node ${escape(report.machine.node)};
-<code>${escape(report.command)}</code>; ${report.seconds.toFixed(0)} s. Every figure is next to its anchor measured in the same run; ratios above 1 mean hpckv is better.</p>
+<code>${escape(report.command)}</code>; ${report.seconds.toFixed(0)} s. Every figure is next to its anchor measured in the same run.
+${escape(method(report))}</p>
 <ul>${report.notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>
 ${plotFiles.map((p) => `<h2>${escape(p.title)}</h2><p><a href="${escape(p.file)}"><img src="${escape(p.file)}" alt="${escape(p.title)}"></a></p>`).join('\n')}
 <h2>All rows</h2>
-<table><tr><th>row</th><th>what</th><th>unit</th><th>hpckv</th><th>anchors</th><th>extra</th></tr>
+<table><tr><th>row</th><th>what</th><th>setup</th><th>unit</th><th>hpckv</th><th>anchors</th><th>extra</th></tr>
 ${rows}
 </table>
 </body></html>

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { Client } from '../../client/client.js';
 import { launchLocalGroup } from '../../server/launcher.js';
 import { benchKey, benchValue } from '../bench-records.js';
-import type { SuiteRow } from './suite-row.js';
+import { hpckvSetup, type SuiteRow, type Transport } from './suite-row.js';
 
 const BATCH = 1000;
 const STREAMS = 4;
 
 /** Aggregate putMany/getMany rate of `records` × `bytes` with STREAMS batches in flight on a group of `servers`. */
-async function aggregate(servers: number, bytes: number, records: number): Promise<{ put: number; get: number }> {
+async function aggregate(servers: number, transport: Transport, bytes: number, records: number): Promise<{ put: number; get: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-bench-scaling-'));
-  const group = await launchLocalGroup({ servers, dir });
+  const group = await launchLocalGroup({ servers, transport, dir });
   const client = await Client.open(group.groupFile);
   try {
     const batches = Math.ceil(records / BATCH);
@@ -42,17 +42,18 @@ async function aggregate(servers: number, bytes: number, records: number): Promi
 /**
  * Aggregate bulk throughput at 1, 2 and 4 servers, each against the 1-server figure. On a
  * machine with fewer cores than servers this measures the overhead of more servers, not scale.
+ * One run of each group (rounds 1).
  */
-export async function scalingRows(bytes: number, records: number, serverCounts: number[], cores: number): Promise<SuiteRow[]> {
+export async function scalingRows(bytes: number, records: number, serverCounts: number[], cores: number, transport: Transport): Promise<SuiteRow[]> {
   const results = new Map<number, { put: number; get: number }>();
-  for (const servers of serverCounts) results.set(servers, await aggregate(servers, bytes, records));
+  for (const servers of serverCounts) results.set(servers, await aggregate(servers, transport, bytes, records));
   const one = results.get(serverCounts[0]!)!;
   const rows: SuiteRow[] = [];
   for (const phase of ['put', 'get'] as const) {
     for (const servers of serverCounts) {
       const value = results.get(servers)![phase];
       rows.push({
-        id: `scaling-${phase}-${servers}s`, section: 'scaling', unit: 'records/s', higherIsBetter: true, value,
+        id: `scaling-${phase}-${servers}s`, section: 'scaling', unit: 'records/s', higherIsBetter: true, setup: hpckvSetup(servers, transport), rounds: 1, value,
         what: `aggregate ${phase === 'put' ? 'putMany' : 'getMany'} of ${bytes} B, ${STREAMS} batches in flight, ${servers} server(s) on ${cores} cores, vs ${serverCounts[0]} server`,
         anchors: [{ name: `${serverCounts[0]} server`, value: one[phase], ratio: value / one[phase] }],
         extra: { servers },
