@@ -6,10 +6,11 @@ import {
   BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type CursorReply, type KeyRangeWire, type OpName, type OpReply, type OpRequest, type StatReply,
 } from '../core/protocol.js';
 import { ErrorCodes, HpckvError, isHpckvError } from '../core/errors.js';
-import { PackedListChunks, packList, unpackList } from '../core/wire/packed-list.js';
+import { packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { SlicePartitioner } from '../partition/mdhim-slices.js';
 import { MergedScan } from './merged-scan.js';
+import { sendPutMany } from './put-many-parts.js';
 import { asBuffer, checkBatchEntries, checkKey, keyBytes, valueBytes, type BytesInput } from './bytes.js';
 import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
 import { parseKeyType, type KeyValue } from '../core/keys/key-type.js';
@@ -413,11 +414,9 @@ export class Client {
     const keys = entries.map(([key]) => this.encodeKey(key));
     const values = entries.map(([, value]) => valueBytes(value, this.limits));
     const db = options.db ?? DEFAULT_DATABASE;
-    await this.perServer(keys, (rank, indices) => this.call(rank, 'putMany', {
-      db, packedKeys: packList(indices.map((i) => keys[i]!)),
-      packedValues: new PackedListChunks(indices.map((i) => values[i]!)),
-      ...syncOf(options),
-    }, options));
+    const partBytesMax = this.limits.putManyPartBytesMax;
+    await this.perServer(keys, (rank, indices) => sendPutMany((op, body) => this.call(rank, op, body, options), db,
+      indices.map((i) => keys[i]!), indices.map((i) => values[i]!), options.sync, partBytesMax));
   }
 
   /** Values in the caller's order; undefined for keys not stored. */

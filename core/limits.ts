@@ -18,6 +18,14 @@ export interface Limits {
    * group of its own, never split.
    */
   writeGroupBytesMax: number;
+  /**
+   * Largest part of a putMany for one server, in bytes of keys and values: a larger one travels
+   * as parts the server validates and stages as they arrive, committed together with the last
+   * (so the server works while the rest is still in transit). 0 sends it as one message.
+   */
+  putManyPartBytesMax: number;
+  /** Most putMany stagings (parts received, last part not yet) one connection may hold open at a server. */
+  putManyStagingsPerConnectionMax: number;
   /** Largest frame (one encoded rpc message, without its 4-byte length prefix), in bytes. */
   frameBytesMax: number;
   /** Most requests one connection may have outstanding at a server. Clients queue beyond it. */
@@ -87,6 +95,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   valueBytesMax: 16 * 1024 * 1024,
   batchEntriesMax: 100_000,
   writeGroupBytesMax: 4 * 1024 * 1024,
+  putManyPartBytesMax: 256 * 1024,
+  putManyStagingsPerConnectionMax: 64,
   frameBytesMax: 64 * 1024 * 1024,
   inFlightRequestsPerConnectionMax: 1024,
   connectionsPerServerMax: 1024,
@@ -120,7 +130,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export const FRAME_OVERHEAD_BYTES = 1024;
 
 const NON_ZERO: ReadonlySet<keyof Limits> = new Set<keyof Limits>([
-  'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'writeGroupBytesMax', 'frameBytesMax',
+  'keyBytesMax', 'valueBytesMax', 'batchEntriesMax', 'writeGroupBytesMax', 'putManyStagingsPerConnectionMax', 'frameBytesMax',
   'inFlightRequestsPerConnectionMax', 'connectionsPerServerMax', 'replyBacklogBytesMax', 'scanPageBytesMax', 'scanPageEntriesMax', 'indexKeysPerRecordMax', 'indexesPerWriteMax',
   'regionChunkBytesMax', 'regionOpBytesMax', 'regionOpsPerServerMax', 'regionStageHoldMs', 'connectTimeoutMs', 'authHandshakeTimeoutMs',
   'procedureCpuMsMax', 'procedureWallMsMax', 'procedureIsolateMemoryMbMax', 'procedureIsolatesMax', 'proceduresCompiledMax',

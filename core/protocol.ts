@@ -57,6 +57,19 @@ export interface PackedPutManyRequest extends DbRequest, WriteOptionsWire {
   packedValues: Uint8Array | PackedListChunks;
 }
 
+/**
+ * One part of a putMany too large for one message (`putManyPartBytesMax`): the server validates
+ * and stages each part as it arrives and commits all parts of `staging` as one atomic batch when
+ * the part with `last` arrives. Every part carries the same `db` and `sync`.
+ */
+export interface PutManyPartRequest extends PackedPutManyRequest {
+  /** Chosen by the client, unique among the stagings open on its connection. */
+  staging: number;
+  /** 0, 1, 2, ... in order: a part after the first needs its staging open at exactly that part. */
+  part: number;
+  last: boolean;
+}
+
 /** Bounds of a key range; at most one lower (gt/gte) and one upper (lt/lte) bound. */
 export interface KeyRangeWire {
   gt?: Uint8Array;
@@ -194,6 +207,8 @@ export interface OpTable {
   batch: { req: BatchRequest; res: null };
   /** Many puts, applied atomically by this server (keys/values as arrays or as packed lists). */
   putMany: { req: PutManyRequest | PackedPutManyRequest; res: null };
+  /** A part of a putMany staged as it arrives (answered once staged), committed with its last part (answered once committed). */
+  putManyPart: { req: PutManyPartRequest; res: null };
   /**
    * Values in request order; null for keys not stored. A request with `packedKeys` gets a packed
    * list back (absent values marked), see core/wire/packed-list.ts.
@@ -269,7 +284,7 @@ export type OpRequest<O extends OpName> = OpTable[O]['req'];
 export type OpReply<O extends OpName> = OpTable[O]['res'];
 
 export const OP_NAMES: readonly OpName[] = [
-  'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'getMany', 'delMany',
+  'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'putManyPart', 'getMany', 'delMany',
   'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange',
   'indexWrite', 'indexLookup', 'indexGet', 'regionAttach', 'regionPut', 'regionStage', 'regionPush', 'regionRelease',
   'regionTestHold', 'procRegister', 'procExecute', 'procPoll', 'procResults', 'procStage', 'procCancel', 'procWatch', 'stat', 'shutdown',

@@ -3,7 +3,7 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { DatabaseStats } from '../core/protocol.js';
 import { KeyLocks, lockId, type Lease } from './key-locks.js';
 import { KeyFilter } from './key-filter.js';
-import { GroupCommit, type StagingBatch } from './group-commit.js';
+import { GroupCommit, type CommitBatch, type StagingBatch } from './group-commit.js';
 import { scanStats } from './scan-stats.js';
 import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
@@ -14,7 +14,9 @@ interface StagedWrite<T> {
   /** Keys and values, in bytes. */
   bytes: number;
   sync: boolean;
-  stage: (batch: StagingBatch) => void;
+  /** Stages the write into its group's batch; or `staged`, a batch of its own already filled. */
+  stage?: (batch: StagingBatch) => void;
+  staged?: CommitBatch;
   result: T;
 }
 
@@ -236,6 +238,30 @@ export class Database {
     });
   }
 
+  /** An empty batch to stage a putMany into as its parts arrive; commitStaged writes it. */
+  stagingBatch(): CommitBatch {
+    return this.#db.batch();
+  }
+
+  /**
+   * Commits a putMany whose puts were staged into `batch` (from stagingBatch) as its parts
+   * arrived: takes every key's lock at once (a staging holds none while it waits for parts, so
+   * two stagings can never wait for each other), counts the stats under them and writes the
+   * batch as a group of its own. `valueSizes[i]` is the size of the value put at `keys[i]`.
+   */
+  commitStaged(keys: readonly Buffer[], valueSizes: readonly number[], batch: CommitBatch, bytes: number, sync: boolean): Promise<null> {
+    const ids = new Array<string>(keys.length);
+    for (let i = 0; i < keys.length; i++) ids[i] = lockId(keys[i]!);
+    return this.#write(ids, 'batch', (lease) => {
+      const delta = new StatsDelta(this.#readSize, lease.repeatsKeys);
+      for (let i = 0; i < keys.length; i++) {
+        delta.set(ids[i]!, keys[i]!, valueSizes[i]!);
+        this.#filter.add(keys[i]!);
+      }
+      return { delta, bytes, sync, staged: batch, result: null };
+    });
+  }
+
   /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is stored. The lock makes check and put one step. */
   putIfAbsent(key: Buffer, value: Buffer, sync: boolean): Promise<null> {
     return this.#write([lockId(key)], 'putIfAbsent', () => {
@@ -326,7 +352,9 @@ export class Database {
           finish(error ?? new Error('write failed'));
           return;
         }
-        this.#groups.submit(staged.bytes, staged.sync, staged.stage, (error) => finish(error, staged));
+        const committed = (error?: unknown): void => finish(error, staged);
+        if (staged.staged !== undefined) this.#groups.submitBatch(staged.staged, staged.bytes, staged.sync, committed);
+        else this.#groups.submit(staged.bytes, staged.sync, staged.stage!, committed);
       };
       if (lease.ready === null) start();
       else void lease.ready.then(start);

@@ -28,6 +28,8 @@ interface Group {
   sync: boolean;
   /** Set when staging a member's operations threw: the batch cannot be trusted, the whole group fails with it. */
   poisoned: unknown;
+  /** A batch staged elsewhere (a putMany that arrived in parts), written as a group of its own. */
+  closed: boolean;
 }
 
 /**
@@ -84,10 +86,16 @@ export class GroupCommit {
     this.#schedule();
   }
 
+  /** A batch its caller staged itself, written as a group of its own, in turn with the others. */
+  submitBatch(batch: CommitBatch, bytes: number, sync: boolean, committed: Committed): void {
+    this.#queue.push({ batch, members: [committed], bytes, sync, poisoned: undefined, closed: true });
+    this.#schedule();
+  }
+
   #groupFor(bytes: number): Group {
     const open = this.#queue[this.#queue.length - 1];
-    if (open !== undefined && (open.members.length === 0 || open.bytes + bytes <= this.#groupBytesMax)) return open;
-    const group: Group = { batch: this.#db.batch(), members: [], bytes: 0, sync: false, poisoned: undefined };
+    if (open !== undefined && !open.closed && (open.members.length === 0 || open.bytes + bytes <= this.#groupBytesMax)) return open;
+    const group: Group = { batch: this.#db.batch(), members: [], bytes: 0, sync: false, poisoned: undefined, closed: false };
     this.#queue.push(group);
     return group;
   }

@@ -26,11 +26,12 @@ export interface ProviderOptions {
 }
 
 /**
- * Every operation the Provider answers: `shutdown` belongs to the server process, client-memory
+ * Every operation the Provider answers: `shutdown` belongs to the server process, putMany parts
+ * to the staged puts of a connection (server/staged-puts.ts), client-memory
  * operations to the region service and procedures to the job table (they need the connection
  * they came on, and the sandbox pool).
  */
-export type ProviderOp = Exclude<OpName, 'shutdown' | `region${string}` | `proc${string}`>;
+export type ProviderOp = Exclude<OpName, 'shutdown' | 'putManyPart' | `region${string}` | `proc${string}`>;
 
 type Handlers = { readonly [O in ProviderOp]: (body: unknown) => OpReply<O> | Promise<OpReply<O>> };
 

@@ -8,6 +8,7 @@ import { checkDataIdentity } from './data-identity.js';
 import { RegionService } from './region-service.js';
 import { ProcedureJobs } from './procedure-jobs.js';
 import { Provider } from './provider.js';
+import { StagedPuts } from './staged-puts.js';
 
 /**
  * A server rank's options are exactly what the embedded-server seam passes (see
@@ -49,12 +50,17 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
     })();
     return stopping;
   };
+  const stagedPuts = new StagedPuts(provider);
   try {
     rpc = await RpcServer.listen(options.listenAddress, options.limits, (op, body, context) => {
       if (op === 'shutdown') {
         // Answer first; the drain then lets every other request in flight finish.
         setImmediate(() => void stop());
         return null;
+      }
+      if (op === 'putManyPart') {
+        if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
+        return stagedPuts.handle(body, context.connectionId);
       }
       if (RegionService.handles(op) && regions !== undefined) {
         if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
@@ -66,7 +72,10 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
       }
       return provider.handle(op, body);
     }, {
-      onConnectionClose: (id) => regions?.onConnectionClose(id),
+      onConnectionClose: (id) => {
+        stagedPuts.onConnectionClose(id);
+        regions?.onConnectionClose(id);
+      },
       ...(options.authSecret === undefined ? {} : { authSecret: options.authSecret }),
     });
     const backChannel = rpc;
