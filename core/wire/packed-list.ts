@@ -11,8 +11,9 @@ const ABSENT = 0xffff_ffff;
 
 /**
  * The same layout as packList, but as the size table plus the items themselves, for writing
- * with writev: a frame carries it as a tail (core/wire/tail-frames.ts) and the bytes go from
- * the items' own buffers to the socket without being copied into one buffer first.
+ * with writev: a frame carries it as a tail (core/wire/tail-frames.ts) and the bytes of large
+ * items go from their own buffers to the socket without being copied into one buffer first;
+ * runs of small items are copied into one block each (cheaper than a chunk per item).
  */
 export class PackedListChunks {
   readonly chunks: Buffer[];
@@ -23,6 +24,10 @@ export class PackedListChunks {
     table.writeUInt32LE(items.length, 0);
     const chunks: Buffer[] = [table];
     let bytes = table.length;
+    // Items shorter than COPY_BELOW_BYTES are copied into one block per run; longer ones are
+    // written from their own buffers.
+    let runStart = 0;
+    let runBytes = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (item === null) {
@@ -30,13 +35,40 @@ export class PackedListChunks {
         continue;
       }
       table.writeUInt32LE(item.length, 4 + 4 * i);
-      if (item.length === 0) continue;
-      chunks.push(Buffer.isBuffer(item) ? item : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
       bytes += item.length;
+      if (item.length < COPY_BELOW_BYTES) {
+        runBytes += item.length;
+        continue;
+      }
+      if (runBytes > 0) chunks.push(copyRun(items, runStart, i, runBytes));
+      chunks.push(Buffer.isBuffer(item) ? item : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
+      runStart = i + 1;
+      runBytes = 0;
     }
+    if (runBytes > 0) chunks.push(copyRun(items, runStart, items.length, runBytes));
     this.chunks = chunks;
     this.byteLength = bytes;
   }
+}
+
+/**
+ * Below this size an item is cheaper to copy than to write as a chunk of its own: each chunk of
+ * a writev costs Node about 1-2 µs, so 1000 × 64 B went out in 2.7-6.5 ms as chunks and in
+ * 0.5-1.2 ms copied into one buffer; at 4 KiB the two were even.
+ */
+const COPY_BELOW_BYTES = 2048;
+
+/** The items [from, to) that are shorter than COPY_BELOW_BYTES (all of them: a run holds no longer one), in one buffer. */
+function copyRun(items: ReadonlyArray<Uint8Array | null>, from: number, to: number, bytes: number): Buffer {
+  const block = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (let i = from; i < to; i++) {
+    const item = items[i];
+    if (item === null || item === undefined) continue;
+    block.set(item, at);
+    at += item.length;
+  }
+  return block;
 }
 
 export function packList(items: ReadonlyArray<Uint8Array | null>): Buffer {
