@@ -12,9 +12,9 @@ import { measureStreamRates, type StreamRates } from './stream-probe.js';
 
 /**
  * The client side of the network bench, run by the suite inside the client's namespace
- * (`ip netns exec NS node --no-node-snapshot dist/bench/network/network-client.js ...`) or, for
- * the loopback anchor, in the root namespace. It measures the parts asked for against the group
- * and prints what it measured as one JSON object (NetworkMeasurements) on stdout.
+ * (`ip netns exec NS node --no-node-snapshot dist/bench/network/network-client.js ...`). It
+ * measures the parts asked for against the group and prints what it measured as one JSON object
+ * (NetworkMeasurements) on stdout.
  */
 
 export type NetworkPart = 'probe' | 'bulk' | 'region' | 'scan-filter';
@@ -29,6 +29,8 @@ const REGION_FIRST_KEY = 500_000_000;
 
 export interface NetworkClientOptions {
   groupFile: string;
+  /** A group on this namespace's loopback: the bulk rows run on it too, batch by batch in turn with the shaped group's. */
+  loopbackGroupFile?: string;
   parts: readonly NetworkPart[];
   /** The stream probe's server, and how many bytes to stream each way. */
   probe?: { host: string; port: number; bytes: number };
@@ -41,8 +43,8 @@ export interface NetworkClientOptions {
 
 export interface NetworkMeasurements {
   link?: StreamRates;
-  /** putMany / getMany records/s of KV_VALUE_BYTES values, best of 2 rounds. */
-  bulk?: { records: number; put: number; get: number };
+  /** putMany / getMany records/s of KV_VALUE_BYTES values, best of 2 rounds, on the group and (loopbackPut, loopbackGet) the loopback group. */
+  bulk?: { records: number; put: number; get: number; loopbackPut?: number; loopbackGet?: number };
   region?: { records: number } & RegionRates;
   /** The ordered scan of the filter's records: best records/s of 2, and what crossed the link in the last. */
   scan?: { records: number; recordsPerSecond: number; keyValueBytes: number; receivedBytes: number };
@@ -68,11 +70,15 @@ export async function measureNetworkParts(options: NetworkClientOptions): Promis
     out.link = await measureStreamRates(options.probe.host, options.probe.port, options.probe.bytes);
   }
   const client = await Client.open(options.groupFile);
+  const loopback = options.loopbackGroupFile === undefined ? undefined : await Client.open(options.loopbackGroupFile);
   try {
     if (options.parts.includes('bulk')) {
-      say(`bulk put and get of ${options.bulkRecords} × ${KV_VALUE_BYTES} B`);
-      const [put, get] = await bulkRows([hpckvTarget(client, KV_DATABASE)], KV_VALUE_BYTES, options.bulkRecords, 'network');
-      out.bulk = { records: options.bulkRecords, put: put!.value, get: get!.value };
+      say(`bulk put and get of ${options.bulkRecords} × ${KV_VALUE_BYTES} B${loopback === undefined ? '' : ', and on the loopback group'}`);
+      const targets = [hpckvTarget(client, KV_DATABASE)];
+      if (loopback !== undefined) targets.push({ ...hpckvTarget(loopback, KV_DATABASE), name: 'loopback' });
+      const [put, get] = await bulkRows(targets, KV_VALUE_BYTES, options.bulkRecords, 'network');
+      out.bulk = { records: options.bulkRecords, put: put!.value, get: get!.value,
+        ...(loopback === undefined ? {} : { loopbackPut: put!.anchors[0]!.value, loopbackGet: get!.anchors[0]!.value }) };
     }
     if (options.parts.includes('region')) {
       say(`region put and get of ${options.regionRecords} × ${KV_VALUE_BYTES} B`);
@@ -102,6 +108,7 @@ export async function measureNetworkParts(options: NetworkClientOptions): Promis
     }
   } finally {
     await client.close();
+    await loopback?.close();
   }
   return out;
 }
@@ -117,13 +124,14 @@ export function networkClientArgs(options: NetworkClientOptions): string[] {
   const args = ['--group', options.groupFile, '--parts', options.parts.join(','), '--bulk-records', String(options.bulkRecords),
     '--region-records', String(options.regionRecords), '--filter-records', String(options.filterRecords)];
   if (options.probe !== undefined) args.push('--probe', `${options.probe.host}:${options.probe.port}`, '--probe-bytes', String(options.probe.bytes));
+  if (options.loopbackGroupFile !== undefined) args.push('--loopback-group', options.loopbackGroupFile);
   if (options.interfaceName !== undefined) args.push('--interface', options.interfaceName);
   return args;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
-    group: { type: 'string' }, parts: { type: 'string' }, probe: { type: 'string' }, 'probe-bytes': { type: 'string' },
+    group: { type: 'string' }, 'loopback-group': { type: 'string' }, parts: { type: 'string' }, probe: { type: 'string' }, 'probe-bytes': { type: 'string' },
     'bulk-records': { type: 'string' }, 'region-records': { type: 'string' }, 'filter-records': { type: 'string' }, interface: { type: 'string' },
   } });
   if (values.group === undefined) throw new TypeError('--group FILE is required');
@@ -136,7 +144,7 @@ async function main(): Promise<void> {
     probe = { host: values.probe.slice(0, at), port: positive(values.probe.slice(at + 1), 'probe', 0), bytes: positive(values['probe-bytes'], 'probe-bytes', 100_000_000) };
   }
   const measurements = await measureNetworkParts({
-    groupFile: values.group, parts, ...(probe === undefined ? {} : { probe }),
+    groupFile: values.group, ...(values['loopback-group'] === undefined ? {} : { loopbackGroupFile: values['loopback-group'] }), parts, ...(probe === undefined ? {} : { probe }),
     bulkRecords: positive(values['bulk-records'], 'bulk-records', 20_000), regionRecords: positive(values['region-records'], 'region-records', 20_000),
     filterRecords: positive(values['filter-records'], 'filter-records', 100_000), ...(values.interface === undefined ? {} : { interfaceName: values.interface }),
   });

@@ -25,11 +25,11 @@ function row(id: typeof NETWORK_ROW_IDS[number], what: string, unit: string, val
 }
 
 /**
- * The section's rows from what the client measured over the shaped link (`shaped`) and, for the
- * bulk rows, over an unshaped loopback TCP group (`loopback`). A bandwidth-bound anchor is the
- * records/s the stream probe's bytes/s would carry if only the records' keys and values crossed.
+ * The section's rows from what the client measured over the shaped link (the bulk rows also on
+ * an unshaped loopback TCP group beside it). A link-bound anchor is the records/s the stream
+ * probe's bytes/s would carry if only the records' keys and values crossed.
  */
-export function networkRows(rate: LinkRate, shaped: NetworkMeasurements, loopback: NetworkMeasurements | undefined): SuiteRow[] {
+export function networkRows(rate: LinkRate, shaped: NetworkMeasurements): SuiteRow[] {
   const rows: SuiteRow[] = [];
   const over = `over a ${rate.label} tbf-shaped veth link`;
   const link = shaped.link;
@@ -45,7 +45,8 @@ export function networkRows(rate: LinkRate, shaped: NetworkMeasurements, loopbac
     const { bulk } = shaped;
     for (const phase of ['put', 'get'] as const) {
       const anchors = linkBound(phase === 'put' ? link?.uploadBytesPerSecond : link?.downloadBytesPerSecond, recordBytes);
-      if (loopback?.bulk !== undefined) anchors.push({ name: 'the same on an unshaped loopback TCP group', value: loopback.bulk[phase] });
+      const onLoopback = phase === 'put' ? bulk.loopbackPut : bulk.loopbackGet;
+      if (onLoopback !== undefined) anchors.push({ name: 'the same on an unshaped loopback TCP group', value: onLoopback });
       rows.push(row(phase === 'put' ? 'net-bulk-put-4KiB' : 'net-bulk-get-4KiB',
         `${phase === 'put' ? 'putMany' : 'getMany'} of 1000 × 4 KiB (${bulk.records} records), 2 servers ${over}`, 'records/s', bulk[phase], anchors));
     }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,30 +36,29 @@ export function networkSizes(quick: boolean): NetworkSizes {
     : { bulkRecords: 20_000, regionRecords: 20_000, filterRecords: 1_000_000, probeSeconds: 1.5 };
 }
 
-function argsOf(command: readonly string[]): [string, string[]] {
-  return [command[0]!, command.slice(1)];
+/** The command prefix that runs a command in a namespace (`ip netns exec` execs it in place: same pid, same file descriptors). */
+function inNamespace(namespace: string): string[] {
+  return ['ip', 'netns', 'exec', namespace];
 }
 
-/** `ip netns exec NS` in front of a command when it runs in that namespace. */
-function inNamespace(namespace: string | undefined): string[] {
-  return namespace === undefined ? [] : ['ip', 'netns', 'exec', namespace];
+function spawnNode(namespace: string, script: string, args: readonly string[], stdio: StdioOptions): ChildProcess {
+  const [command, ...prefix] = inNamespace(namespace);
+  return spawn(command!, [...prefix, process.execPath, '--no-node-snapshot', script, ...args], { stdio });
 }
 
-/** Runs the client script (in `namespace`, or here) and returns what it printed as JSON; its progress goes to our stderr. */
-async function runNetworkClient(namespace: string | undefined, options: NetworkClientOptions): Promise<NetworkMeasurements> {
-  const [command, args] = argsOf([...inNamespace(namespace), process.execPath, '--no-node-snapshot', CLIENT_SCRIPT, ...networkClientArgs(options)]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Runs the client script in `namespace` and returns what it printed as JSON; its progress goes to our stderr. */
+async function runNetworkClient(namespace: string, options: NetworkClientOptions): Promise<NetworkMeasurements> {
+  const child = spawnNode(namespace, CLIENT_SCRIPT, networkClientArgs(options), ['ignore', 'pipe', 'inherit']);
   let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
   const [code, signal] = await once(child, 'close') as [number | null, NodeJS.Signals | null];
-  if (code !== 0) throw new Error(`the network client${namespace === undefined ? '' : ` in ${namespace}`} failed (code ${code}, signal ${signal})`);
+  if (code !== 0) throw new Error(`the network client in ${namespace} failed (code ${code}, signal ${signal})`);
   return JSON.parse(stdout.trim().split('\n').pop()!) as NetworkMeasurements;
 }
 
 /** The stream probe's server in the servers' namespace; it exits when we close its stdin. */
 async function startProbe(link: ShapedLink): Promise<{ port: number; child: ChildProcess }> {
-  const [command, args] = argsOf([...inNamespace(link.serverNamespace), process.execPath, PROBE_SCRIPT, '--host', link.serverAddress]);
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawnNode(link.serverNamespace, PROBE_SCRIPT, ['--host', link.serverAddress], ['pipe', 'pipe', 'inherit']);
   const exited = once(child, 'close').then(([code]) => { throw new Error(`the stream probe's server exited (code ${String(code)}) before it listened`); });
   const firstLine = once(createInterface({ input: child.stdout! }), 'line').then(([line]) => JSON.parse(String(line)) as { port: number });
   const { port } = await Promise.race([firstLine, exited]);
@@ -106,22 +105,25 @@ export async function networkSection(rate: LinkRate, sizes: NetworkSizes, notes:
   const link = await openShapedLink(rate);
   let shaped: NetworkMeasurements;
   try {
-    shaped = await withGroup({ host: link.serverAddress, commandPrefix: inNamespace(link.serverNamespace) }, async (group) => {
+    const servers = { host: link.serverAddress, commandPrefix: inNamespace(link.serverNamespace) };
+    // The anchor group sits on the client namespace's own loopback, so the client can run the
+    // bulk calls on both groups batch by batch in turn: a stall on the shared cores hits both.
+    const onClientLoopback = { commandPrefix: inNamespace(link.clientNamespace) };
+    shaped = await withGroup(servers, (group) => withGroup(onClientLoopback, async (loopbackGroup) => {
       const probe = await startProbe(link);
       try {
         return await runNetworkClient(link.clientNamespace, {
-          groupFile: group.groupFile, parts, interfaceName: link.interfaceName, ...common,
+          groupFile: group.groupFile, loopbackGroupFile: loopbackGroup.groupFile, parts, interfaceName: link.interfaceName, ...common,
           probe: { host: link.serverAddress, port: probe.port, bytes: Math.round((rate.bitsPerSecond / 8) * sizes.probeSeconds) },
         });
       } finally {
         await stopProbe(probe);
       }
-    });
+    }));
   } finally {
     await link.remove();
   }
-  const loopback = await withGroup({}, (group) => runNetworkClient(undefined, { groupFile: group.groupFile, parts: ['bulk'], ...common }));
   const note = filterTargetNote(rate, shaped);
   if (note !== undefined) notes.push(note);
-  return networkRows(rate, shaped, loopback);
+  return networkRows(rate, shaped);
 }
