@@ -60,10 +60,52 @@ export function interfaceReceivedBytes(name: string): number {
   return 0;
 }
 
+const say = (what: string): void => { process.stderr.write(`network client: ${what} ...\n`); };
+
+/** putMany then getMany of 1000 × KV_VALUE_BYTES through `client` and, batch by batch in turn, `loopback` (kv-rows' bulkRows). */
+async function measureBulk(client: Client, loopback: Client | undefined, records: number): Promise<NonNullable<NetworkMeasurements['bulk']>> {
+  say(`bulk put and get of ${records} × ${KV_VALUE_BYTES} B${loopback === undefined ? '' : ', and on the loopback group'}`);
+  const targets = [hpckvTarget(client, KV_DATABASE)];
+  if (loopback !== undefined) targets.push({ ...hpckvTarget(loopback, KV_DATABASE), name: 'loopback' });
+  const [put, get] = await bulkRows(targets, KV_VALUE_BYTES, records, 'network');
+  return { records, put: put!.value, get: get!.value,
+    ...(loopback === undefined ? {} : { loopbackPut: put!.anchors[0]!.value, loopbackGet: get!.anchors[0]!.value }) };
+}
+
+/** The region bench's alternating rounds (region vs bulk call), best of 2. */
+async function measureRegion(client: Client, records: number): Promise<NonNullable<NetworkMeasurements['region']>> {
+  say(`region put and get of ${records} × ${KV_VALUE_BYTES} B`);
+  const best: RegionRates = { regionPut: 0, bulkPut: 0, regionGet: 0, bulkGet: 0 };
+  for (let round = 0; round < 2; round++) {
+    const rates = await regionVsBulkRound(client, KV_DATABASE, KV_VALUE_BYTES, records, REGION_FIRST_KEY + round * records);
+    for (const k of Object.keys(best) as Array<keyof RegionRates>) best[k] = Math.max(best[k], rates[k]);
+  }
+  return { records, ...best };
+}
+
+/** Loads the procedure bench's records, scans them all (best of 2), then runs its filter passes. */
+async function measureScanAndFilter(client: Client, records: number, received: () => number): Promise<Required<Pick<NetworkMeasurements, 'scan' | 'filter'>>> {
+  say(`loading ${records} records of ~256 B`);
+  await loadFilterRecords(client, records);
+  say('ordered scan of all of them');
+  let bestRate = 0;
+  let last = { records: 0, keyValueBytes: 0, receivedBytes: 0 };
+  for (let round = 0; round < 2; round++) {
+    const before = received();
+    const start = process.hrtime.bigint();
+    const scanned = await orderedScan(client);
+    bestRate = Math.max(bestRate, scanned.records / secondsSince(start));
+    if (scanned.records !== records) throw new Error(`the scan saw ${scanned.records} of ${records} records`);
+    last = { ...scanned, receivedBytes: received() - before };
+  }
+  say('1% filter on the servers vs fetch everything and filter here');
+  return { scan: { ...last, recordsPerSecond: bestRate }, filter: { records, ...await measureFilterPasses(client, received) } };
+}
+
 export async function measureNetworkParts(options: NetworkClientOptions): Promise<NetworkMeasurements> {
-  const received = options.interfaceName === undefined ? (): number => 0 : (): number => interfaceReceivedBytes(options.interfaceName!);
+  const { interfaceName } = options;
+  const received = interfaceName === undefined ? (): number => 0 : (): number => interfaceReceivedBytes(interfaceName);
   const out: NetworkMeasurements = {};
-  const say = (what: string): void => { process.stderr.write(`network client: ${what} ...\n`); };
   if (options.parts.includes('probe')) {
     if (options.probe === undefined) throw new TypeError('the probe part needs --probe HOST:PORT');
     say(`streaming ${options.probe.bytes} bytes each way`);
@@ -72,39 +114,12 @@ export async function measureNetworkParts(options: NetworkClientOptions): Promis
   const client = await Client.open(options.groupFile);
   const loopback = options.loopbackGroupFile === undefined ? undefined : await Client.open(options.loopbackGroupFile);
   try {
-    if (options.parts.includes('bulk')) {
-      say(`bulk put and get of ${options.bulkRecords} × ${KV_VALUE_BYTES} B${loopback === undefined ? '' : ', and on the loopback group'}`);
-      const targets = [hpckvTarget(client, KV_DATABASE)];
-      if (loopback !== undefined) targets.push({ ...hpckvTarget(loopback, KV_DATABASE), name: 'loopback' });
-      const [put, get] = await bulkRows(targets, KV_VALUE_BYTES, options.bulkRecords, 'network');
-      out.bulk = { records: options.bulkRecords, put: put!.value, get: get!.value,
-        ...(loopback === undefined ? {} : { loopbackPut: put!.anchors[0]!.value, loopbackGet: get!.anchors[0]!.value }) };
-    }
-    if (options.parts.includes('region')) {
-      say(`region put and get of ${options.regionRecords} × ${KV_VALUE_BYTES} B`);
-      const best: RegionRates = { regionPut: 0, bulkPut: 0, regionGet: 0, bulkGet: 0 };
-      for (let round = 0; round < 2; round++) {
-        const rates = await regionVsBulkRound(client, KV_DATABASE, KV_VALUE_BYTES, options.regionRecords, REGION_FIRST_KEY + round * options.regionRecords);
-        for (const k of Object.keys(best) as Array<keyof RegionRates>) best[k] = Math.max(best[k], rates[k]);
-      }
-      out.region = { records: options.regionRecords, ...best };
-    }
+    if (options.parts.includes('bulk')) out.bulk = await measureBulk(client, loopback, options.bulkRecords);
+    if (options.parts.includes('region')) out.region = await measureRegion(client, options.regionRecords);
     if (options.parts.includes('scan-filter')) {
-      say(`loading ${options.filterRecords} records of ~256 B`);
-      await loadFilterRecords(client, options.filterRecords);
-      say('ordered scan of all of them');
-      let scan: NetworkMeasurements['scan'];
-      for (let round = 0; round < 2; round++) {
-        const before = received();
-        const start = process.hrtime.bigint();
-        const { records, keyValueBytes } = await orderedScan(client);
-        const recordsPerSecond = records / secondsSince(start);
-        if (records !== options.filterRecords) throw new Error(`the scan saw ${records} of ${options.filterRecords} records`);
-        scan = { records, recordsPerSecond: Math.max(recordsPerSecond, scan?.recordsPerSecond ?? 0), keyValueBytes, receivedBytes: received() - before };
-      }
-      out.scan = scan!;
-      say('1% filter on the servers vs fetch everything and filter here');
-      out.filter = { records: options.filterRecords, ...await measureFilterPasses(client, received) };
+      const { scan, filter } = await measureScanAndFilter(client, options.filterRecords, received);
+      out.scan = scan;
+      out.filter = filter;
     }
   } finally {
     await client.close();
@@ -119,7 +134,7 @@ function positive(text: string | undefined, name: string, fallback: number): num
   return n;
 }
 
-/** The command line the suite gives this script (the inverse of networkClientArgs). */
+/** The command line the suite gives this script (main parses it back). */
 export function networkClientArgs(options: NetworkClientOptions): string[] {
   const args = ['--group', options.groupFile, '--parts', options.parts.join(','), '--bulk-records', String(options.bulkRecords),
     '--region-records', String(options.regionRecords), '--filter-records', String(options.filterRecords)];
