@@ -88,7 +88,10 @@ export function filterTargetNote(rate: LinkRate, shaped: NetworkMeasurements): s
   const fewer = filter.fetchReceivedBytes / filter.serverReceivedBytes;
   const used = mbit(filter.fetchReceivedBytes / filter.fetchSeconds);
   const carried = link === undefined ? rate.bitsPerSecond / 1e6 : mbit(link.downloadBytesPerSecond);
+  const share = used / carried;
+  // A fetch near the link's rate waits on the link; far below it, on the cores the client and servers share.
+  const bound = share >= 0.8 ? 'the link bounds it' : share < 0.5 ? 'the CPU, not the link, bounds it' : 'the link and the CPU both limit it';
   return `network ${rate.label}: the server-side 1% filter is ${speedup.toFixed(1)}x (one field: ${speedupField.toFixed(1)}x) faster than fetching ` +
     `everything (target >= ${FILTER_TARGET.speedup}x) with ${Math.round(fewer)}x fewer bytes to the client (target >= ${FILTER_TARGET.fewerBytes}x); ` +
-    `the fetch used ${used.toFixed(0)} of the ${carried.toFixed(0)} Mbit/s the link carries (${used >= 0.8 * carried ? 'the link bounds it' : 'the machine\'s CPU, not the link, bounds it'})`;
+    `the fetch used ${used.toFixed(0)} of the ${carried.toFixed(0)} Mbit/s the link carries (${Math.round(share * 100)}%: ${bound})`;
 }
