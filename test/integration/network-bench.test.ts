@@ -70,7 +70,9 @@ networkTest('SIGINT during the network section deletes its namespaces', async (t
   const out = await mkdtemp(join(tmpdir(), 'hpckv-network-test-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
   const suite = fileURLToPath(new URL('../../bench/suite/suite-main.js', import.meta.url));
-  const child = spawn(process.execPath, ['--no-node-snapshot', suite, '--quick', '--only', 'network', '--network', '1gbit', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Killed, it cannot remove its groups' directories: they go under `out`, which the teardown removes.
+  const child = spawn(process.execPath, ['--no-node-snapshot', suite, '--quick', '--only', 'network', '--network', '1gbit', '--out', out],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: out } });
   const exited = once(child, 'exit');
   // The client's first words come once the link, the servers and the probe are up.
   for await (const line of createInterface({ input: child.stderr })) {
