@@ -23,6 +23,11 @@ const BATCH = 1000;
 const FILTER = '(key, value, args) => hpckv.decodeMsgpack(value).group === args.group';
 /** The same test reading only the field it needs (the other fields are skipped, not decoded). */
 const FIELD_FILTER = '(key, value, args) => hpckv.msgpackGet(value, "group") === args.group';
+/** The filter's argument: group 42 of 100, so 1% of the records pass. */
+export const FILTER_ARGS = { group: 42 };
+/** The filter decoding each value, and the same filter reading its one field. */
+export const DECODE_ALL_FILTER = { kind: 'filter' as const, source: FILTER };
+export const ONE_FIELD_FILTER = { kind: 'filter' as const, source: FIELD_FILTER };
 
 export async function runProcedureBench(options: { records: number; groupRecords: number }): Promise<BenchReport> {
   const packr = new Packr({ useRecords: false });
@@ -36,7 +41,7 @@ export async function runProcedureBench(options: { records: number; groupRecords
     }
     batches.push({ keys, values });
   }
-  const args = { group: 42 };
+  const args = FILTER_ARGS;
   const pool = await SandboxPool.create({ isolates: 1, isolateMemoryMbMax: 128, compiledProceduresMax: 4, keyType: 'bytes' });
   const job = await pool.startJob(await pool.register({ kind: 'filter', source: FILTER }), args, { cpuMsMax: 600_000, wallMsMax: 10_000 });
   const hostFilter = (_key: Uint8Array, value: Uint8Array): boolean => (packr.unpack(value) as { group: number }).group === args.group;
@@ -86,16 +91,76 @@ export async function runProcedureBench(options: { records: number; groupRecords
 }
 
 /** The value of record i (about 256 bytes of msgpack; record i is in group i % 100). */
-function recordValue(packr: Packr, i: number): Uint8Array {
+export function recordValue(packr: Packr, i: number): Uint8Array {
   return packr.pack({ id: i, group: i % 100, name: `record-${i}`, tags: ['a', 'b', String(i % 7)], score: i / 3, payload: 'p'.repeat(180) });
 }
 
+/** Writes records 0 .. records - 1 (recordValue) through the client, in batches of 1000. */
+export async function loadFilterRecords(client: Client, records: number): Promise<void> {
+  const packr = new Packr({ useRecords: false });
+  for (let b = 0; b < records; b += BATCH) {
+    await client.putMany(Array.from({ length: Math.min(BATCH, records - b) }, (_, j) => [benchKey(b + j), recordValue(packr, b + j)] as const));
+  }
+}
+
+/** The best (of 2 rounds) seconds of each way to find the 1% and the bytes each brought to the client. */
+export interface FilterPasses {
+  decodeAllSeconds: number;
+  oneFieldSeconds: number;
+  fetchSeconds: number;
+  matches: number;
+  /** Bytes of keys and values reaching the client: the server-side filter's matches, and everything fetched. */
+  serverKeyValueBytes: number;
+  fetchKeyValueBytes: number;
+  /** What `bytesReceived` counted during the decoding filter's pass and the fetch pass (0 without it). */
+  serverReceivedBytes: number;
+  fetchReceivedBytes: number;
+}
+
 /**
- * The same 1% filter over a 2-server group: run next to the data (client.execute), decoding each
- * value or reading just its one field, against fetching every record to the client and filtering
- * there (client.iterate, msgpackr's unpack), in time (best of 2 rounds) and in bytes of keys and
- * values that reach the client.
+ * The 1% filter over the records loadFilterRecords wrote: run next to the data (client.execute),
+ * decoding each value or reading just its one field, against fetching every record to the client
+ * and filtering there (client.iterate, msgpackr's unpack); best of 2 rounds. `bytesReceived`, when
+ * given, is read before and after a pass (say, a network interface's receive counter).
  */
+export async function measureFilterPasses(client: Client, bytesReceived: () => number = () => 0): Promise<FilterPasses> {
+  const packr = new Packr({ useRecords: false });
+  const args = FILTER_ARGS;
+  for (const spec of [DECODE_ALL_FILTER, ONE_FIELD_FILTER]) await (await client.execute(spec, { args, lt: benchKey(0) })).wait(); // ships it, warms the sandboxes
+  const best: FilterPasses = { decodeAllSeconds: Infinity, oneFieldSeconds: Infinity, fetchSeconds: Infinity, matches: 0,
+    serverKeyValueBytes: 0, fetchKeyValueBytes: 0, serverReceivedBytes: 0, fetchReceivedBytes: 0 };
+  for (let round = 0; round < 2; round++) {
+    for (const spec of [DECODE_ALL_FILTER, ONE_FIELD_FILTER]) {
+      const received = bytesReceived();
+      const start = process.hrtime.bigint();
+      const matches = await (await client.execute(spec, { args })).wait() as Array<[Uint8Array, Buffer]>;
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (spec === DECODE_ALL_FILTER) best.serverReceivedBytes = bytesReceived() - received;
+      let serverBytes = 0;
+      for (const [key, value] of matches) serverBytes += key.length + value.length;
+      if (round > 0 && matches.length !== best.matches) throw new Error(`the filters found ${best.matches} and ${matches.length}`);
+      best.matches = matches.length;
+      best.serverKeyValueBytes = serverBytes;
+      if (spec === DECODE_ALL_FILTER) best.decodeAllSeconds = Math.min(best.decodeAllSeconds, seconds);
+      else best.oneFieldSeconds = Math.min(best.oneFieldSeconds, seconds);
+    }
+    const received = bytesReceived();
+    const start = process.hrtime.bigint();
+    let fetched = 0;
+    let fetchBytes = 0;
+    for await (const [key, value] of client.iterate()) {
+      fetchBytes += (key as Uint8Array).length + value!.length;
+      if ((packr.unpack(value!) as { group: number }).group === args.group) fetched++;
+    }
+    best.fetchSeconds = Math.min(best.fetchSeconds, Number(process.hrtime.bigint() - start) / 1e9);
+    best.fetchReceivedBytes = bytesReceived() - received;
+    best.fetchKeyValueBytes = fetchBytes;
+    if (fetched !== best.matches) throw new Error(`server-side filter found ${best.matches}, the client ${fetched}`);
+  }
+  return best;
+}
+
+/** The 1% filter over a 2-server group (measureFilterPasses), with a raw scan of the same records as the local limit. */
 async function serverSideVsFetch(records: number): Promise<BenchRow[]> {
   const packr = new Packr({ useRecords: false });
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-procedure-bench-'));
@@ -103,49 +168,19 @@ async function serverSideVsFetch(records: number): Promise<BenchRow[]> {
   const client = await Client.open(group.groupFile);
   try {
     process.stderr.write(`loading ${records} records of ~256 B into 2 servers ...\n`);
-    for (let b = 0; b < records; b += BATCH) {
-      await client.putMany(Array.from({ length: Math.min(BATCH, records - b) }, (_, j) => [benchKey(b + j), recordValue(packr, b + j)] as const));
-    }
-    const args = { group: 42 };
-    const decodeAll = { kind: 'filter' as const, source: FILTER };
-    const oneField = { kind: 'filter' as const, source: FIELD_FILTER };
-    for (const spec of [decodeAll, oneField]) await (await client.execute(spec, { args, lt: benchKey(0) })).wait(); // ships it, warms the sandboxes
-    let best = { decodeAll: Infinity, oneField: Infinity, fetch: Infinity, serverBytes: 0, fetchBytes: 0, matches: 0 };
-    for (let round = 0; round < 2; round++) {
-      for (const spec of [decodeAll, oneField]) {
-        const start = process.hrtime.bigint();
-        const matches = await (await client.execute(spec, { args })).wait() as Array<[Uint8Array, Buffer]>;
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        let serverBytes = 0;
-        for (const [key, value] of matches) serverBytes += key.length + value.length;
-        if (round > 0 && matches.length !== best.matches) throw new Error(`the filters found ${best.matches} and ${matches.length}`);
-        best.matches = matches.length;
-        best.serverBytes = serverBytes;
-        if (spec === decodeAll) best.decodeAll = Math.min(best.decodeAll, seconds);
-        else best.oneField = Math.min(best.oneField, seconds);
-      }
-      const start = process.hrtime.bigint();
-      let fetched = 0;
-      let fetchBytes = 0;
-      for await (const [key, value] of client.iterate()) {
-        fetchBytes += (key as Uint8Array).length + value!.length;
-        if ((packr.unpack(value!) as { group: number }).group === args.group) fetched++;
-      }
-      best.fetch = Math.min(best.fetch, Number(process.hrtime.bigint() - start) / 1e9);
-      best.fetchBytes = fetchBytes;
-      if (fetched !== best.matches) throw new Error(`server-side filter found ${best.matches}, the client ${fetched}`);
-    }
+    await loadFilterRecords(client, records);
+    const best = await measureFilterPasses(client);
     const rate = (seconds: number): number => records / seconds;
     const rawScan = await rawScanRate(dir, packr, Math.ceil(records / 2));
     return [
       { id: 'filter-server-side', what: `1% filter over ${records} records on 2 servers, decoding each value: execute vs fetch everything and filter in the client`,
-        value: rate(best.decodeAll), unit: 'records/s', baseline: rate(best.fetch), ratio: best.fetch / best.decodeAll, extra: { matches: best.matches } },
+        value: rate(best.decodeAllSeconds), unit: 'records/s', baseline: rate(best.fetchSeconds), ratio: best.fetchSeconds / best.decodeAllSeconds, extra: { matches: best.matches } },
       { id: 'filter-server-side-field', what: 'the same filter reading one field (hpckv.msgpackGet): execute vs fetch everything and filter in the client',
-        value: rate(best.oneField), unit: 'records/s', baseline: rate(best.fetch), ratio: best.fetch / best.oneField, extra: { matches: best.matches } },
+        value: rate(best.oneFieldSeconds), unit: 'records/s', baseline: rate(best.fetchSeconds), ratio: best.fetchSeconds / best.oneFieldSeconds, extra: { matches: best.matches } },
       { id: 'filter-vs-raw-scan', what: 'the one-field filter per server vs a raw classic-level scan of the same records in one process (the local limit of any scan)',
-        value: rate(best.oneField) / 2, unit: 'records/s', baseline: rawScan, ratio: rate(best.oneField) / 2 / rawScan },
+        value: rate(best.oneFieldSeconds) / 2, unit: 'records/s', baseline: rawScan, ratio: rate(best.oneFieldSeconds) / 2 / rawScan },
       { id: 'filter-bytes-to-client', what: 'bytes of keys and values reaching the client: execute vs fetch everything',
-        value: best.serverBytes, unit: 'bytes', baseline: best.fetchBytes, ratio: best.fetchBytes / best.serverBytes },
+        value: best.serverKeyValueBytes, unit: 'bytes', baseline: best.fetchKeyValueBytes, ratio: best.fetchKeyValueBytes / best.serverKeyValueBytes },
     ];
   } finally {
     await client.close();

@@ -26,9 +26,15 @@ const WINDOW = 4;
 const keyOf = benchKey;
 const valueOf = benchValue;
 
-interface Rates { regionPut: number; bulkPut: number; regionGet: number; bulkGet: number }
+/** Records/s of each path in one round. */
+export interface RegionRates { regionPut: number; bulkPut: number; regionGet: number; bulkGet: number }
 
-async function round(client: Client, db: string, bytes: number, records: number, firstKey: number): Promise<Rates> {
+/**
+ * One round of `records` (a multiple of 2000) values of `bytes` in database `db`, keys from
+ * `firstKey`: batches alternate between putFromRegion and putMany, then between getIntoRegion
+ * and getMany.
+ */
+export async function regionVsBulkRound(client: Client, db: string, bytes: number, records: number, firstKey: number): Promise<RegionRates> {
   const batches = records / BATCH;
   const keys = Array.from({ length: records }, (_, i) => keyOf(firstKey + i));
   const values = keys.map((_, i) => valueOf(firstKey + i, bytes));
@@ -118,10 +124,10 @@ export async function runRegionBench(options: { servers: number; quick: boolean;
   try {
     for (const size of sizes) {
       process.stderr.write(`regions ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
-      const best: Rates = { regionPut: 0, bulkPut: 0, regionGet: 0, bulkGet: 0 };
+      const best: RegionRates = { regionPut: 0, bulkPut: 0, regionGet: 0, bulkGet: 0 };
       for (let r = 0; r < 2; r++) {
-        const rates = await round(client, `bench-${size.label}`, size.bytes, size.records, r * size.records);
-        for (const k of Object.keys(best) as Array<keyof Rates>) best[k] = Math.max(best[k], rates[k]);
+        const rates = await regionVsBulkRound(client, `bench-${size.label}`, size.bytes, size.records, r * size.records);
+        for (const k of Object.keys(best) as Array<keyof RegionRates>) best[k] = Math.max(best[k], rates[k]);
       }
       rows.push({ id: `region-put-${size.label}`, what: `putFromRegion of ${BATCH} × ${size.label} (packed region) vs putMany(${BATCH})`,
         value: best.regionPut, unit: 'records/s', baseline: best.bulkPut, ratio: best.regionPut / best.bulkPut });

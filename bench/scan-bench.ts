@@ -36,6 +36,21 @@ export interface ScanBenchOptions {
   partitions: readonly ScanBenchPartition[];
 }
 
+/** Scans every record of a bytes store through the client in key order (checked), counting records and bytes of keys and values. */
+export async function orderedScan(client: Client): Promise<{ records: number; keyValueBytes: number }> {
+  let records = 0;
+  let keyValueBytes = 0;
+  let previous: Buffer | undefined;
+  for await (const [entryKey, value] of client.iterate()) {
+    const key = entryKey as Buffer; // a bytes store: keys come back as their bytes
+    if (previous !== undefined && Buffer.compare(previous, key) >= 0) throw new Error('scan out of order');
+    previous = key;
+    records++;
+    keyValueBytes += key.length + value!.length;
+  }
+  return { records, keyValueBytes };
+}
+
 export async function runScanBench(options: ScanBenchOptions): Promise<BenchReport> {
   const rows: BenchRow[] = [];
   for (const partition of options.partitions) rows.push(...await measurePartition(options, partition));
@@ -73,14 +88,7 @@ async function measurePartition(options: ScanBenchOptions, partition: ScanBenchP
       scans.raw = Math.max(scans.raw, seen / secondsSince(start));
       if (seen !== options.records) throw new Error(`raw scan saw ${seen}`);
       start = process.hrtime.bigint();
-      seen = 0;
-      let previous: Buffer | undefined;
-      for await (const [entryKey] of client.iterate()) {
-        const key = entryKey as Buffer; // a bytes store: keys come back as their bytes
-        if (previous !== undefined && Buffer.compare(previous, key) >= 0) throw new Error('scan out of order');
-        previous = key;
-        seen++;
-      }
+      seen = (await orderedScan(client)).records;
       scans.ours = Math.max(scans.ours, seen / secondsSince(start));
       if (seen !== options.records) throw new Error(`hpckv scan saw ${seen}`);
     }

@@ -41,10 +41,11 @@ Usage:
       The main job (npm start): a ParSplice molecular dynamics campaign on an embedded group, with a
       progress bar, a summary checked back from the store, and server-side queries over the states.
   hpckv bench [--quick] [--servers N] [--transport unix|tcp] [--rounds N] [--value-sizes 64,4096] [--records N]
-              [--only ROW,...] [--out DIR]
+              [--only ROW,...] [--out DIR] [--network 1gbit|10gbit|<N>mbit]
       The benchmark suite (npm run bench): every row next to its anchor (raw classic-level, Redis);
       bulk and single rows are the median (min-max) of N interleaved rounds (default 3). A JSON,
-      Markdown and HTML/SVG report in bench/results/.
+      Markdown and HTML/SVG report in bench/results/. --network (root) adds rows with the client
+      across a tbf-shaped veth link from the servers.
   hpckv mixed [--servers N] [--ops N]
       A mixed put/get/del/batch/write-once workload checked against a model, then per-server stats.
 Keys and values on the command line are UTF-8 strings.`;

@@ -13,6 +13,13 @@ export interface LaunchOptions {
   /** Directory of the group: group.json, sockets, and data/ with one folder per rank. */
   dir: string;
   transport?: 'unix' | 'tcp';
+  /** The address TCP servers listen on and name in the group file (default 127.0.0.1). */
+  host?: string;
+  /**
+   * A command the server processes are started under, which must exec node in place (keeping
+   * the IPC channel): `['ip', 'netns', 'exec', NAME]` puts them in a network namespace.
+   */
+  commandPrefix?: readonly string[];
   service?: string;
   databases?: string[];
   partition?: PartitionSpec;
@@ -57,6 +64,7 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
   const args = ['serve', '--group-dir', dir, '--data', join(dir, 'data'),
     '--transport', options.transport ?? 'unix', '--service', options.service ?? 'hpckv',
     '--databases', (options.databases ?? ['default']).join(',')];
+  if (options.host !== undefined) args.push('--host', options.host);
   if (options.partition !== undefined) args.push('--partition', JSON.stringify(options.partition));
   if (options.keyType !== undefined) args.push('--key-type', options.keyType);
   if (options.limits !== undefined) args.push('--limits', JSON.stringify(options.limits));
@@ -67,7 +75,8 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
   const exits: Array<Promise<void>> = [];
   const readies: Array<Promise<void>> = [];
   for (let rank = 0; rank < options.servers; rank++) {
-    const child = spawn(process.execPath, ['--no-node-snapshot', HPCKV_BIN, ...args], {
+    const [command, ...prefixArgs] = [...(options.commandPrefix ?? []), process.execPath];
+    const child = spawn(command!, [...prefixArgs, '--no-node-snapshot', HPCKV_BIN, ...args], {
       env: { ...process.env, HPCKV_RANK: String(rank), HPCKV_SIZE: String(options.servers), HPCKV_LAUNCH_ID: launchId },
       stdio: ['ignore', output, output, 'ipc'],
     });

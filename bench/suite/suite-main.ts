@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIfMain } from '../bench-main.js';
 import { DEFAULT_ROUNDS } from './kv-rows.js';
+import { parseLinkRate } from '../network/link-rate.js';
 import { markdownTable } from './report.js';
 import { runSuite } from './suite.js';
 import type { Transport } from './suite-row.js';
@@ -16,11 +17,11 @@ import type { Transport } from './suite-row.js';
 const DEFAULT_RECORDS = 100_000;
 const QUICK_RECORDS = 20_000;
 
-/** `npm run bench [-- --quick] [--servers N] [--transport unix|tcp] [--rounds N] [--value-sizes 64,4096] [--records N] [--only ROW,...] [--out DIR]` */
+/** `npm run bench [-- --quick] [--servers N] [--transport unix|tcp] [--rounds N] [--value-sizes 64,4096] [--records N] [--only ROW,...] [--out DIR] [--network 1gbit|10gbit|<N>mbit]` */
 export async function suiteMain(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
     quick: { type: 'boolean' }, servers: { type: 'string' }, transport: { type: 'string' }, rounds: { type: 'string' },
-    'value-sizes': { type: 'string' }, records: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' },
+    'value-sizes': { type: 'string' }, records: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' }, network: { type: 'string' },
   } });
   const positive = (text: string, name: string): number => {
     const n = Number(text);
@@ -37,6 +38,7 @@ export async function suiteMain(argv: string[]): Promise<void> {
     records: values.records === undefined ? (quick ? QUICK_RECORDS : DEFAULT_RECORDS) : positive(values.records, 'records'),
     only: values.only === undefined ? [] : values.only.split(',').filter((s) => s !== ''),
     outDir: values.out ?? join(process.cwd(), 'bench', 'results'),
+    ...(values.network === undefined ? {} : { network: parseLinkRate(values.network) }),
     command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
   });
   process.stdout.write(markdownTable(report));

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Client } from '../../client/client.js';
 import { launchLocalGroup } from '../../server/launcher.js';
 import { machineInfo } from '../machine.js';
+import type { LinkRate } from '../network/link-rate.js';
+import { networkSection, networkSizes } from '../network/network-section.js';
 import { runParspliceBench } from '../parsplice-bench.js';
 import { runProcedureBench } from '../procedure-bench.js';
 import { ProgressBar } from '../progress-bar.js';
@@ -32,6 +34,8 @@ export interface SuiteOptions {
   only: string[];
   outDir: string;
   command: string;
+  /** Adds the network section, its link shaped to this rate (`--network`). */
+  network?: LinkRate;
 }
 
 interface Section {
@@ -149,6 +153,10 @@ const SECTIONS: Section[] = [
       return scalingRows(4096, context.options.quick ? 8000 : 40_000, [1, 2, 4], availableParallelism(), context.options.transport);
     },
   },
+  {
+    name: 'network', rows: ['net-*'],
+    run: (context) => networkSection(context.options.network!, networkSizes(context.options.quick), context.notes),
+  },
 ];
 
 /** The setup of the bulk and single rows: the group withKvTargets launches. */
@@ -162,9 +170,14 @@ function matches(pattern: string, id: string): boolean {
 
 /** Runs the sections asked for, then writes <timestamp>.json, .md, .html and the SVG plots to outDir. */
 export async function runSuite(options: SuiteOptions): Promise<{ report: SuiteReport; files: string[] }> {
-  const chosen = options.only.length === 0 ? SECTIONS : SECTIONS.filter((section) => options.only.some((only) =>
+  // The network section runs only when --network gives its rate.
+  const sections = options.network === undefined ? SECTIONS.filter((section) => section.name !== 'network') : SECTIONS;
+  if (options.network === undefined && options.only.some((only) => only === 'network' || only.startsWith('net-'))) {
+    throw new RangeError('--only network needs --network 1gbit|10gbit|<N>mbit');
+  }
+  const chosen = options.only.length === 0 ? sections : sections.filter((section) => options.only.some((only) =>
     only === section.name || section.rows.some((pattern) => matches(pattern, only))));
-  if (chosen.length === 0) throw new RangeError(`--only ${options.only.join(',')}: no such section or row (sections: ${SECTIONS.map((s) => s.name).join(', ')})`);
+  if (chosen.length === 0) throw new RangeError(`--only ${options.only.join(',')}: no such section or row (sections: ${sections.map((s) => s.name).join(', ')})`);
   const context: SectionContext = { options, notes: [] };
   const started = process.hrtime.bigint();
   const startedAt = new Date().toISOString();
