@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printReport, runIfMain } from './bench-main.js';
@@ -12,7 +12,7 @@ import { clientPieces, freshKeys, frameBytes, IN_FLIGHT, putManyEnvelopes, SCENA
 import { timeServerStages } from './stages/server-stages.js';
 import { formatReport, STAGES, stageSums, type ScenarioReport, type StageReport, type StageRow } from './stages/stage-report.js';
 import { DEFAULT_TIMING, type StageTiming, type TimingOptions } from './stages/stage-timers.js';
-import { openStores, timeStore } from './stages/store-stages.js';
+import { openReadStore, timeStore } from './stages/store-stages.js';
 
 /**
  * `npm run bench:stages`: where one request's time goes. Each stage of a request (client encode,
@@ -51,11 +51,11 @@ function floorRow(floor: Floor): StageRow {
 /** Every stage of one scenario, each in isolation. */
 async function timeStages(scenario: Scenario, options: StageBreakdownOptions, transport: Floor): Promise<StageRow[]> {
   process.stderr.write(`stages: ${scenario.id} ...\n`);
-  const stores = await openStores();
+  const readStore = await openReadStore();
   try {
     const client = await timeClientStages(scenario, options.loops, options.timing);
-    const server = await timeServerStages(scenario, options.loops, options.timing, stores.readStored);
-    const store = await timeStore(scenario, options.loops, options.timing, stores);
+    const server = await timeServerStages(scenario, options.loops, options.timing, readStore.readStored);
+    const store = await timeStore(scenario, options.loops, options.timing);
     const inside = 'inside store (Database takes it): not added again';
     const how = scenario.kind === 'get' ? 'getSync' : scenario.kind === 'bulk' ? 'chained batch' : `db.put, ${scenario.inFlight} in flight`;
     const staged = scenario.kind === 'bulk' && store.oneMessageWrite !== undefined
@@ -74,7 +74,7 @@ async function timeStages(scenario: Scenario, options: StageBreakdownOptions, tr
       timed('client-decode-resolve', client.decodeResolve),
     ];
   } finally {
-    await stores.close();
+    await readStore.close();
   }
 }
 
@@ -115,6 +115,8 @@ async function measureFloors(options: StageBreakdownOptions): Promise<{ floors: 
 
 export async function runStageBreakdown(options: StageBreakdownOptions): Promise<StageReport> {
   const startedAt = new Date().toISOString();
+  // Other work on the machine moves wall times (not CPU per op): the report says how busy it was.
+  const loadAtStart = loadavg()[0]!;
   const { floors, perScenario } = await measureFloors(options);
   const stages = new Map<string, StageRow[]>();
   for (const scenario of SCENARIOS) stages.set(scenario.id, await timeStages(scenario, options, perScenario.get(scenario.id)!));
@@ -145,6 +147,7 @@ export async function runStageBreakdown(options: StageBreakdownOptions): Promise
       iterations: options.loops.iterations, bulkIterations: options.loops.bulkIterations, repetitions: options.timing.repetitions,
       warmups: options.timing.warmups, e2eOps: options.endToEnd.ops, e2eBulkCalls: options.endToEnd.bulkCalls, rounds: options.rounds,
       floorSamples: options.floorSamples, profileDir: options.profileDir ?? null, distBefore: options.distBefore ?? null,
+      loadAverage1mAtStart: loadAtStart, loadAverage1mAtEnd: loadavg()[0]!,
     },
     transportFloor: floors, scenarios,
   };

@@ -155,7 +155,8 @@ export function profileTable(scenario: ScenarioReport): string {
   for (let i = 0; i < client.shares.length; i++) {
     const c = client.shares[i]!;
     const s = server.shares[i]!;
-    if (c.selfPercent + c.inclusivePercent + s.selfPercent + s.inclusivePercent === 0) continue;
+    // Categories with no visible share in either profile are left out of the table (not of the JSON).
+    if (Math.max(c.inclusivePercent, s.inclusivePercent) < 0.05) continue;
     lines.push(`| ${c.category} | ${c.selfPercent.toFixed(1)} | ${c.inclusivePercent.toFixed(1)} | ${s.selfPercent.toFixed(1)} | ${s.inclusivePercent.toFixed(1)} |`);
   }
   return lines.join('\n');
@@ -177,11 +178,16 @@ export function floorTable(floor: Record<string, FloorResult>): string {
   return lines.join('\n');
 }
 
+function fmtLoad(value: number | string | null | undefined): string {
+  return typeof value === 'number' ? value.toFixed(1) : '?';
+}
+
 export function formatReport(report: StageReport): string {
   const m = report.machine;
   const parts = [
     `Stage breakdown, ${report.startedAt.slice(0, 10)}: ${m.cpuModel}, ${m.cores} cores, Node ${m.node}. ` +
-      `Stage rows: median of ${report.options['repetitions']} repetitions (min-max); end to end: median of ${report.options['rounds']} rounds.`,
+      `Stage rows: median of ${report.options['repetitions']} repetitions (min-max); end to end: median of ${report.options['rounds']} rounds. ` +
+      `Load average (1 min) ${fmtLoad(report.options['loadAverage1mAtStart'])} at the start, ${fmtLoad(report.options['loadAverage1mAtEnd'])} at the end.`,
     '',
     floorTable(report.transportFloor),
   ];

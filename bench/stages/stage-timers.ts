@@ -74,21 +74,6 @@ export async function timeStage(opsPerRepetition: number, repetition: (round: nu
   return timingOf(samples);
 }
 
-/**
- * Times two variants of one stage (hpckv's store and raw classic-level) repetition by repetition,
- * alternating, so a LevelDB compaction or a neighbour's burst lands on both alike.
- */
-export async function timeStagePair(opsPerRepetition: number, first: (round: number) => void | Promise<void>,
-  second: (round: number) => void | Promise<void>, options: TimingOptions = DEFAULT_TIMING): Promise<[StageTiming, StageTiming]> {
-  const samples: [Sample[], Sample[]] = [[], []];
-  const sides = [first, second] as const;
-  for (let w = 0; w < options.warmups; w++) for (const side of sides) await side(w);
-  for (let r = 0; r < options.repetitions; r++) {
-    for (let s = 0; s < 2; s++) samples[s]!.push(await sample(opsPerRepetition, () => sides[s]!(options.warmups + r)));
-  }
-  return [timingOf(samples[0]), timingOf(samples[1])];
-}
-
 /** Repetitions a stage runs in all (warm-ups included): how many sets of fresh keys it needs. */
 export function roundsOf(options: TimingOptions): number {
   return options.warmups + options.repetitions;
