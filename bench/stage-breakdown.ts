@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { printReport, runIfMain } from './bench-main.js';
 import { machineInfo } from './machine.js';
 import { timeClientStages, type LoopCounts } from './stages/client-stages.js';
-import { measureFloor, type FloorCpu, type FloorResult } from './stages/echo-floor.js';
+import { EchoFloor, medianFloor, type FloorCpu, type FloorResult } from './stages/echo-floor.js';
 import { buildFromDist, currentBuild, runEndToEnd, type EndToEndCounts, type EndToEndResults } from './stages/end-to-end.js';
 import { profileScenario } from './stages/profile-run.js';
 import { clientPieces, freshKeys, frameBytes, IN_FLIGHT, putManyEnvelopes, SCENARIOS, values, type Scenario } from './stages/request-shapes.js';
@@ -49,7 +49,7 @@ function floorRow(floor: Floor): StageRow {
 }
 
 /** Every stage of one scenario, each in isolation. */
-async function timeStages(scenario: Scenario, options: StageBreakdownOptions, transport: Floor): Promise<StageRow[]> {
+async function timeStages(scenario: Scenario, options: StageBreakdownOptions): Promise<StageRow[]> {
   process.stderr.write(`stages: ${scenario.id} ...\n`);
   const readStore = await openReadStore();
   try {
@@ -64,7 +64,6 @@ async function timeStages(scenario: Scenario, options: StageBreakdownOptions, tr
     const storeNote = `raw classic-level (${how}): wall ${fmt(store.raw.usPerOp)}, CPU ${fmt(store.raw.cpuUsPerOp)}${staged}`;
     return [
       timed('client-encode', client.encode),
-      floorRow(transport),
       timed('server-decode', server.decode),
       timed('validate', server.validate),
       timed('lock', server.lock, server.lock === null ? 'a get takes no lock' : inside, false),
@@ -88,49 +87,67 @@ async function bulkRequestBytes(scenario: Scenario): Promise<number> {
   return envelopes.reduce<number>((total, message) => total + frameBytes(message).length, 0);
 }
 
-/** The floor of each scenario: the echo of its message size (one at a time or 64 in flight), or its bulk bytes with a short answer. */
-async function measureFloors(options: StageBreakdownOptions): Promise<{ floors: Record<string, FloorResult>; perScenario: Map<string, Floor> }> {
-  process.stderr.write('transport floor: bare Node echo ...\n');
-  const samples = options.floorSamples;
-  const floors: Record<string, FloorResult> = {
-    'echo-4KiB': await measureFloor({ messageBytes: 4096, reply: 'echo', samples, inFlightMessages: samples * 10 }),
-    'echo-32B': await measureFloor({ messageBytes: 32, reply: 'echo', samples, inFlightMessages: samples * 10 }),
-  };
-  const perScenario = new Map<string, Floor>();
-  const echo = floors['echo-4KiB']!;
-  for (const scenario of SCENARIOS) {
-    if (scenario.kind !== 'bulk') {
-      perScenario.set(scenario.id, scenario.inFlight === 1
-        ? { usPerOp: echo.oneInFlightP50Us, cpu: echo.oneInFlightCpuUs, note: 'bare Node echo of 4 KiB, round trip p50; CPU: sender + echo process' }
-        : { usPerOp: 1e6 / echo.inFlight64MsgsPerS!, cpu: echo.inFlight64CpuUs!, note: `bare Node echo of 4 KiB, ${IN_FLIGHT} in flight: 1 / msgs/s; CPU: sender + echo process` });
-      continue;
-    }
-    const bytes = await bulkRequestBytes(scenario);
-    const floor = await measureFloor({ messageBytes: bytes, reply: 32, samples: Math.max(5, Math.round(samples / 40)), inFlightMessages: 0 });
-    floors[scenario.id] = floor;
-    perScenario.set(scenario.id, { usPerOp: floor.oneInFlightP50Us, cpu: floor.oneInFlightCpuUs, note: `bare Node: ${bytes} B there, 32 B back, p50; CPU: sender + receiver` });
+/** The bare echoes the floor is measured with: 4 KiB and 32 B echoed, and each bulk call's bytes answered with 32 B. */
+async function startFloors(): Promise<Map<string, EchoFloor>> {
+  const floors = new Map<string, EchoFloor>();
+  try {
+    floors.set('echo-4KiB', await EchoFloor.start(4096, 'echo'));
+    floors.set('echo-32B', await EchoFloor.start(32, 'echo'));
+    for (const scenario of SCENARIOS) if (scenario.kind === 'bulk') floors.set(scenario.id, await EchoFloor.start(await bulkRequestBytes(scenario), 32));
+  } catch (error) {
+    for (const floor of floors.values()) await floor.stop();
+    throw error;
   }
-  return { floors, perScenario };
+  return floors;
+}
+
+/** One measurement of every floor (a round's worth). */
+async function measureFloors(floors: Map<string, EchoFloor>, samples: number, measured: Map<string, FloorResult[]>): Promise<void> {
+  process.stderr.write('transport floor: bare Node echo ...\n');
+  for (const [name, floor] of floors) {
+    const bulk = floor.reply !== 'echo';
+    const result = await floor.measure(bulk ? Math.max(5, Math.round(samples / 40)) : samples, bulk ? 0 : samples * 10);
+    measured.set(name, [...(measured.get(name) ?? []), result]);
+  }
+}
+
+/** The transport row of a scenario: the echo of its message size (one at a time or 64 in flight), or its bulk bytes with a short answer. */
+function floorOf(scenario: Scenario, floors: Record<string, FloorResult>): Floor {
+  if (scenario.kind === 'bulk') {
+    const floor = floors[scenario.id]!;
+    return { usPerOp: floor.oneInFlightMeanUs, cpu: floor.oneInFlightCpuUs,
+      note: `bare Node: ${floor.messageBytes} B there, 32 B back, mean (p50 ${fmt(floor.oneInFlightP50Us)}); CPU: sender + receiver` };
+  }
+  const echo = floors['echo-4KiB']!;
+  return scenario.inFlight === 1
+    ? { usPerOp: echo.oneInFlightMeanUs, cpu: echo.oneInFlightCpuUs, note: `bare Node echo of 4 KiB, round trip mean (p50 ${fmt(echo.oneInFlightP50Us)}); CPU: sender + echo process` }
+    : { usPerOp: 1e6 / echo.inFlight64MsgsPerS!, cpu: echo.inFlight64CpuUs!, note: `bare Node echo of 4 KiB, ${IN_FLIGHT} in flight: 1 / msgs/s; CPU: sender + echo process` };
 }
 
 export async function runStageBreakdown(options: StageBreakdownOptions): Promise<StageReport> {
   const startedAt = new Date().toISOString();
   // Other work on the machine moves wall times (not CPU per op): the report says how busy it was.
   const loadAtStart = loadavg()[0]!;
-  const { floors, perScenario } = await measureFloors(options);
   const stages = new Map<string, StageRow[]>();
-  for (const scenario of SCENARIOS) stages.set(scenario.id, await timeStages(scenario, options, perScenario.get(scenario.id)!));
+  for (const scenario of SCENARIOS) stages.set(scenario.id, await timeStages(scenario, options));
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-stage-e2e-'));
+  const floorServers = await startFloors();
+  const measuredFloors = new Map<string, FloorResult[]>();
   let endToEnd: EndToEndResults;
   try {
     const builds = [currentBuild(), ...(options.distBefore === undefined ? [] : [await buildFromDist(options.distBefore)])];
-    endToEnd = await runEndToEnd(builds, SCENARIOS, options.endToEnd, options.rounds, dir);
+    endToEnd = await runEndToEnd(builds, SCENARIOS, options.endToEnd, options.rounds, dir,
+      () => measureFloors(floorServers, options.floorSamples, measuredFloors));
   } finally {
+    for (const floor of floorServers.values()) await floor.stop();
     await rm(dir, { recursive: true, force: true });
   }
+  const floors = Object.fromEntries([...measuredFloors].map(([name, results]) => [name, medianFloor(results)]));
   const scenarios: ScenarioReport[] = [];
   for (const scenario of SCENARIOS) {
-    const rows = stages.get(scenario.id)!;
+    const measured = stages.get(scenario.id)!;
+    // The transport row goes second: it is what the request meets after the client's encode.
+    const rows = [measured[0]!, floorRow(floorOf(scenario, floors)), ...measured.slice(1)];
     const report: ScenarioReport = {
       id: scenario.id, title: scenario.title, unit: scenario.unit, stages: rows, sums: stageSums(rows),
       endToEnd: Object.fromEntries(Object.entries(endToEnd).map(([label, results]) => [label, results[scenario.id]!])),

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { percentile } from '../stats.js';
+import { medianAndRange, percentile } from '../stats.js';
 import { ownCpuUs, processCpuUs } from './process-cpu.js';
 
 /**
@@ -29,16 +29,6 @@ server.listen(path, () => process.send({ type: 'ready' }));
 process.on('disconnect', () => process.exit(0));
 `;
 
-export interface FloorOptions {
-  messageBytes: number;
-  /** Bytes of the answer to each message; 'echo' sends the message back. */
-  reply: number | 'echo';
-  /** Round trips timed one at a time (after as many again as a warm-up, at most 200). */
-  samples: number;
-  /** Messages sent with 64 outstanding; 0 skips that part. */
-  inFlightMessages: number;
-}
-
 /** CPU time per message and its answer, in µs, of the sending process and of the echo process (tick resolution: 10 ms over the run). */
 export interface FloorCpu {
   client: number;
@@ -48,8 +38,9 @@ export interface FloorCpu {
 export interface FloorResult {
   messageBytes: number;
   reply: number | 'echo';
-  /** p50 of one message and its answer, one at a time, in µs. */
+  /** p50 and mean of one message and its answer, one at a time, in µs. */
   oneInFlightP50Us: number;
+  oneInFlightMeanUs: number;
   oneInFlightCpuUs: FloorCpu;
   /** Messages (each answered) per second with 64 outstanding; null when not measured. */
   inFlight64MsgsPerS: number | null;
@@ -58,35 +49,68 @@ export interface FloorResult {
 
 export const FLOOR_WINDOW = 64;
 
-export async function measureFloor(options: FloorOptions): Promise<FloorResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-echo-'));
-  const path = join(dir, 'echo.sock');
-  const child = spawn(process.execPath, ['-e', CHILD, path, String(options.messageBytes), String(options.reply)],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  try {
-    await ready(child);
-    const socket = await open(path);
-    const replyBytes = options.reply === 'echo' ? options.messageBytes : options.reply;
-    const answers = new Answers(socket, replyBytes);
-    const message = Buffer.alloc(options.messageBytes, 0x5a);
-    await answers.oneAtATime(message, Math.min(200, options.samples));
-    const [latencies, oneInFlightCpuUs] = await cpuPerMessage(child.pid!, options.samples, () => answers.oneAtATime(message, options.samples));
+/**
+ * A bare echo (or answering) process and a connection to it, kept for several measurements so
+ * they can be taken round by round between the end-to-end runs, under the same machine load.
+ */
+export class EchoFloor {
+  private constructor(private readonly child: ChildProcess, private readonly dir: string, private readonly socket: Socket,
+    private readonly answers: Answers, readonly messageBytes: number, readonly reply: number | 'echo') {}
+
+  static async start(messageBytes: number, reply: number | 'echo'): Promise<EchoFloor> {
+    const dir = await mkdtemp(join(tmpdir(), 'hpckv-echo-'));
+    const path = join(dir, 'echo.sock');
+    const child = spawn(process.execPath, ['-e', CHILD, path, String(messageBytes), String(reply)],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      await ready(child);
+      const socket = await open(path);
+      return new EchoFloor(child, dir, socket, new Answers(socket, reply === 'echo' ? messageBytes : reply), messageBytes, reply);
+    } catch (error) {
+      child.kill();
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** `samples` round trips one at a time (after a short warm-up), then `inFlightMessages` with 64 outstanding (0: skipped). */
+  async measure(samples: number, inFlightMessages: number): Promise<FloorResult> {
+    const message = Buffer.alloc(this.messageBytes, 0x5a);
+    await this.answers.oneAtATime(message, Math.min(200, samples));
+    const [latencies, oneInFlightCpuUs] = await cpuPerMessage(this.child.pid!, samples, () => this.answers.oneAtATime(message, samples));
+    const mean = latencies.reduce((total, value) => total + value, 0) / latencies.length;
     latencies.sort((a, b) => a - b);
     let inFlight: [number, FloorCpu] | null = null;
-    if (options.inFlightMessages > 0) {
-      await answers.windowed(message, Math.min(2000, options.inFlightMessages), FLOOR_WINDOW);
-      inFlight = await cpuPerMessage(child.pid!, options.inFlightMessages, () => answers.windowed(message, options.inFlightMessages, FLOOR_WINDOW));
+    if (inFlightMessages > 0) {
+      await this.answers.windowed(message, Math.min(2000, inFlightMessages), FLOOR_WINDOW);
+      inFlight = await cpuPerMessage(this.child.pid!, inFlightMessages, () => this.answers.windowed(message, inFlightMessages, FLOOR_WINDOW));
     }
-    socket.destroy();
     return {
-      messageBytes: options.messageBytes, reply: options.reply, oneInFlightP50Us: percentile(latencies, 50), oneInFlightCpuUs,
+      messageBytes: this.messageBytes, reply: this.reply, oneInFlightP50Us: percentile(latencies, 50), oneInFlightMeanUs: mean, oneInFlightCpuUs,
       inFlight64MsgsPerS: inFlight?.[0] ?? null, inFlight64CpuUs: inFlight?.[1] ?? null,
     };
-  } finally {
-    child.disconnect();
-    await new Promise<void>((resolve) => { if (child.exitCode !== null) resolve(); else child.once('exit', () => resolve()); });
-    await rm(dir, { recursive: true, force: true });
   }
+
+  async stop(): Promise<void> {
+    this.socket.destroy();
+    const exited = new Promise<void>((resolve) => { if (this.child.exitCode !== null) resolve(); else this.child.once('exit', () => resolve()); });
+    this.child.disconnect();
+    await exited;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The median of each figure over several measurements of one floor. */
+export function medianFloor(results: readonly FloorResult[]): FloorResult {
+  const median = (pick: (result: FloorResult) => number): number => medianAndRange(results.map(pick)).median;
+  const first = results[0]!;
+  const cpu = (pick: (result: FloorResult) => FloorCpu | null): FloorCpu | null => (pick(first) === null ? null
+    : { client: median((r) => pick(r)!.client), server: median((r) => pick(r)!.server) });
+  return {
+    messageBytes: first.messageBytes, reply: first.reply, oneInFlightP50Us: median((r) => r.oneInFlightP50Us),
+    oneInFlightMeanUs: median((r) => r.oneInFlightMeanUs), oneInFlightCpuUs: cpu((r) => r.oneInFlightCpuUs)!,
+    inFlight64MsgsPerS: first.inFlight64MsgsPerS === null ? null : median((r) => r.inFlight64MsgsPerS!), inFlight64CpuUs: cpu((r) => r.inFlight64CpuUs),
+  };
 }
 
 /** Runs `run` and measures the CPU time both processes spent on it, per message. */

@@ -59,7 +59,11 @@ export interface EndToEndCounts {
 export interface EndToEndRound {
   /** The headline: p50 µs (1 in flight), ops/s (64 in flight) or p50 ms per call (bulk). */
   figure: number;
-  /** Wall time per op (or per call) the figure means, in µs: p50 latency, or 1 / throughput. */
+  /**
+   * Mean wall time per op (or per call), in µs: the mean latency one at a time, 1 / throughput
+   * with 64 in flight. The stage rows are means too, so this is what their sum compares with
+   * (a p50 leaves out LevelDB's write stalls, which the means include).
+   */
   wallUsPerOp: number;
   clientCpuUsPerOp: number;
   serverCpuUsPerOp: number;
@@ -117,9 +121,10 @@ export async function runRound(client: KvClient, serverPid: number, scenario: Sc
     const opsPerS = ops / seconds;
     return { figure: opsPerS, wallUsPerOp: 1e6 / opsPerS, clientCpuUsPerOp, serverCpuUsPerOp };
   }
+  const mean = latencies.reduce((total, value) => total + value, 0) / latencies.length;
   latencies.sort((a, b) => a - b);
   const p50 = percentile(latencies, 50);
-  return { figure: scenario.kind === 'bulk' ? p50 / 1000 : p50, wallUsPerOp: p50, clientCpuUsPerOp, serverCpuUsPerOp };
+  return { figure: scenario.kind === 'bulk' ? p50 / 1000 : p50, wallUsPerOp: mean, clientCpuUsPerOp, serverCpuUsPerOp };
 }
 
 /**
@@ -172,10 +177,11 @@ export type EndToEndResults = Record<string, Record<string, EndToEndResult>>;
 /**
  * Every scenario end to end against a 1-server group of each build (over a Unix socket), the
  * builds' groups up side by side and taking turns round by round, scenario by scenario, so a
- * noisy moment lands on both alike. Each figure is the median of the rounds.
+ * noisy moment lands on both alike. Each figure is the median of the rounds. `beforeRound` runs at
+ * the start of each round (the transport floor is measured there, under the same load).
  */
 export async function runEndToEnd(builds: readonly KvBuild[], scenarios: readonly Scenario[], counts: EndToEndCounts,
-  rounds: number, dir: string): Promise<EndToEndResults> {
+  rounds: number, dir: string, beforeRound: (round: number) => Promise<void> = async () => undefined): Promise<EndToEndResults> {
   const groups: Array<{ build: KvBuild; client: KvClient; serverPid: number; exited: Promise<void> }> = [];
   const storedKeys = freshKeys(1, storedKeyCount(counts))[0]!;
   try {
@@ -188,6 +194,7 @@ export async function runEndToEnd(builds: readonly KvBuild[], scenarios: readonl
     }
     const measured = new Map<string, EndToEndRound[]>();
     for (let round = 0; round < rounds; round++) {
+      await beforeRound(round);
       for (const scenario of scenarios) {
         for (const group of groups) {
           process.stderr.write(`end to end (${group.build.label}), round ${round + 1}/${rounds}: ${scenario.id} ...\n`);

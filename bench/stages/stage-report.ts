@@ -105,7 +105,7 @@ function cpuCell(process: StageProcess, endToEnd: Record<string, EndToEndResult>
 
 function e2eFigure(result: EndToEndResult | undefined): string {
   if (result === undefined) return TO_FILL;
-  return `${fmt(result.figure)} ${result.figureUnit} = ${fmt(result.wallUsPerOp)} µs/op`;
+  return `${fmt(result.figure)} ${result.figureUnit}; mean ${fmt(result.wallUsPerOp)} µs/op`;
 }
 
 function wallCell(stage: StageRow): string {
@@ -136,7 +136,7 @@ export function scenarioTable(scenario: ScenarioReport): string {
   lines.push(`| **sum of all stages** (with the floor) | | ${fmt(sums.all)} | | ${TO_FILL} | | |`);
   lines.push(`| **end to end** | | ${e2eFigure(now)} | | ${e2eFigure(before)} | | ${now === undefined ? '' : `range of rounds ${fmt(now.figureRange.min)}-${fmt(now.figureRange.max)}`} |`);
   if (now !== undefined) {
-    lines.push(`| **end to end − sum of stages** | | ${fmt(now.wallUsPerOp - sums.all)} | | ${TO_FILL} | | wake-ups and waiting (the other process, the event loop's turns, the group commit's turn): not a stage |`);
+    lines.push(`| **end to end (mean) − sum of stages** | | ${fmt(now.wallUsPerOp - sums.all)} | | ${TO_FILL} | | wake-ups and waiting (the other process, the event loop's turns, the group commit's turn): not a stage |`);
   }
   return lines.join('\n');
 }
@@ -164,15 +164,16 @@ export function profileTable(scenario: ScenarioReport): string {
 
 export function floorTable(floor: Record<string, FloorResult>): string {
   const lines = [
-    'Transport floor: a bare Node echo between two processes over a Unix socket (no hpckv code):',
+    'Transport floor: a bare Node echo between two processes over a Unix socket (no hpckv code), median of the rounds' +
+      ' (measured at the start of each end-to-end round):',
     '',
-    '| messages | 1 in flight: round trip p50 µs | CPU µs/msg (sender + echo) | 64 in flight: msgs/s | CPU µs/msg (sender + echo) |',
-    '| --- | --- | --- | --- | --- |',
+    '| messages | 1 in flight: round trip p50 µs | mean µs | CPU µs/msg (sender + echo) | 64 in flight: msgs/s | CPU µs/msg (sender + echo) |',
+    '| --- | --- | --- | --- | --- | --- |',
   ];
   const cpu = (value: FloorCpu | null): string => (value === null ? '' : `${fmt(value.client)} + ${fmt(value.server)}`);
   for (const [name, result] of Object.entries(floor)) {
     const reply = result.reply === 'echo' ? 'echoed' : `answered with ${result.reply} B`;
-    lines.push(`| ${name}: ${result.messageBytes} B, ${reply} | ${fmt(result.oneInFlightP50Us)} | ${cpu(result.oneInFlightCpuUs)} | ` +
+    lines.push(`| ${name}: ${result.messageBytes} B, ${reply} | ${fmt(result.oneInFlightP50Us)} | ${fmt(result.oneInFlightMeanUs)} | ${cpu(result.oneInFlightCpuUs)} | ` +
       `${result.inFlight64MsgsPerS === null ? '' : fmt(result.inFlight64MsgsPerS)} | ${cpu(result.inFlight64CpuUs)} |`);
   }
   return lines.join('\n');
