@@ -3,7 +3,7 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { DatabaseStats } from '../core/protocol.js';
 import { KeyLocks, lockId, type Lease } from './key-locks.js';
 import { KeyFilter } from './key-filter.js';
-import { GroupCommit, type CommitBatch, type StagingBatch } from './group-commit.js';
+import { GroupCommit, type CommitBatch, type SingleWrite, type StagingBatch } from './group-commit.js';
 import { scanStats } from './scan-stats.js';
 import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
@@ -16,6 +16,8 @@ interface StagedWrite<T> {
   sync: boolean;
   /** Stages the write into its group's batch; or `staged`, a batch of its own already filled. */
   stage?: (batch: StagingBatch) => void;
+  /** The write as one put or delete, when it is one (alone in its group, it skips the batch). */
+  single?: SingleWrite;
   staged?: CommitBatch;
   result: T;
 }
@@ -186,7 +188,7 @@ export class Database {
       const delta = new StatsDelta(this.#readSize, false);
       delta.set(id, key, value.length);
       this.#filter.add(key);
-      return { delta, bytes: key.length + value.length, sync, stage: (batch) => batch.put(key, value), result: null };
+      return { delta, bytes: key.length + value.length, sync, stage: (batch) => batch.put(key, value), single: { key, value }, result: null };
     });
   }
 
@@ -196,7 +198,7 @@ export class Database {
       const delta = new StatsDelta(this.#readSize, false);
       delta.set(id, key, ABSENT);
       // Deleting a missing key still goes to LevelDB: harmless, and keeps `sync` meaningful.
-      return { delta, bytes: key.length, sync, stage: (batch) => batch.del(key), result: null };
+      return { delta, bytes: key.length, sync, stage: (batch) => batch.del(key), single: { key, value: null }, result: null };
     });
   }
 
@@ -354,7 +356,7 @@ export class Database {
         }
         const committed = (error?: unknown): void => finish(error, staged);
         if (staged.staged !== undefined) this.#groups.submitBatch(staged.staged, staged.bytes, staged.sync, committed);
-        else this.#groups.submit(staged.bytes, staged.sync, staged.stage!, committed);
+        else this.#groups.submit(staged.bytes, staged.sync, staged.stage!, committed, staged.single);
       };
       if (lease.ready === null) start();
       else void lease.ready.then(start);

@@ -7,10 +7,19 @@ import { ErrorCodes, HpckvError } from '../../core/errors.js';
 import { Database } from '../../server/database.js';
 import { GroupCommit, type BatchingStore, type CommitBatch, type StagingBatch } from '../../server/group-commit.js';
 
-/** A store that records every batch it was asked to write; `failNext` makes the next write fail. */
+/** A store that records every batch (and single put or delete) it was asked to write; `failNext` makes the next write fail. */
 class RecordingStore implements BatchingStore {
   readonly written: Array<{ ops: string[]; sync: boolean }> = [];
+  readonly singles: Array<{ op: string; sync: boolean }> = [];
   failNext: Error | undefined;
+
+  async put(key: Buffer, value: Buffer, options: { sync: boolean }): Promise<void> {
+    this.singles.push({ op: `put ${key.toString()}=${value.toString()}`, sync: options.sync });
+  }
+
+  async del(key: Buffer, options: { sync: boolean }): Promise<void> {
+    this.singles.push({ op: `del ${key.toString()}`, sync: options.sync });
+  }
 
   batch(): CommitBatch {
     const ops: string[] = [];
@@ -48,7 +57,7 @@ test('writes that arrive while a group is being written form the next group', as
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 1 << 20);
   const first = submit(groups, 2, false, (batch) => batch.put(b('a'), b('1')));
-  await new Promise<void>((resolve) => setImmediate(resolve)); // the first group is now being written
+  await Promise.resolve(); // the first group is now being written
   const later = ['b', 'c'].map((k) => submit(groups, 2, false, (batch) => batch.put(b(k), b('2'))));
   await Promise.all([first, ...later]);
   t.deepEqual(store.written.map((w) => w.ops), [['put a=1'], ['put b=2', 'put c=2']]);
@@ -86,6 +95,19 @@ test('a failed group write fails every member with that error; the next group is
   for (const member of members) await t.throwsAsync(member, { message: 'disk full' });
   await submit(groups, 2, false, (batch) => batch.put(b('c'), b('1')));
   t.deepEqual(store.written.map((w) => w.ops), [['put c=1']]);
+});
+
+test('a single put or delete alone in its group skips the batch; in company it joins the batch', async (t) => {
+  const store = new RecordingStore();
+  const groups = new GroupCommit(store, 1 << 20);
+  const single = (key: string, value: string | null, sync = false): Promise<void> => new Promise((resolve, reject) => groups.submit(2, sync,
+    (batch) => (value === null ? batch.del(b(key)) : batch.put(b(key), b(value))), (error) => (error === undefined ? resolve() : reject(error)),
+    { key: b(key), value: value === null ? null : b(value) }));
+  await single('a', '1', true);
+  await single('b', null);
+  await Promise.all([single('c', '1'), single('d', null)]);
+  t.deepEqual(store.singles, [{ op: 'put a=1', sync: true }, { op: 'del b', sync: false }]);
+  t.deepEqual(store.written, [{ ops: ['put c=1', 'del d'], sync: false }]);
 });
 
 test('a request whose staging throws fails its whole group and nothing of the group is written', async (t) => {
