@@ -8,8 +8,9 @@ import { xxhash64 } from '../partition/xxhash64.js';
  *
  * It grows as layers, each twice the capacity of the last, at about 10 bits per key (a false
  * positive rate near 1%): memory is about 1.25 bytes per key ever written. Keys are never
- * removed (Bloom filters cannot), so deleted keys only cost a read they would have cost anyway;
- * the filter is rebuilt from the store's keys when the database opens.
+ * removed (Bloom filters cannot), so deleted keys only cost a read they would have cost anyway.
+ * A clean close saves the layers in the store's summary (store-summary.ts) and the next open
+ * takes them back; without a summary the filter is rebuilt from the store's keys.
  */
 const BITS_PER_KEY = 10;
 const HASHES = 7;
@@ -25,15 +26,50 @@ interface Layer {
   count: number;
 }
 
-function makeLayer(capacity: number): Layer {
+function layerBits(capacity: number): number {
   let bits = 32;
   while (bits < capacity * BITS_PER_KEY) bits *= 2;
+  return bits;
+}
+
+function makeLayer(capacity: number): Layer {
+  const bits = layerBits(capacity);
   return { bits: new Uint32Array(bits / 32), mask: bits - 1, capacity, count: 0 };
 }
 
+/** A filter's contents as a summary stores them: its hash count and each layer's words. */
+export interface KeyFilterLayers {
+  hashes: number;
+  layers: Array<{ capacity: number; count: number; bits: Uint32Array }>;
+}
+
 export class KeyFilter {
-  private readonly layers: Layer[] = [makeLayer(FIRST_LAYER_KEYS)];
+  private layers: Layer[] = [makeLayer(FIRST_LAYER_KEYS)];
   private readonly hash = new Uint32Array(2);
+
+  /**
+   * A filter made of layers `toLayers` gave (their words are taken over, not copied), or null
+   * when they are not what this code builds (another hash count, a capacity out of range, words
+   * that do not fit the capacity): such a filter could answer "certainly new" for a stored key.
+   */
+  static fromLayers(saved: KeyFilterLayers): KeyFilter | null {
+    if (saved.hashes !== HASHES || saved.layers.length === 0) return null;
+    const layers: Layer[] = [];
+    for (const { capacity, count, bits } of saved.layers) {
+      const valid = Number.isSafeInteger(capacity) && capacity >= 1 && capacity <= LAYER_KEYS_MAX
+        && Number.isSafeInteger(count) && count >= 0 && count <= capacity && bits.length * 32 === layerBits(capacity);
+      if (!valid) return null;
+      layers.push({ bits, mask: bits.length * 32 - 1, capacity, count });
+    }
+    const filter = new KeyFilter();
+    filter.layers = layers;
+    return filter;
+  }
+
+  /** The layers (shared, not copied), for a summary written once nothing adds keys any more. */
+  toLayers(): KeyFilterLayers {
+    return { hashes: HASHES, layers: this.layers.map(({ capacity, count, bits }) => ({ capacity, count, bits })) };
+  }
 
   /** Records that `key` may be stored. */
   add(key: Uint8Array): void {

@@ -199,7 +199,7 @@ test('stats stay exact through overwrites, deletes of missing keys, batches and 
   expect(2, 7, 3, 'refused putIfAbsent');
 });
 
-test('stats after close and reopen are recounted from the store and match', async (t) => {
+test('stats after close and reopen come back from the summary the close wrote and match', async (t) => {
   const dir = await tempDir(t);
   const first = await openProvider(t, dir);
   await call(first, 'putMany', { db: 'default', keys: [b('a'), b('bb'), b('ccc')], values: [b('1'), b('22'), b('')] });
