@@ -5,9 +5,9 @@ import { access, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
-import type { DatabaseStats } from '../../core/protocol.js';
 import { Database } from '../../server/database.js';
 import { scanDirectory } from '../helpers/scan-directory.js';
+import { statsOf, type StatsModel } from '../helpers/stats-model.js';
 
 const SUMMARY_FILE = 'hpckv-summary';
 const b = (text: string): Buffer => Buffer.from(text);
@@ -18,23 +18,10 @@ async function tempStore(t: ExecutionContext): Promise<string> {
   return join(dir, 'store');
 }
 
-/** Key → value length of what the store holds, kept beside it. */
-type Model = Map<string, number>;
-
-function statsOf(model: Model): DatabaseStats {
-  let keyBytes = 0;
-  let valueBytes = 0;
-  for (const [key, length] of model) {
-    keyBytes += Buffer.byteLength(key);
-    valueBytes += length;
-  }
-  return { records: model.size, keyBytes, valueBytes };
-}
-
 /** Writes `records` keys (values of 0..49 bytes), closes cleanly, and returns the model. */
-async function load(location: string, records: number): Promise<Model> {
+async function load(location: string, records: number): Promise<StatsModel> {
   const db = await Database.open(location, 'store');
-  const model: Model = new Map();
+  const model: StatsModel = new Map();
   for (let start = 0; start < records; start += 1000) {
     const keys: Buffer[] = [];
     const values: Buffer[] = [];
