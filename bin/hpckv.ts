@@ -226,7 +226,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'stat': {
-      const stats = await withClient(flags, (client) => client.stat(db));
+      // No timeout: a rank counting its records after a crash answers when the count is done.
+      const stats = await withClient(flags, (client) => client.stat({ ...db, timeoutMs: 0 }));
       process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
       return 0;
     }

@@ -112,8 +112,14 @@ export interface DatabaseStartup {
    * the store).
    */
   summary: 'loaded' | 'new' | 'missing' | 'corrupt' | 'version' | 'stale';
-  /** Milliseconds from the start of the open until the stats were exact (summary read, or count done). */
+  /** Milliseconds from the start of the open until the stats were exact (the summary's header read, or the count done). */
   statsReadyMs: number;
+  /**
+   * Milliseconds from the start of the open until the key filter held every stored key (the
+   * summary's filter read, or the count done), -1 until then: writes read their keys' old values
+   * meanwhile.
+   */
+  keysReadyMs: number;
 }
 
 export interface StatReply {

@@ -60,12 +60,12 @@ export class Database {
     this.#startup = startup;
   }
 
-  /** Opens (creating if missing) the store at `location`; serves before a count of its records ends. */
+  /** Opens (creating if missing) the store at `location`; serves before its key filter is loaded or counted. */
   static async open(location: string, name: string, options: DatabaseOpenOptions = {}): Promise<Database> {
     const openedAt = performance.now();
     let summary: Awaited<ReturnType<typeof readStoreSummary>>;
     try {
-      // Before LevelDB opens the store: opening changes the state a summary must match.
+      // Its header only, before LevelDB opens the store: opening changes the state a summary must match.
       summary = await readStoreSummary(location);
     } catch (cause) {
       throw storeError(cause, name, 'read the summary');
@@ -74,6 +74,7 @@ export class Database {
     try {
       await db.open();
     } catch (cause) {
+      if (typeof summary !== 'string') await summary.close();
       // classic-level hides the reason (e.g. LOCK held by another process) in the cause.
       throw storeError(cause instanceof Error && cause.cause !== undefined ? cause.cause : cause, name, 'open');
     }
@@ -99,6 +100,11 @@ export class Database {
   /** How this database got its stats and key filter when it opened. */
   get startup(): DatabaseStartup {
     return this.#startup.report;
+  }
+
+  /** Resolves true once the key filter holds every stored key (see `startup`), false if closed first. */
+  whenKeysKnown(): Promise<boolean> {
+    return this.#startup.whenKeysKnown();
   }
 
   get(key: Buffer): Buffer | null {
@@ -300,7 +306,7 @@ export class Database {
 
   async #drainAndClose(): Promise<void> {
     if (this.#inFlight > 0) await new Promise<void>((resolve) => { this.#drained = resolve; });
-    await this.#startup.stopCounting();
+    await this.#startup.stopBackground();
     await this.#db.close();
     if (!this.#writeFailed) await this.#startup.saveSummary(this.#location);
   }

@@ -55,7 +55,18 @@ test('a store created by the open has nothing to count: exact stats at once', as
   await db.close();
 });
 
-test('a clean close saves a summary; the next open loads it without counting, removes it, and its filter knows every stored key', async (t) => {
+/** How many of `keys` putIfAbsent refuses: all of them when the filter knows every stored key (else it would overwrite one). */
+async function refusedPutIfAbsent(db: Database, keys: Iterable<string>): Promise<number> {
+  let refused = 0;
+  for (const key of keys) {
+    await db.putIfAbsent(b(key), b('overwritten'), false).catch((error: unknown) => {
+      if (error instanceof HpckvError && error.code === ErrorCodes.KEY_EXISTS) refused++;
+    });
+  }
+  return refused;
+}
+
+test('a clean close saves a summary; the next open takes its stats at once, removes it, and loads a filter that knows every stored key', async (t) => {
   const location = await tempStore(t);
   const model = await load(location, 3000);
   t.true(await exists(join(location, SUMMARY_FILE)));
@@ -65,14 +76,12 @@ test('a clean close saves a summary; the next open loads it without counting, re
   t.false(await exists(join(location, SUMMARY_FILE)), 'removed before the first write');
   // A plain value, not a promise: nothing is being counted.
   t.deepEqual(db.stats(), statsOf(model));
-  // Were a stored key missing from the loaded filter, putIfAbsent would overwrite it.
-  let refused = 0;
-  for (const key of model.keys()) {
-    await db.putIfAbsent(b(key), b('overwritten'), false).catch((error: unknown) => {
-      if (error instanceof HpckvError && error.code === ErrorCodes.KEY_EXISTS) refused++;
-    });
-  }
-  t.is(refused, model.size);
+  // Written at once, while the filter may still be loading (its adds deferred).
+  await db.put(b('during-load'), Buffer.alloc(4), false);
+  model.set('during-load', 4);
+  t.true(await db.whenKeysKnown());
+  t.true(db.startup.keysReadyMs >= 0);
+  t.is(await refusedPutIfAbsent(db, model.keys()), model.size);
   await db.put(b('key-7'), Buffer.alloc(123), false);
   model.set('key-7', 123);
   await db.del(b('key-8'), false);
@@ -95,7 +104,7 @@ test('opened without a summary it serves at once and counts in the background: w
   await unlink(join(location, SUMMARY_FILE)); // as after a crash
   const held = gate();
   const db = await Database.open(location, 'store', { countGate: held.promise });
-  t.deepEqual(db.startup, { summary: 'missing', statsReadyMs: -1 });
+  t.deepEqual(db.startup, { summary: 'missing', statsReadyMs: -1, keysReadyMs: -1 });
   const pending = db.stats();
   t.true(pending instanceof Promise, 'stats wait for the count');
   let answered = false;
@@ -126,13 +135,10 @@ test('opened without a summary it serves at once and counts in the background: w
   held.release();
   t.deepEqual(await pending, statsOf(model));
   t.true(db.startup.statsReadyMs >= 0);
+  t.is(db.startup.keysReadyMs, db.startup.statsReadyMs, 'one count gives both');
   t.deepEqual(db.stats(), statsOf(model), 'plain values once counted');
-  // The filter the count built knows every stored key (putIfAbsent would overwrite one it missed).
-  let refused = 0;
-  for (const key of model.keys()) {
-    await db.putIfAbsent(b(key), b('overwritten'), false).catch(() => { refused++; });
-  }
-  t.is(refused, model.size);
+  t.true(await db.whenKeysKnown());
+  t.is(await refusedPutIfAbsent(db, model.keys()), model.size);
   await db.close();
   const again = await Database.open(location, 'store');
   t.is(again.startup.summary, 'loaded', 'a close after the count saves a summary');
@@ -154,7 +160,7 @@ test('a corrupt, foreign-version or stale summary is ignored: the records are co
   };
 
   const corrupt = await readFile(summaryPath);
-  corrupt[corrupt.length - 100]! ^= 1;
+  corrupt[30]! ^= 1; // in the header: its checksum fails
   await writeFile(summaryPath, corrupt);
   t.is(await reopen(), 'corrupt');
 
@@ -194,5 +200,45 @@ test('close during a count stops it cleanly: waiting stats fail with SHUTTING_DO
   const again = await Database.open(location, 'store');
   t.is(again.startup.summary, 'missing');
   t.deepEqual(await again.stats(), statsOf(model));
+  await again.close();
+});
+
+test('a summary whose filter part is damaged keeps its checked stats; the keys are counted in the background from a snapshot of the open', async (t) => {
+  const location = await tempStore(t);
+  const model = await load(location, 4000);
+  const summaryPath = join(location, SUMMARY_FILE);
+  const damaged = await readFile(summaryPath);
+  damaged[damaged.length - 500]! ^= 0x40; // in the layers: the header and its checksum are intact
+  await writeFile(summaryPath, damaged);
+  const db = await Database.open(location, 'store');
+  t.is(db.startup.summary, 'loaded');
+  t.deepEqual(db.stats(), statsOf(model), 'the stats of the checked header, at once');
+  await db.put(b('key-9'), Buffer.alloc(1), false);
+  model.set('key-9', 1);
+  await db.put(b('new'), Buffer.alloc(2), false);
+  model.set('new', 2);
+  await db.del(b('key-10'), false);
+  model.delete('key-10');
+  t.true(await db.whenKeysKnown());
+  t.is(await refusedPutIfAbsent(db, model.keys()), model.size);
+  t.deepEqual(db.stats(), statsOf(model));
+  await db.close();
+  const again = await Database.open(location, 'store');
+  t.is(again.startup.summary, 'loaded');
+  t.deepEqual(again.stats(), statsOf(model));
+  t.true(await again.whenKeysKnown());
+  await again.close();
+  t.deepEqual(await scanDirectory(location), statsOf(model));
+});
+
+test('a close right after the open waits for the filter to load and saves the summary again', async (t) => {
+  const location = await tempStore(t);
+  const model = await load(location, 2000);
+  const db = await Database.open(location, 'store');
+  await db.close();
+  t.true(await exists(join(location, SUMMARY_FILE)));
+  const again = await Database.open(location, 'store');
+  t.is(again.startup.summary, 'loaded');
+  t.deepEqual(again.stats(), statsOf(model));
   await again.close();
 });
