@@ -25,7 +25,9 @@ import { ProgressBar } from './progress-bar.js';
  * count); time to a complete key filter from spawning to the first stat (polled every 20 ms)
  * whose `keysReadyMs` is set (until then writes read old values). With `--before-bin` another
  * build (e.g. the code before a change) takes turns with this one on the same store, round by
- * round. Caches are warm: the store was just written or read.
+ * round. Each round also restarts this build on an empty store: the floor (process start, module
+ * loading, LevelDB open) that no store size goes below. Caches are warm: the store was just
+ * written or read.
  */
 
 const BIN = fileURLToPath(new URL('../bin/hpckv.js', import.meta.url));
@@ -56,6 +58,8 @@ interface Sample {
 export interface RestartRow {
   build: string;
   case: RestartCase;
+  /** 'loaded': the N records; 'empty': the floor. */
+  store: 'loaded' | 'empty';
   samples: Sample[];
 }
 
@@ -186,37 +190,38 @@ export async function runRestartBench(options: { records: number; rounds: number
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-restart-bench-'));
   const builds: Build[] = [{ name: 'this build', bin: BIN }];
   if (options.beforeBin !== undefined) builds.unshift({ name: 'before', bin: resolve(options.beforeBin) });
-  const rows: RestartRow[] = builds.flatMap((build) => (['clean', 'crash'] as const).map((restart) => ({ build: build.name, case: restart, samples: [] })));
+  const rows: RestartRow[] = builds.flatMap((build) => (['clean', 'crash'] as const)
+    .map((restart) => ({ build: build.name, case: restart, store: 'loaded' as const, samples: [] })));
+  rows.push({ build: builds[builds.length - 1]!.name, case: 'clean', store: 'empty', samples: [] });
   let storeBytes = 0;
   let summaryBytes = 0;
+  const groups = { loaded: await launchLocalGroup({ servers: 1, dir: join(dir, 'loaded') }), empty: await launchLocalGroup({ servers: 1, dir: join(dir, 'empty') }) };
+  const clients = { loaded: await Client.open(groups.loaded.groupFile), empty: await Client.open(groups.empty.groupFile) };
+  const benches: Partial<Record<RestartRow['store'], RestartBench>> = {};
   try {
-    const group = await launchLocalGroup({ servers: 1, dir });
-    const client = await Client.open(group.groupFile);
-    try {
-      await load(client, options.records);
-      await group.stop();
-      const store = join(dir, 'data', 'rank-0', 'default');
-      storeBytes = await directoryBytes(store);
-      const bench = new RestartBench(group.groupFile, join(dir, 'data'), client, benchKey(Math.floor(options.records / 2)));
-      try {
-        for (let round = 1; round <= options.rounds; round++) {
-          for (const row of rows) {
-            const build = builds.find((b) => b.name === row.build)!;
-            const sample = await bench.measure(build, row.case);
-            row.samples.push(sample);
-            process.stderr.write(`round ${round}: ${row.build}, ${row.case} restart: serving after ${sample.serveMs.toFixed(0)} ms, `
-              + `exact stats after ${sample.statsMs.toFixed(0)} ms, full key filter after ${sample.keysMs.toFixed(0)} ms (${sample.summary})\n`);
-          }
-        }
-      } finally {
-        await bench.close();
+    await load(clients.loaded, options.records);
+    await Promise.all([groups.loaded.stop(), groups.empty.stop()]);
+    const store = join(dir, 'loaded', 'data', 'rank-0', 'default');
+    storeBytes = await directoryBytes(store);
+    benches.loaded = new RestartBench(groups.loaded.groupFile, join(dir, 'loaded', 'data'), clients.loaded, benchKey(Math.floor(options.records / 2)));
+    benches.empty = new RestartBench(groups.empty.groupFile, join(dir, 'empty', 'data'), clients.empty, benchKey(0));
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const row of rows) {
+        const build = builds.find((b) => b.name === row.build)!;
+        const sample = await benches[row.store]!.measure(build, row.case);
+        row.samples.push(sample);
+        process.stderr.write(`round ${round}: ${row.build}, ${row.case} restart, ${row.store} store: serving after ${sample.serveMs.toFixed(0)} ms, `
+          + `exact stats after ${sample.statsMs.toFixed(0)} ms, full key filter after ${sample.keysMs.toFixed(0)} ms (${sample.summary})\n`);
       }
-      // Written by that last clean stop (none from a build that does not write one).
-      summaryBytes = await stat(join(store, 'hpckv-summary')).then((s) => s.size, () => 0);
-    } finally {
-      await client.close();
     }
+    await benches.loaded.close();
+    // Written by that last clean stop (none from a build that does not write one).
+    summaryBytes = await stat(join(store, 'hpckv-summary')).then((s) => s.size, () => 0);
   } finally {
+    await benches.loaded?.close();
+    await benches.empty?.close();
+    await clients.loaded.close();
+    await clients.empty.close();
     await rm(dir, { recursive: true, force: true });
   }
   return { machine: machineInfo(), records: options.records, valueBytes: VALUE_BYTES, storeBytes, summaryBytes, rows };
@@ -236,7 +241,7 @@ function seconds(values: readonly number[]): string {
 export function formatRestartReport(report: RestartReport): string {
   const header = ['build', 'restart', 'time to serve', 'time to exact stats', 'time to full key filter', 'stop (SIGTERM to exit)', 'stats from'];
   const lines = report.rows.map((row) => [
-    row.build, row.case === 'clean' ? 'clean stop, --rejoin' : 'kill -9, --rejoin',
+    row.build, (row.case === 'clean' ? 'clean stop, --rejoin' : 'kill -9, --rejoin') + (row.store === 'empty' ? ' (empty store)' : ''),
     seconds(row.samples.map((s) => s.serveMs)), seconds(row.samples.map((s) => s.statsMs)), seconds(row.samples.map((s) => s.keysMs)),
     seconds(row.samples.flatMap((s) => (s.stopMs === undefined ? [] : [s.stopMs]))),
     [...new Set(row.samples.map((s) => s.summary))].join(', '),
