@@ -79,8 +79,7 @@ export class Database {
       throw storeError(cause instanceof Error && cause.cause !== undefined ? cause.cause : cause, name, 'open');
     }
     try {
-      const startup = await StoreStartup.begin(db, name, location, summary,
-        { openedAt, ...(options.countGate === undefined ? {} : { countGate: options.countGate }) });
+      const startup = await StoreStartup.begin(db, name, location, summary, { openedAt, countGate: options.countGate });
       return new Database(name, location, db, startup);
     } catch (cause) {
       await db.close().catch(() => undefined);

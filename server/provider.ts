@@ -73,8 +73,7 @@ export class Provider implements ValidationContext {
       names.add(name);
     }
     const opened = await Promise.allSettled(
-      [...names].map((name) => Database.open(path.join(options.dataDir, name), name,
-        options.countGate === undefined ? {} : { countGate: options.countGate })));
+      [...names].map((name) => Database.open(path.join(options.dataDir, name), name, { countGate: options.countGate })));
     const failure = opened.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
       await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
