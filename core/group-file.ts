@@ -255,11 +255,15 @@ export async function writeGroupFile(path: string, group: GroupFile): Promise<vo
   await writeAtomically(path, JSON.stringify(group, null, 2) + '\n', group.auth === undefined ? 0o666 : 0o600);
 }
 
-export async function writeAtomically(path: string, text: string, mode = 0o666): Promise<void> {
+/**
+ * `data` (or its pieces, one after another) into a temp file beside `path`, flushed, then renamed
+ * over it: readers see the old file or the new one.
+ */
+export async function writeAtomically(path: string, data: string | Uint8Array | Iterable<Uint8Array>, mode = 0o666): Promise<void> {
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
     // The mode is set when the file is created, so a secret is never readable by others, even briefly.
-    await writeFile(temp, text, { encoding: 'utf8', flush: true, mode });
+    await writeFile(temp, data, { encoding: 'utf8', flush: true, mode });
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);

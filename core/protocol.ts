@@ -114,13 +114,37 @@ export interface DatabaseStats {
   valueBytes: number;
 }
 
+/** How a server came to know a database's stats and key filter when it opened the store. */
+export interface DatabaseStartup {
+  /**
+   * 'loaded': read from the summary the store's last clean close wrote, without reading a record.
+   * 'new': the open created the store, so there was nothing to count. Otherwise they were counted
+   * from the records in the background while the server served, and this says why the summary
+   * was not used: 'missing' (the last run did not close cleanly: a crash, kill -9), 'corrupt'
+   * (damaged), 'version' (another format or byte order), 'stale' (it describes another state of
+   * the store).
+   */
+  summary: 'loaded' | 'new' | 'missing' | 'corrupt' | 'version' | 'stale';
+  /** Milliseconds from the start of the open until the stats were exact (the summary's header read, or the count done). */
+  statsReadyMs: number;
+  /**
+   * Milliseconds from the start of the open until the key filter held every stored key (the
+   * summary's filter read, or the count done), -1 until then: writes read their keys' old values
+   * meanwhile.
+   */
+  keysReadyMs: number;
+}
+
 export interface StatReply {
   rank: number;
   /** Milliseconds since the server started. */
   uptimeMs: number;
   /** Requests answered since the server started. */
   requests: number;
+  /** Exact stats of each database: a server still counting a store (after a crash) answers once the count is done. */
   databases: Record<string, DatabaseStats>;
+  /** How each database in `databases` got its stats when the server opened it. */
+  startup: Record<string, DatabaseStartup>;
 }
 
 export interface HelloReply {

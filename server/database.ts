@@ -1,12 +1,14 @@
 import { ClassicLevel } from 'classic-level';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import type { DatabaseStats } from '../core/protocol.js';
+import type { DatabaseStartup, DatabaseStats } from '../core/protocol.js';
 import { KeyLocks, lockId, type Lease } from './key-locks.js';
-import { KeyFilter } from './key-filter.js';
+import type { KeyFilter } from './key-filter.js';
 import { GroupCommit, type CommitBatch, type SingleWrite, type StagingBatch } from './group-commit.js';
-import { scanStats } from './scan-stats.js';
 import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
+import { storeError } from './store-error.js';
+import { readStoreSummary } from './store-summary.js';
+import { StoreStartup } from './store-startup.js';
 
 /** A write's operations, ready to join a group commit, and what the write answers once committed. */
 interface StagedWrite<T> {
@@ -22,10 +24,9 @@ interface StagedWrite<T> {
   result: T;
 }
 
-/** Wraps a LevelDB failure (I/O error, corruption, closed store) in the one error type. */
-function storeError(cause: unknown, db: string, action: string): HpckvError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new HpckvError(ErrorCodes.STORE, `database "${db}": ${action} failed: ${reason}`, { cause, details: { db, action } });
+export interface DatabaseOpenOptions {
+  /** Test hook: a count of the records (an open without a usable summary) waits for this. */
+  countGate?: Promise<void>;
 }
 
 /**
@@ -37,9 +38,12 @@ function storeError(cause: unknown, db: string, action: string): HpckvError {
  * stats delta. LevelDB puts a write into the readable memtable only after its log append has
  * succeeded, so a write that fails changed nothing readable and its delta is dropped: the stats
  * always describe what reads see. Callers pass validated requests (see validate-request.ts).
+ * Opening reads the stats and key filter from the summary of the last clean close, or counts
+ * them in the background (store-startup.ts); close writes the summary again.
  */
 export class Database {
   readonly name: string;
+  readonly #location: string;
   readonly #db: ClassicLevel<Buffer, Buffer>;
   readonly #stats: DatabaseStats;
   readonly #locks = new KeyLocks();
@@ -52,35 +56,48 @@ export class Database {
 
   /** Every key that may be stored: lets a write skip the old-value read of a key that is new. */
   readonly #filter: KeyFilter;
+  readonly #startup: StoreStartup;
+  /** A LevelDB write failed: its log may hold a record the stats do not count, so close saves no summary. */
+  #writeFailed = false;
 
-  private constructor(name: string, db: ClassicLevel<Buffer, Buffer>, stats: DatabaseStats, filter: KeyFilter, writeGroupBytesMax: number) {
+  private constructor(name: string, location: string, db: ClassicLevel<Buffer, Buffer>, startup: StoreStartup, writeGroupBytesMax: number) {
     this.name = name;
+    this.#location = location;
     this.#db = db;
     this.#groups = new GroupCommit(db, writeGroupBytesMax);
-    this.#stats = stats;
-    this.#filter = filter;
+    this.#stats = startup.stats;
+    this.#filter = startup.filter;
+    this.#startup = startup;
   }
 
   /**
-   * Opens (creating if missing) the store at `location` and counts its contents. Writes that
-   * arrive together are committed as one batch of at most `writeGroupBytesMax` bytes (a larger
-   * request is a group of its own).
+   * Opens (creating if missing) the store at `location`; serves before its key filter is loaded or
+   * counted. Writes that arrive together are committed as one batch of at most
+   * `writeGroupBytesMax` bytes (a larger request is a group of its own).
    */
-  static async open(location: string, name: string, writeGroupBytesMax: number): Promise<Database> {
+  static async open(location: string, name: string, writeGroupBytesMax: number, options: DatabaseOpenOptions = {}): Promise<Database> {
+    const openedAt = performance.now();
+    let summary: Awaited<ReturnType<typeof readStoreSummary>>;
+    try {
+      // Its header only, before LevelDB opens the store: opening changes the state a summary must match.
+      summary = await readStoreSummary(location);
+    } catch (cause) {
+      throw storeError(cause, name, 'read the summary');
+    }
     const db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();
     } catch (cause) {
+      if (typeof summary !== 'string') await summary.close();
       // classic-level hides the reason (e.g. LOCK held by another process) in the cause.
       throw storeError(cause instanceof Error && cause.cause !== undefined ? cause.cause : cause, name, 'open');
     }
     try {
-      const filter = new KeyFilter();
-      const stats = await scanStats(db, (key) => filter.add(key));
-      return new Database(name, db, stats, filter, writeGroupBytesMax);
+      const startup = await StoreStartup.begin(db, name, location, summary, { openedAt, countGate: options.countGate });
+      return new Database(name, location, db, startup, writeGroupBytesMax);
     } catch (cause) {
       await db.close().catch(() => undefined);
-      throw storeError(cause, name, 'scan for stats');
+      throw storeError(cause, name, 'start');
     }
   }
 
@@ -89,9 +106,23 @@ export class Database {
     return { groups: this.#groups.groupsWritten, writes: this.#groups.membersWritten };
   }
 
-  /** A snapshot of the stats of every write applied so far. */
-  stats(): DatabaseStats {
-    return { records: this.#stats.records, keyBytes: this.#stats.keyBytes, valueBytes: this.#stats.valueBytes };
+  /**
+   * Exact stats of every write applied so far; while the records of a store opened without a
+   * summary are being counted, a promise of them once the count ends.
+   */
+  stats(): DatabaseStats | Promise<DatabaseStats> {
+    const exact = (): DatabaseStats => ({ records: this.#stats.records, keyBytes: this.#stats.keyBytes, valueBytes: this.#stats.valueBytes });
+    return this.#startup.whenExact()?.then(exact) ?? exact();
+  }
+
+  /** How this database got its stats and key filter when it opened. */
+  get startup(): DatabaseStartup {
+    return this.#startup.report;
+  }
+
+  /** Resolves true once the key filter holds every stored key (see `startup`), false if closed first. */
+  whenKeysKnown(): Promise<boolean> {
+    return this.#startup.whenKeysKnown();
   }
 
   get(key: Buffer): Buffer | null {
@@ -267,7 +298,7 @@ export class Database {
   /** Write-once put: HPCKV_ERR_KEY_EXISTS when the key is stored. The lock makes check and put one step. */
   putIfAbsent(key: Buffer, value: Buffer, sync: boolean): Promise<null> {
     return this.#write([lockId(key)], 'putIfAbsent', () => {
-      if (this.#filter.mightContain(key) && this.#read(key) !== undefined) {
+      if (this.#mightBeStored(key) && this.#read(key) !== undefined) {
         throw new HpckvError(ErrorCodes.KEY_EXISTS, `database "${this.name}": key already stored`,
           { details: { db: this.name, keyBytes: key.length } });
       }
@@ -285,7 +316,7 @@ export class Database {
    */
   append(key: Buffer, bytes: Buffer, sync: boolean, valueBytesMax: number): Promise<number> {
     return this.#write([lockId(key)], 'append', () => {
-      const old = this.#filter.mightContain(key) ? this.#read(key) : undefined;
+      const old = this.#mightBeStored(key) ? this.#read(key) : undefined;
       const oldSize = old === undefined ? ABSENT : old.length;
       const newSize = (old?.length ?? 0) + bytes.length;
       if (newSize > valueBytesMax) {
@@ -309,7 +340,14 @@ export class Database {
 
   async #drainAndClose(): Promise<void> {
     if (this.#inFlight > 0) await new Promise<void>((resolve) => { this.#drained = resolve; });
+    await this.#startup.stopBackground();
     await this.#db.close();
+    if (!this.#writeFailed) await this.#startup.saveSummary(this.#location);
+  }
+
+  /** False only when `key` is certainly not stored: the filter says so and holds every stored key. */
+  #mightBeStored(key: Buffer): boolean {
+    return !this.#startup.keysKnown || this.#filter.mightContain(key);
   }
 
   #read(key: Buffer): Buffer | undefined {
@@ -321,7 +359,7 @@ export class Database {
   }
 
   readonly #readSize = (key: Buffer): number => {
-    if (!this.#filter.mightContain(key)) return ABSENT;
+    if (!this.#mightBeStored(key)) return ABSENT;
     const value = this.#read(key);
     return value === undefined ? ABSENT : value.length;
   };
@@ -343,8 +381,14 @@ export class Database {
         if (error === undefined) staged!.delta.addTo(this.#stats);
         lease.release();
         if (--this.#inFlight === 0) this.#drained?.();
-        if (error === undefined) resolve(staged!.result);
-        else reject(error instanceof HpckvError ? error : storeError(error, this.name, action));
+        if (error === undefined) {
+          resolve(staged!.result);
+        } else if (error instanceof HpckvError) {
+          reject(error);
+        } else {
+          this.#writeFailed = true;
+          reject(storeError(error, this.name, action));
+        }
       };
       const start = (): void => {
         let staged: StagedWrite<T>;

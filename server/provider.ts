@@ -4,7 +4,7 @@ import { expandPackedLists, isPackedRequest } from './packed-request.js';
 import { validateDbRequest, validateScanRequest } from './validate-range-request.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
-import { DATABASE_NAME_PATTERN, type DatabaseStats, type OpName, type OpReply } from '../core/protocol.js';
+import { DATABASE_NAME_PATTERN, type DatabaseStartup, type DatabaseStats, type OpName, type OpReply, type StatReply } from '../core/protocol.js';
 import { Database } from './database.js';
 import { IndexOps } from './index-ops.js';
 import { validateIndexGetRequest, validateIndexLookupRequest, validateIndexWriteRequest } from './validate-index-request.js';
@@ -23,6 +23,8 @@ export interface ProviderOptions {
   service: string;
   /** Epoch of the group map this server was started with. */
   epoch: number;
+  /** Test hook: counts of records (stores opened without a usable summary) wait for this. */
+  countGate?: Promise<void>;
 }
 
 /**
@@ -59,7 +61,7 @@ export class Provider implements ValidationContext {
     this.#handlers = new Map(Object.entries(this.#makeHandlers()));
   }
 
-  /** Opens every database under `dataDir` (creating missing ones) and counts their stats. */
+  /** Opens every database under `dataDir` (creating missing ones); see Database.open for their stats. */
   static async open(options: ProviderOptions): Promise<Provider> {
     const names = new Set<string>();
     for (const name of options.databases) {
@@ -72,7 +74,7 @@ export class Provider implements ValidationContext {
       names.add(name);
     }
     const opened = await Promise.allSettled(
-      [...names].map((name) => Database.open(path.join(options.dataDir, name), name, options.limits.writeGroupBytesMax)));
+      [...names].map((name) => Database.open(path.join(options.dataDir, name), name, options.limits.writeGroupBytesMax, { countGate: options.countGate })));
     const failure = opened.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
       await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
@@ -135,6 +137,22 @@ export class Provider implements ValidationContext {
     const db = this.#databases.get(name);
     if (db === undefined) throw new HpckvError(ErrorCodes.INTERNAL, `database "${name}" vanished`);
     return db;
+  }
+
+  /** Answers at once, or once the databases still counting their records (opened after a crash) are done. */
+  #stat(only: string | null): StatReply | Promise<StatReply> {
+    const chosen = [...this.#databases.values()].filter((db) => only === null || only === db.name);
+    const stats = chosen.map((db) => db.stats());
+    const reply = (exact: readonly DatabaseStats[]): StatReply => {
+      const databases: Record<string, DatabaseStats> = {};
+      const startup: Record<string, DatabaseStartup> = {};
+      chosen.forEach((db, i) => {
+        databases[db.name] = exact[i]!;
+        startup[db.name] = db.startup;
+      });
+      return { rank: this.#options.rank, uptimeMs: Math.round(performance.now() - this.#startedAt), requests: this.#requests, databases, startup };
+    };
+    return stats.every((s): s is DatabaseStats => !(s instanceof Promise)) ? reply(stats) : Promise.all(stats).then(reply);
   }
 
   #makeHandlers(): Handlers {
@@ -230,19 +248,7 @@ export class Provider implements ValidationContext {
         return { keys: new PackedListChunks(page.keys), values: new PackedListChunks(page.values), done: page.done };
       },
       indexGet: (body) => new PackedListChunks(indexOps.get(validateIndexGetRequest(body, this))),
-      stat: (body) => {
-        const r = validateStatRequest(body, this);
-        const databases: Record<string, DatabaseStats> = {};
-        for (const db of this.#databases.values()) {
-          if (r.db === null || r.db === db.name) databases[db.name] = db.stats();
-        }
-        return {
-          rank: this.#options.rank,
-          uptimeMs: Math.round(performance.now() - this.#startedAt),
-          requests: this.#requests,
-          databases,
-        };
-      },
+      stat: (body) => this.#stat(validateStatRequest(body, this).db),
     };
   }
 }

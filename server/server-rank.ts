@@ -31,9 +31,14 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
   await checkDataIdentity(dataDir, {
     service: options.service, keyType: options.keyType ?? 'bytes', partition: options.partition, serverCount: options.size, rank: options.rank,
   });
+  const testHooks = process.env['HPCKV_TEST_HOOKS'] === '1';
   const provider = await Provider.open({
     dataDir, databases: options.databases, limits: options.limits, rank: options.rank,
     service: options.service, epoch: options.epoch,
+    // Test hook: with HPCKV_TEST_HOLD_COUNT=1 too, a count of records waits for SIGUSR2, so a
+    // test can write while one runs.
+    ...(testHooks && process.env['HPCKV_TEST_HOLD_COUNT'] === '1'
+      ? { countGate: new Promise<void>((resolve) => { process.once('SIGUSR2', () => resolve()); }) } : {}),
   });
   let stopping: Promise<void> | undefined;
   let markStopped: () => void = () => undefined;
@@ -82,7 +87,7 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
     regions = new RegionService({
       limits: options.limits, partitioner: createPartitioner(options.partition, options.size), rank: options.rank,
       database: (name) => provider.database(name), context: provider, backChannel,
-      testHooks: process.env['HPCKV_TEST_HOOKS'] === '1',
+      testHooks,
     });
     const limits = options.limits;
     procedures = new ProcedureJobs({

@@ -133,7 +133,7 @@ test('a database commits one turn of puts as one LevelDB batch and acknowledges 
   await Promise.all(Array.from({ length: 64 }, (_, i) => db.put(b(`k${i}`), b(`v${i}`), false)));
   t.deepEqual(db.writeGroups, { groups: before.groups + 1, writes: before.writes + 64 });
   t.deepEqual(db.getMany(Array.from({ length: 64 }, (_, i) => b(`k${i}`))).map(String), Array.from({ length: 64 }, (_, i) => `v${i}`));
-  t.deepEqual(db.stats(), { records: 64, keyBytes: 64 * 2 + 54, valueBytes: 64 * 2 + 54 });
+  t.deepEqual(await db.stats(), { records: 64, keyBytes: 64 * 2 + 54, valueBytes: 64 * 2 + 54 });
 });
 
 test('writes to one key in one turn keep arrival order: each waits for the group of the one before', async (t) => {
@@ -144,7 +144,7 @@ test('writes to one key in one turn keep arrival order: each waits for the group
   t.deepEqual(lengths, [null, 2, 3, null]);
   t.is(db.get(b('k'))?.toString(), '123');
   t.is(db.writeGroups.groups, 3); // k=1 with other, then each append after the previous committed
-  t.deepEqual(db.stats(), { records: 2, keyBytes: 6, valueBytes: 4 });
+  t.deepEqual(await db.stats(), { records: 2, keyBytes: 6, valueBytes: 4 });
 });
 
 test('a write-once put that finds its key fails alone; the others of its group land', async (t) => {
@@ -157,7 +157,7 @@ test('a write-once put that finds its key fails alone; the others of its group l
   const failure = (results[1] as PromiseRejectedResult).reason as HpckvError;
   t.is(failure.code, ErrorCodes.KEY_EXISTS);
   t.is(db.get(b('taken'))?.toString(), 'first');
-  t.deepEqual(db.stats(), { records: 3, keyBytes: 5 + 1 + 5, valueBytes: 5 + 1 + 1 });
+  t.deepEqual(await db.stats(), { records: 3, keyBytes: 5 + 1 + 5, valueBytes: 5 + 1 + 1 });
 });
 
 test('groups reach LevelDB: reopening the store reads every acknowledged write back', async (t) => {
