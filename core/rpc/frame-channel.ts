@@ -94,6 +94,9 @@ export class FrameChannel {
     } finally {
       this.delivering = false;
     }
+    // Replies answered in this delivery leave now when nothing else is outstanding (a lone get's
+    // reply does not wait for the check phase).
+    if (this.queue.length > 0 && this.isIdle()) this.writeQueued();
   }
 
   private deliverFrom(frames: Buffer[], start: number): void {
