@@ -22,7 +22,6 @@ export class BackgroundCount {
   readonly #totals: DatabaseStats;
   #stopRequested: () => void = () => undefined;
   #stopping = false;
-  #finished = false;
   readonly done: Promise<CountOutcome>;
 
   /** Starts counting once `gate` resolves (a test hook holds it; otherwise it is already resolved). */
@@ -32,11 +31,6 @@ export class BackgroundCount {
     this.#totals = totals;
     const stopped = new Promise<void>((resolve) => { this.#stopRequested = resolve; });
     this.done = this.#run(Promise.race([gate, stopped]));
-  }
-
-  /** True until every record is counted (and so until the filter holds every stored key). */
-  get running(): boolean {
-    return !this.#finished;
   }
 
   /** Ends the count after the page in progress and closes its iterator (before the store closes). */
@@ -56,7 +50,6 @@ export class BackgroundCount {
           this.#totals.records += counted.records;
           this.#totals.keyBytes += counted.keyBytes;
           this.#totals.valueBytes += counted.valueBytes;
-          this.#finished = true;
           return { counted: true };
         }
         for (const [key, value] of entries) {

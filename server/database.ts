@@ -1,9 +1,9 @@
 import { ClassicLevel } from 'classic-level';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { DatabaseStartup, DatabaseStats } from '../core/protocol.js';
-import { KeyLocks, lockId, type Lease } from './key-locks.js';
+import { KeyLocks, lockId, lockIds, type Lease } from './key-locks.js';
 import type { KeyFilter } from './key-filter.js';
-import { GroupCommit, type CommitBatch, type SingleWrite, type StagingBatch } from './group-commit.js';
+import { GroupCommit, type CommitBatch, type StagedOps, type StagingBatch } from './group-commit.js';
 import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
 import { storeError } from './store-error.js';
@@ -16,10 +16,8 @@ interface StagedWrite<T> {
   /** Keys and values, in bytes. */
   bytes: number;
   sync: boolean;
-  /** Stages the write into its group's batch; or `staged`, a batch of its own already filled. */
-  stage?: (batch: StagingBatch) => void;
-  /** The write as one put or delete, when it is one (alone in its group, it skips the batch). */
-  single?: SingleWrite;
+  /** What joins its group's batch; or `staged`, a batch of its own already filled. */
+  ops?: StagedOps;
   staged?: CommitBatch;
   result: T;
 }
@@ -219,7 +217,7 @@ export class Database {
       const delta = new StatsDelta(this.#readSize, false);
       delta.set(id, key, value.length);
       this.#filter.add(key);
-      return { delta, bytes: key.length + value.length, sync, stage: (batch) => batch.put(key, value), single: { key, value }, result: null };
+      return { delta, bytes: key.length + value.length, sync, ops: { key, value }, result: null };
     });
   }
 
@@ -229,7 +227,7 @@ export class Database {
       const delta = new StatsDelta(this.#readSize, false);
       delta.set(id, key, ABSENT);
       // Deleting a missing key still goes to LevelDB: harmless, and keeps `sync` meaningful.
-      return { delta, bytes: key.length, sync, stage: (batch) => batch.del(key), single: { key, value: null }, result: null };
+      return { delta, bytes: key.length, sync, ops: { key, value: null }, result: null };
     });
   }
 
@@ -239,8 +237,7 @@ export class Database {
    */
   write(keys: readonly Buffer[], values: ReadonlyArray<Buffer | null>, sync: boolean): Promise<null> {
     if (keys.length === 0) return Promise.resolve(null);
-    const ids = new Array<string>(keys.length);
-    for (let i = 0; i < keys.length; i++) ids[i] = lockId(keys[i]!);
+    const ids = lockIds(keys);
     return this.#write(ids, 'batch', (lease) => {
       const delta = new StatsDelta(this.#readSize, lease.repeatsKeys);
       let bytes = 0;
@@ -267,7 +264,7 @@ export class Database {
           else batch.put(keys[i]!, value);
         }
       };
-      return { delta, bytes, sync, stage, result: null };
+      return { delta, bytes, sync, ops: stage, result: null };
     });
   }
 
@@ -283,8 +280,7 @@ export class Database {
    * batch as a group of its own. `valueSizes[i]` is the size of the value put at `keys[i]`.
    */
   commitStaged(keys: readonly Buffer[], valueSizes: readonly number[], batch: CommitBatch, bytes: number, sync: boolean): Promise<null> {
-    const ids = new Array<string>(keys.length);
-    for (let i = 0; i < keys.length; i++) ids[i] = lockId(keys[i]!);
+    const ids = lockIds(keys);
     return this.#write(ids, 'batch', (lease) => {
       const delta = new StatsDelta(this.#readSize, lease.repeatsKeys);
       for (let i = 0; i < keys.length; i++) {
@@ -305,7 +301,7 @@ export class Database {
       this.#filter.add(key);
       const delta = new StatsDelta(this.#readSize, false);
       delta.change(key, ABSENT, value.length);
-      return { delta, bytes: key.length + value.length, sync, stage: (batch) => batch.put(key, value), result: null };
+      return { delta, bytes: key.length + value.length, sync, ops: { key, value }, result: null };
     });
   }
 
@@ -328,7 +324,7 @@ export class Database {
       this.#filter.add(key);
       const delta = new StatsDelta(this.#readSize, false);
       delta.change(key, oldSize, newSize);
-      return { delta, bytes: key.length + newSize, sync, stage: (batch) => batch.put(key, value), result: newSize };
+      return { delta, bytes: key.length + newSize, sync, ops: { key, value }, result: newSize };
     });
   }
 
@@ -400,7 +396,7 @@ export class Database {
         }
         const committed = (error?: unknown): void => finish(error, staged);
         if (staged.staged !== undefined) this.#groups.submitBatch(staged.staged, staged.bytes, staged.sync, committed);
-        else this.#groups.submit(staged.bytes, staged.sync, staged.stage!, committed, staged.single);
+        else this.#groups.submit(staged.bytes, staged.sync, staged.ops!, committed);
       };
       if (lease.ready === null) start();
       else void lease.ready.then(start);

@@ -23,6 +23,15 @@ export interface SingleWrite {
   value: Buffer | null;
 }
 
+/** A request's operations: one put or delete, or a function that stages several into a batch. */
+export type StagedOps = SingleWrite | ((batch: StagingBatch) => void);
+
+function stageOps(ops: StagedOps, batch: StagingBatch): void {
+  if (typeof ops === 'function') ops(batch);
+  else if (ops.value === null) batch.del(ops.key);
+  else batch.put(ops.key, ops.value);
+}
+
 const SYNC_WRITE = Object.freeze({ sync: true });
 const ASYNC_WRITE = Object.freeze({ sync: false });
 
@@ -30,22 +39,21 @@ const ASYNC_WRITE = Object.freeze({ sync: false });
 export type Committed = (error?: unknown) => void;
 
 interface Group {
-  /** The members' staging functions, applied to the group's batch when it is written. */
-  stages: Array<(batch: StagingBatch) => void>;
-  /** The batch staged elsewhere, for a closed group (a putMany that arrived in parts). */
+  /** The members' operations, staged into the group's batch when it is written. */
+  ops: StagedOps[];
+  /**
+   * A batch staged elsewhere (a putMany that arrived in parts): the group is closed, written as
+   * it is with its one member.
+   */
   batch: CommitBatch | undefined;
-  /** The first member's single write, if it is one. */
-  single: SingleWrite | undefined;
   members: Committed[];
   bytes: number;
   sync: boolean;
-  /** A batch staged elsewhere (a putMany that arrived in parts), written as a group of its own. */
-  closed: boolean;
 }
 
 /**
  * Group commit for one LevelDB store: writes that arrive while another group is being written
- * (or in the same event-loop turn) are staged into one chained batch and written with one
+ * (or in the same callback, a socket read) are staged into one chained batch and written with one
  * `batch.write`. One group is written at a time, so groups reach LevelDB in the order they were
  * formed; the caller holds per-key locks until its group committed, so a key is never in two
  * groups at once and per-key order is arrival order.
@@ -55,7 +63,7 @@ interface Group {
  * serialises them anyway. A raw store doing the same puts batched per turn runs 52-61k/s
  * against 30-32k/s put by put (4 KiB values, this 2-core machine).
  *
- * A group closes when the previous one finished writing (at the end of that turn), or early
+ * A group closes when the previous one finished writing, or early
  * when its bytes reach `groupBytesMax` (the next writes start a new group). One member larger
  * than that forms a group of its own: a request is never split over groups, so each request
  * stays atomic. The batch is synced when any member asked for `sync`. When LevelDB fails a
@@ -78,30 +86,29 @@ export class GroupCommit {
   }
 
   /**
-   * Stages one request's operations (`stage` puts and deletes them into the group's batch) and
-   * calls `committed` once its group is written. `bytes` is the request's size in keys and values.
-   * A callback rather than a promise: one write then costs its caller a single promise.
+   * Adds one request's operations to the open group and calls `committed` once its group is
+   * written. `bytes` is the request's size in keys and values. A callback rather than a promise:
+   * one write then costs its caller a single promise.
    */
-  submit(bytes: number, sync: boolean, stage: (batch: StagingBatch) => void, committed: Committed, single?: SingleWrite): void {
+  submit(bytes: number, sync: boolean, ops: StagedOps, committed: Committed): void {
     const group = this.#groupFor(bytes);
     group.bytes += bytes;
     if (sync) group.sync = true;
-    if (group.members.length === 0) group.single = single;
-    group.stages.push(stage);
+    group.ops.push(ops);
     group.members.push(committed);
     this.#schedule();
   }
 
   /** A batch its caller staged itself, written as a group of its own, in turn with the others. */
   submitBatch(batch: CommitBatch, bytes: number, sync: boolean, committed: Committed): void {
-    this.#queue.push({ stages: [], batch, single: undefined, members: [committed], bytes, sync, closed: true });
+    this.#queue.push({ ops: [], batch, members: [committed], bytes, sync });
     this.#schedule();
   }
 
   #groupFor(bytes: number): Group {
     const open = this.#queue[this.#queue.length - 1];
-    if (open !== undefined && !open.closed && (open.members.length === 0 || open.bytes + bytes <= this.#groupBytesMax)) return open;
-    const group: Group = { stages: [], batch: undefined, single: undefined, members: [], bytes: 0, sync: false, closed: false };
+    if (open !== undefined && open.batch === undefined && (open.members.length === 0 || open.bytes + bytes <= this.#groupBytesMax)) return open;
+    const group: Group = { ops: [], batch: undefined, members: [], bytes: 0, sync: false };
     this.#queue.push(group);
     return group;
   }
@@ -136,18 +143,16 @@ export class GroupCommit {
    */
   #write(group: Group): Promise<void> {
     const options = group.sync ? SYNC_WRITE : ASYNC_WRITE;
-    const single = group.single;
-    if (single !== undefined && group.members.length === 1) {
-      return single.value === null ? this.#db.del(single.key, options) : this.#db.put(single.key, single.value, options);
+    if (group.batch !== undefined) return group.batch.write(options);
+    const only = group.ops.length === 1 ? group.ops[0]! : undefined;
+    if (only !== undefined && typeof only !== 'function') {
+      return only.value === null ? this.#db.del(only.key, options) : this.#db.put(only.key, only.value, options);
     }
-    let batch = group.batch;
-    if (batch === undefined) {
-      batch = this.#db.batch();
-      try {
-        for (const stage of group.stages) stage(batch);
-      } catch (error) {
-        return batch.close().then(() => { throw error; });
-      }
+    const batch = this.#db.batch();
+    try {
+      for (const ops of group.ops) stageOps(ops, batch);
+    } catch (error) {
+      return batch.close().then(() => { throw error; });
     }
     return batch.write(options);
   }
@@ -157,8 +162,8 @@ export class GroupCommit {
     this.groupsWritten++;
     this.membersWritten += group.members.length;
     for (const committed of group.members) committed(error);
-    // Writers released by this group's locks join the next group from their own promise turns,
-    // which run before the check phase this schedules into.
+    // Writers this group's locks released join a group from their own promise turns, queued
+    // before the write this schedules; with the queue empty, their submits schedule it.
     if (this.#queue.length > 0) this.#schedule();
   }
 }

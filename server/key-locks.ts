@@ -89,3 +89,10 @@ export class Lease {
 export function lockId(key: Buffer): string {
   return key.toString('latin1');
 }
+
+/** The lock ids of a request's keys, in order. */
+export function lockIds(keys: readonly Buffer[]): string[] {
+  const ids = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) ids[i] = lockId(keys[i]!);
+  return ids;
+}

@@ -45,13 +45,14 @@ export function encodeFrameChunks(message: unknown): Buffer[] {
   if (!Array.isArray(message) || !hasTails(message)) return [encodeFramedMessage(message)];
   const tails: Array<Uint8Array | PackedListChunks> = [];
   const take = (value: unknown): unknown => {
-    if (value instanceof PackedListChunks
-      || (value instanceof Uint8Array && value.length >= TAIL_BYTES_MIN && tails.length < TAILS_MAX)) {
-      if (tails.length >= TAILS_MAX) throw new TypeError(`a message may carry at most ${TAILS_MAX} tails`);
-      tails.push(value);
-      return { [TAIL_KEY]: tails.length - 1 };
+    if (!isTail(value)) return value;
+    if (tails.length >= TAILS_MAX) {
+      // Byte strings past the last tail stay inside msgpack; a packed list has no msgpack form.
+      if (value instanceof PackedListChunks) throw new TypeError(`a message may carry at most ${TAILS_MAX} tails`);
+      return value;
     }
-    return value;
+    tails.push(value as Uint8Array | PackedListChunks);
+    return { [TAIL_KEY]: tails.length - 1 };
   };
   const envelope = message.map((element: unknown) => {
     if (isPlainObject(element)) {
@@ -64,7 +65,6 @@ export function encodeFrameChunks(message: unknown): Buffer[] {
     }
     return take(element);
   });
-  if (tails.length === 0) return [encodeFramedMessage(message)];
   const header = encodeMessage(envelope);
   const preludeBytes = 1 + 2 + 4 * tails.length + 4;
   let payloadBytes = preludeBytes + header.length;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
 import { Database } from '../../server/database.js';
-import { GroupCommit, type BatchingStore, type CommitBatch, type StagingBatch } from '../../server/group-commit.js';
+import { GroupCommit, type BatchingStore, type CommitBatch, type StagedOps } from '../../server/group-commit.js';
 
 /** A store that records every batch (and single put or delete) it was asked to write; `failNext` makes the next write fail. */
 class RecordingStore implements BatchingStore {
@@ -40,8 +40,8 @@ class RecordingStore implements BatchingStore {
 const b = (text: string): Buffer => Buffer.from(text);
 
 /** submit() as a promise, for the tests' convenience. */
-function submit(groups: GroupCommit, bytes: number, sync: boolean, stage: (batch: StagingBatch) => void): Promise<void> {
-  return new Promise((resolve, reject) => groups.submit(bytes, sync, stage, (error) => (error === undefined ? resolve() : reject(error))));
+function submit(groups: GroupCommit, bytes: number, sync: boolean, ops: StagedOps): Promise<void> {
+  return new Promise((resolve, reject) => groups.submit(bytes, sync, ops, (error) => (error === undefined ? resolve() : reject(error))));
 }
 
 test('writes submitted in one turn are written as one batch, in submission order', async (t) => {
@@ -100,9 +100,8 @@ test('a failed group write fails every member with that error; the next group is
 test('a single put or delete alone in its group skips the batch; in company it joins the batch', async (t) => {
   const store = new RecordingStore();
   const groups = new GroupCommit(store, 1 << 20);
-  const single = (key: string, value: string | null, sync = false): Promise<void> => new Promise((resolve, reject) => groups.submit(2, sync,
-    (batch) => (value === null ? batch.del(b(key)) : batch.put(b(key), b(value))), (error) => (error === undefined ? resolve() : reject(error)),
-    { key: b(key), value: value === null ? null : b(value) }));
+  const single = (key: string, value: string | null, sync = false): Promise<void> =>
+    submit(groups, 2, sync, { key: b(key), value: value === null ? null : b(value) });
   await single('a', '1', true);
   await single('b', null);
   await Promise.all([single('c', '1'), single('d', null)]);
