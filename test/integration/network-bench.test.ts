@@ -3,7 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,6 +20,35 @@ const NETWORK_SKIP_REASON = await networkUnavailableReason();
 function networkTest(title: string, run: (t: ExecutionContext) => Promise<void>): void {
   if (NETWORK_SKIP_REASON === undefined) test.serial(title, run);
   else test.skip(`${title} [skipped: ${NETWORK_SKIP_REASON}]`, () => undefined);
+}
+
+/** The pids the group files under `dir` name: the servers a killed run left to shut themselves down. */
+async function groupServerPids(dir: string): Promise<number[]> {
+  const files = (await readdir(dir, { recursive: true })).filter((path) => path.endsWith('group.json'));
+  const pids: number[] = [];
+  for (const file of files) {
+    const group = JSON.parse(await readFile(join(dir, file), 'utf8')) as { servers: Array<{ pid?: number }> };
+    for (const server of group.servers) if (server.pid !== undefined) pids.push(server.pid);
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once none of `pids` is alive (they are not our children: no exit event reaches us, so we look every 20 ms). */
+async function gone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`servers ${pids.filter(alive).join(', ')} still alive after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 const ownNamespaces = async (pid: number): Promise<string[]> => (await benchNamespaces()).filter((name) => name.startsWith(`hpckv-bench-${pid}-`));
@@ -84,4 +113,9 @@ networkTest('SIGINT during the network section deletes its namespaces', async (t
   const [, signal] = await exited as [number | null, NodeJS.Signals | null];
   t.is(signal, 'SIGINT');
   t.deepEqual(await ownNamespaces(child.pid!), []);
+  // Its servers see their parent gone and close cleanly, which writes into their data directories:
+  // removing `out` before they are gone races those writes (ENOTEMPTY).
+  const servers = await groupServerPids(out);
+  t.true(servers.length > 0, 'its groups\' files name their servers');
+  await gone(servers, 30_000);
 });
