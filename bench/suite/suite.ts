@@ -12,6 +12,7 @@ import { runProcedureBench } from '../procedure-bench.js';
 import { ProgressBar } from '../progress-bar.js';
 import { runRegionBench } from '../region-bench.js';
 import { runScanBench } from '../scan-bench.js';
+import { startBareStore } from './bare-store.js';
 import { bulkRows, loadBulkKeys, singleRows } from './kv-rows.js';
 import { hpckvTarget, levelTarget, redisTarget, type KvTarget } from './kv-targets.js';
 import { REDIS_INSTALL_HINT, redisServerInstalled, startRedis, type RunningRedis } from './redis-server.js';
@@ -64,7 +65,10 @@ function sizeLabel(bytes: number): string {
   return bytes % 1024 === 0 ? `${bytes / 1024}KiB` : `${bytes}B`;
 }
 
-/** hpckv, raw classic-level and (when installed) Redis twice: the targets of the bulk and single rows. */
+/**
+ * hpckv, raw classic-level, the bare mechanism (one server: bare-store.ts) and (when installed)
+ * Redis twice: the targets of the bulk and single rows.
+ */
 async function withKvTargets<T>(context: SectionContext, work: (targets: KvTarget[]) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'hpckv-suite-'));
   const { servers, transport } = context.options;
@@ -73,8 +77,10 @@ async function withKvTargets<T>(context: SectionContext, work: (targets: KvTarge
   const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await raw.open();
   const redises: RunningRedis[] = [];
+  await mkdir(join(dir, 'bare'));
+  const bare = await startBareStore(join(dir, 'bare'), transport);
   try {
-    const targets = [hpckvTarget(client, 'default'), levelTarget(raw)];
+    const targets = [hpckvTarget(client, 'default'), levelTarget(raw), bare.target];
     if (redisServerInstalled()) {
       const plain = await startRedis('none');
       redises.push(plain);
@@ -88,6 +94,7 @@ async function withKvTargets<T>(context: SectionContext, work: (targets: KvTarge
     return await work(targets);
   } finally {
     for (const redis of redises) await redis.stop();
+    await bare.stop();
     await client.shutdownServers().catch(() => undefined);
     await client.close();
     await group.exited;

@@ -60,7 +60,7 @@ export class FrameChannel {
 
   constructor(link: Link, frameBytesMax: number, handlers: FrameChannelHandlers, backlogBytesMax = Number.POSITIVE_INFINITY) {
     this.link = link;
-    this.decoder = new FrameDecoder(frameBytesMax);
+    this.decoder = new FrameDecoder(frameBytesMax, { chunksReused: link.readBufferReused });
     this.frameBytesMax = frameBytesMax;
     this.backlogBytesMax = backlogBytesMax;
     this.handlers = handlers;

@@ -49,6 +49,8 @@ class InprocLink implements Link {
     });
   }
 
+  readonly readBufferReused = false;
+
   onData(handler: (chunk: Buffer) => void): void {
     this.dataHandler = handler;
   }

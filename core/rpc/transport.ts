@@ -3,7 +3,10 @@ import { unlink } from 'node:fs/promises';
 import { ErrorCodes, HpckvError } from '../errors.js';
 import { formatAddress, parseAddress } from './address.js';
 import { connectInproc, listenInproc } from './inproc-transport.js';
-import { socketLink, type Link } from './link.js';
+import { bufferedReads, readsIntoOneBuffer, socketLink, type Link } from './link.js';
+
+/** The read buffer of a connection this side opens: Node's own reads allocate this much each. */
+const CONNECTION_READ_BUFFER_BYTES = 64 * 1024;
 
 /** A listening endpoint of any transport. */
 export interface Listener {
@@ -57,9 +60,12 @@ export async function connect(address: string, timeoutMs: number): Promise<Link>
   const parsed = parseAddress(address);
   if (parsed.kind === 'inproc') return connectInproc(parsed.name);
   return new Promise<Link>((resolve, reject) => {
+    // Only the connecting side can read into one buffer: a net.Server's sockets take no onread.
+    const reads = bufferedReads();
+    const onread = readsIntoOneBuffer(reads, CONNECTION_READ_BUFFER_BYTES);
     const socket = parsed.kind === 'tcp'
-      ? createConnection({ host: parsed.host, port: parsed.port })
-      : createConnection({ path: parsed.path });
+      ? createConnection({ host: parsed.host, port: parsed.port, onread })
+      : createConnection({ path: parsed.path, onread });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new HpckvError(ErrorCodes.CONNECT_FAILED, `connecting to ${address} timed out after ${timeoutMs} ms`, { details: { address } }));
@@ -67,7 +73,7 @@ export async function connect(address: string, timeoutMs: number): Promise<Link>
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
-      resolve(socketLink(socket, address));
+      resolve(socketLink(socket, address, reads));
     });
     socket.once('error', (error) => {
       clearTimeout(timer);

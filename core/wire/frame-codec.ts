@@ -32,8 +32,16 @@ export class FrameDecoder {
   /** Payload length of the incomplete frame held in `pending` (prefix included there), or -1 while its prefix is incomplete. */
   private needed = -1;
 
-  constructor(frameBytesMax: number) {
+  /**
+   * True when each chunk pushed is a view of a read buffer that is reused after push returns:
+   * what the decoder keeps or returns is then copied out (the frames complete in one chunk
+   * with one copy between them).
+   */
+  private readonly chunksReused: boolean;
+
+  constructor(frameBytesMax: number, options: { chunksReused?: boolean } = {}) {
     this.frameBytesMax = frameBytesMax;
+    this.chunksReused = options.chunksReused ?? false;
   }
 
   /** Bytes buffered while waiting for the rest of a frame. */
@@ -76,6 +84,8 @@ export class FrameDecoder {
       this.pendingBytes = 0;
       this.needed = -1;
     }
+    const firstWhole = frames.length;
+    const wholeStart = offset;
     for (;;) {
       if (chunk.length - offset < FRAME_PREFIX_BYTES) break;
       const length = this.checkedLength(chunk, offset);
@@ -87,12 +97,23 @@ export class FrameDecoder {
       frames.push(chunk.subarray(offset + FRAME_PREFIX_BYTES, offset + FRAME_PREFIX_BYTES + length));
       offset += FRAME_PREFIX_BYTES + length;
     }
+    if (this.chunksReused && frames.length > firstWhole) this.copyOut(frames, firstWhole, chunk, wholeStart, offset);
     if (offset < chunk.length) this.hold(chunk.subarray(offset));
     return frames;
   }
 
+  /** Replaces frames[first..] (views of chunk[start, end)) by views of one copy of those bytes. */
+  private copyOut(frames: Buffer[], first: number, chunk: Buffer, start: number, end: number): void {
+    const copy = Buffer.from(chunk.subarray(start, end));
+    const shift = chunk.byteOffset + start;
+    for (let i = first; i < frames.length; i++) {
+      const frame = frames[i]!;
+      frames[i] = copy.subarray(frame.byteOffset - shift, frame.byteOffset - shift + frame.length);
+    }
+  }
+
   private hold(bytes: Buffer): void {
-    this.pending.push(bytes);
+    this.pending.push(this.chunksReused ? Buffer.from(bytes) : bytes);
     this.pendingBytes += bytes.length;
   }
 

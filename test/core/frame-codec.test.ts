@@ -15,6 +15,23 @@ test('frames survive any cut of the byte stream', (t) => {
   }
 });
 
+test('with chunks that are views of one reused read buffer, every frame survives the buffer being overwritten', (t) => {
+  const payloads = [Buffer.alloc(0), Buffer.from('a'), Buffer.alloc(70_000, 3), Buffer.from('hello world'), Buffer.alloc(300, 9), Buffer.from('end')];
+  const stream = Buffer.concat(payloads.map((p) => encodeFrame(p)));
+  for (const cut of [1, 3, 5, 4096, 65_536, stream.length]) {
+    const decoder = new FrameDecoder(1 << 20, { chunksReused: true });
+    const readBuffer = Buffer.alloc(Math.min(cut, stream.length));
+    const out: Buffer[] = [];
+    for (let offset = 0; offset < stream.length; offset += cut) {
+      const bytes = stream.subarray(offset, offset + cut).copy(readBuffer);
+      out.push(...decoder.push(readBuffer.subarray(0, bytes)));
+      readBuffer.fill(0xee); // the next read lands here
+    }
+    t.deepEqual(out.map((b) => b.toString('hex')), payloads.map((p) => p.toString('hex')), `cut ${cut}`);
+    t.is(decoder.bufferedBytes, 0);
+  }
+});
+
 test('a length prefix above frameBytesMax is refused before any payload is buffered', (t) => {
   const decoder = new FrameDecoder(100);
   const prefix = Buffer.alloc(4);

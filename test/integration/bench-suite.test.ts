@@ -11,7 +11,7 @@ import { medianFigures } from '../../bench/suite/suite-row.js';
 import { runScript, type ScriptResult } from '../helpers/run-script.js';
 
 const CLI = fileURLToPath(new URL('../../bin/hpckv.js', import.meta.url));
-const ANCHORS = ['classic-level', 'redis', 'redis-aof-everysec'];
+const ANCHORS = ['classic-level', 'bare', 'redis', 'redis-aof-everysec'];
 
 /** `hpckv bench ARGS --out <temporary dir>`: its result, and the stem of the files it wrote there. */
 async function runBench(t: ExecutionContext, args: string[]): Promise<{ result: ScriptResult; out: string; stem: string; report: SuiteReport }> {
@@ -24,9 +24,9 @@ async function runBench(t: ExecutionContext, args: string[]): Promise<{ result: 
   return { result, out, stem, report };
 }
 
-/** The anchors a kv row must have: raw classic-level, and both Redis set-ups when redis-server is installed. */
+/** The anchors a kv row must have: raw classic-level, the bare mechanism, and both Redis set-ups when redis-server is installed. */
 function expectedAnchors(result: ScriptResult): string[] {
-  return /redis-server is not installed/.test(result.stderr) ? ANCHORS.slice(0, 1) : ANCHORS;
+  return /redis-server is not installed/.test(result.stderr) ? ANCHORS.slice(0, 2) : ANCHORS;
 }
 
 function assertWithin(t: ExecutionContext, what: string, median: number, range: Range | undefined): void {
