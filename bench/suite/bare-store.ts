@@ -23,6 +23,8 @@ const READ_BUFFER_BYTES = 64 * 1024;
  */
 export interface BareStore {
   target: KvTarget;
+  /** The server process, for its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startBareStore(dir: string, transport: Transport): Promise
   const client = await BareClient.open(transport === 'tcp' ? { host: '127.0.0.1', port: ready.port } : { path: listenAt });
   return {
     target: client.target(),
+    pid: child.pid!,
     stop: async () => {
       client.close();
       child.disconnect();
