@@ -1,6 +1,7 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
 import { decodeMessage, encodeFramedMessage, encodeMessage } from './message-codec.js';
 import { PackedListChunks } from './packed-list.js';
+import { decodeSingleKeyPayload, encodeSingleKeyFrame, isSingleKeyPayload } from './single-key-frames.js';
 
 /**
  * Large byte strings travel after the msgpack part of a frame instead of inside it, so they are
@@ -46,6 +47,8 @@ function hasTails(message: unknown[]): boolean {
 
 /** Returns the frame as chunks to write in order (prefix and header first). */
 export function encodeFrameChunks(message: unknown): Buffer[] {
+  const singleKey = encodeSingleKeyFrame(message);
+  if (singleKey !== undefined) return singleKey;
   // Most messages (single operations, their replies) have no tail: one msgpack pass, no copies.
   if (!Array.isArray(message) || !hasTails(message)) return [encodeFramedMessage(message)];
   const tails: Array<Uint8Array | PackedListChunks> = [];
@@ -96,9 +99,10 @@ function protocol(why: string): HpckvError {
   return new HpckvError(ErrorCodes.PROTOCOL, `malformed tailed frame: ${why}`);
 }
 
-/** Decodes a frame payload of either form; malformed bytes are HPCKV_ERR_PROTOCOL. */
+/** Decodes a frame payload of any form (msgpack, tailed, single-key); malformed bytes are HPCKV_ERR_PROTOCOL. */
 export function decodeFramePayload(payload: Buffer): unknown {
   if (payload.length === 0 || payload[0] !== TAIL_MARK) return decodeMessage(payload);
+  if (isSingleKeyPayload(payload)) return decodeSingleKeyPayload(payload);
   if (payload.length < 3) throw protocol('too short');
   const count = payload.readUInt16BE(1);
   if (count === 0 || count > TAILS_MAX) throw protocol(`${count} tails`);

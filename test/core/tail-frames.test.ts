@@ -20,12 +20,12 @@ test('large byte strings travel as tails, written from the caller’s buffers, a
   const { decoded } = roundTrip([0, 1, 'putMany', body]);
   t.deepEqual(decoded, [0, 1, 'putMany', body]);
   t.deepEqual(body.packedKeys, big, 'the caller’s object is not changed');
-  t.deepEqual(roundTrip([1, 2, bigger]).decoded, [1, 2, bigger]);
-  t.is(roundTrip([1, 3, Buffer.alloc(10)]).chunks, 1, 'small messages stay one msgpack frame');
+  t.deepEqual(roundTrip([1, 2, { values: bigger }]).decoded, [1, 2, { values: bigger }]);
+  t.is(roundTrip([1, 3, { values: Buffer.alloc(10) }]).chunks, 1, 'small messages stay one msgpack frame');
 });
 
 test('malformed tailed payloads are HPCKV_ERR_PROTOCOL', (t) => {
-  const good = Buffer.concat(encodeFrameChunks([1, 2, Buffer.alloc(TAIL_BYTES_MIN)])).subarray(4);
+  const good = Buffer.concat(encodeFrameChunks([1, 2, { values: Buffer.alloc(TAIL_BYTES_MIN) }])).subarray(4);
   for (const bad of [Buffer.from([0xc1]), Buffer.from([0xc1, 0, 0]), good.subarray(0, good.length - 1),
     Buffer.concat([good, Buffer.from([0])]), Buffer.from([0xc1, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])]) {
     const error = t.throws(() => decodeFramePayload(bad), { instanceOf: HpckvError });
