@@ -18,13 +18,8 @@ import { ErrorCodes, HpckvError } from '../errors.js';
 
 const MARK = [0xc1, 0x00, 0x00] as const;
 const MARK_BYTES = MARK.length;
-const KIND_REQUEST = 1;
-const KIND_NULL = 2;
-const KIND_BYTES = 3;
-const KIND_BOOLEAN = 4;
-const HAS_VALUE = 1;
-const HAS_SYNC = 2;
-const SYNC_TRUE = 4;
+const KIND = { request: 1, null: 2, bytes: 3, boolean: 4 } as const;
+const FLAG = { hasValue: 1, hasSync: 2, syncTrue: 4 } as const;
 
 /** The ops carried this way, by code; a request of another op travels as msgpack. */
 const OPS = ['get', 'put', 'del', 'exists'] as const;
@@ -87,10 +82,10 @@ function encodeRequest(id: number, op: unknown, body: unknown): Buffer[] | undef
   if (sync !== undefined && typeof sync !== 'boolean') return undefined;
   const dbBytes = Buffer.byteLength(db);
   if (dbBytes > DB_BYTES_MAX) return undefined;
-  const flags = (value !== undefined ? HAS_VALUE : 0) | (sync !== undefined ? HAS_SYNC : 0) | (sync === true ? SYNC_TRUE : 0);
+  const flags = (value !== undefined ? FLAG.hasValue : 0) | (sync !== undefined ? FLAG.hasSync : 0) | (sync === true ? FLAG.syncTrue : 0);
   const fixed = 1 + 1 + 1 + dbBytes + 2;
   const payloadBytes = MARK_BYTES + 1 + 4 + fixed + key.length + (value as Uint8Array | undefined ?? EMPTY).length;
-  const head = frameHead(payloadBytes, KIND_REQUEST, id, fixed);
+  const head = frameHead(payloadBytes, KIND.request, id, fixed);
   let at = 12;
   head[at++] = code;
   head[at++] = flags;
@@ -105,14 +100,14 @@ function encodeRequest(id: number, op: unknown, body: unknown): Buffer[] | undef
 const EMPTY = new Uint8Array(0);
 
 function encodeSuccess(id: number, result: unknown): Buffer[] | undefined {
-  if (result === null) return [frameHead(MARK_BYTES + 5, KIND_NULL, id, 0)];
+  if (result === null) return [frameHead(MARK_BYTES + 5, KIND.null, id, 0)];
   if (typeof result === 'boolean') {
-    const head = frameHead(MARK_BYTES + 6, KIND_BOOLEAN, id, 1);
+    const head = frameHead(MARK_BYTES + 6, KIND.boolean, id, 1);
     head[12] = result ? 1 : 0;
     return [head];
   }
   if (result instanceof Uint8Array) {
-    const head = frameHead(MARK_BYTES + 5 + result.length, KIND_BYTES, id, 0);
+    const head = frameHead(MARK_BYTES + 5 + result.length, KIND.bytes, id, 0);
     return result.length === 0 ? [head] : [head, asBuffer(result)];
   }
   return undefined;
@@ -129,15 +124,15 @@ export function decodeSingleKeyPayload(payload: Buffer): unknown[] {
   const id = payload.readUInt32BE(MARK_BYTES + 1);
   const rest = MARK_BYTES + 5;
   switch (kind) {
-    case KIND_NULL:
+    case KIND.null:
       if (payload.length !== rest) throw malformed('trailing bytes');
       return [1, id, null];
-    case KIND_BOOLEAN:
+    case KIND.boolean:
       if (payload.length !== rest + 1 || payload[rest]! > 1) throw malformed('bad boolean');
       return [1, id, payload[rest] === 1];
-    case KIND_BYTES:
+    case KIND.bytes:
       return [1, id, payload.subarray(rest)];
-    case KIND_REQUEST:
+    case KIND.request:
       return decodeRequest(payload, id, rest);
     default:
       throw malformed(`unknown kind ${kind}`);
@@ -149,7 +144,7 @@ function decodeRequest(payload: Buffer, id: number, start: number): unknown[] {
   const op = OPS[payload[start]!];
   if (op === undefined) throw malformed(`unknown op code ${payload[start]!}`);
   const flags = payload[start + 1]!;
-  if ((flags & ~(HAS_VALUE | HAS_SYNC | SYNC_TRUE)) !== 0 || ((flags & SYNC_TRUE) !== 0 && (flags & HAS_SYNC) === 0)) throw malformed(`bad flags ${flags}`);
+  if ((flags & ~(FLAG.hasValue | FLAG.hasSync | FLAG.syncTrue)) !== 0 || ((flags & FLAG.syncTrue) !== 0 && (flags & FLAG.hasSync) === 0)) throw malformed(`bad flags ${flags}`);
   const dbBytes = payload[start + 2]!;
   let at = start + 3;
   if (payload.length < at + dbBytes + 2) throw malformed('request too short for its db');
@@ -160,8 +155,8 @@ function decodeRequest(payload: Buffer, id: number, start: number): unknown[] {
   if (payload.length < at + keyBytes) throw malformed('key runs past the end');
   const body: Record<string, unknown> = { db, key: payload.subarray(at, at + keyBytes) };
   at += keyBytes;
-  if ((flags & HAS_VALUE) !== 0) body['value'] = payload.subarray(at);
+  if ((flags & FLAG.hasValue) !== 0) body['value'] = payload.subarray(at);
   else if (at !== payload.length) throw malformed('trailing bytes');
-  if ((flags & HAS_SYNC) !== 0) body['sync'] = (flags & SYNC_TRUE) !== 0;
+  if ((flags & FLAG.hasSync) !== 0) body['sync'] = (flags & FLAG.syncTrue) !== 0;
   return [0, id, op, body];
 }
