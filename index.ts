@@ -11,7 +11,10 @@ export { LevelError, LevelAbortError } from './client/hpc-level-errors.js';
 export * from './client/mdhim.js';
 export { HpckvError, ErrorCodes, isHpckvError, type ErrorCode } from './core/errors.js';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './core/limits.js';
-export { readGroupFile, type GroupFile } from './core/group-file.js';
+export {
+  readGroupFile, type GroupFile, type PartitionSpec, type HashPartitionSpec, type RangePartitionSpec, type SlicePartitionSpec,
+} from './core/group-file.js';
+export type { StatReply } from './core/protocol.js';
 export { type Communicator, ANY_SOURCE, ANY_TAG } from './core/comm/communicator.js';
 export { createWorldCommunicator } from './core/comm/create-communicator.js';
 export { createInprocWorld } from './core/comm/inproc-endpoint.js';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Client } from '../client/client.js';
 import { isHpckvError } from '../core/errors.js';
 import { launchLocalGroup } from '../server/launcher.js';
-import { ProgressBar } from './progress-bar.js';
-import { seededRandom } from './seeded-random.js';
+import { ProgressBar } from '../examples/progress-bar.js';
+import { seededRandom } from '../examples/seeded-random.js';
 
 export interface MixedWorkloadOptions {
   servers: number;

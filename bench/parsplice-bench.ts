@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { formatTable, type BenchReport, type BenchRow } from './kv-bench.js';
 import { machineInfo } from './machine.js';
 import { printReport, runIfMain } from './bench-main.js';
-import { runCampaign, type CampaignOptions } from './parsplice/campaign.js';
-import { DEFAULT_ATOMS, DEFAULT_SEGMENT, initialCluster, runSegment, stateLabel } from './parsplice/md/index.js';
+import { runCampaign, type CampaignOptions } from '../examples/parsplice/campaign.js';
+import { DEFAULT_ATOMS, DEFAULT_SEGMENT, initialCluster, runSegment, stateLabel } from '../examples/parsplice/md/index.js';
 import { availableParallelism } from 'node:os';
 
 /**

@@ -10,7 +10,7 @@ import type { DatabaseStartup } from '../core/protocol.js';
 import { launchLocalGroup } from '../server/launcher.js';
 import { benchKey, benchValue } from './bench-records.js';
 import { machineInfo, type MachineInfo } from './machine.js';
-import { ProgressBar } from './progress-bar.js';
+import { ProgressBar } from '../examples/progress-bar.js';
 
 /**
  * `npm run bench:restart`: how long one server takes to serve again after a restart, as its store

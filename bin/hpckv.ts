@@ -254,7 +254,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo':
-      await (await import('../bench/demo.js')).runDemo({ servers: integerFlag(flags, 'servers', 4), workers: integerFlag(flags, 'workers', 3), seconds: integerFlag(flags, 'seconds', 25) });
+      await (await import('../examples/parsplice/demo.js')).runDemo({ servers: integerFlag(flags, 'servers', 4), workers: integerFlag(flags, 'workers', 3), seconds: integerFlag(flags, 'seconds', 25) });
       return 0;
     case 'mixed':
       await (await import('../bench/mixed-workload.js')).runMixedWorkload({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });

@@ -1,7 +1,7 @@
 import type { Client } from '../../client/client.js';
 import { ErrorCodes, isHpckvError } from '../../core/errors.js';
 import type { ProcedureSpec } from '../../core/procedure-spec.js';
-import { seededRandom } from '../seeded-random.js';
+import { seededRandom } from '../../examples/seeded-random.js';
 
 /** The kinds of operation a soak worker does, each checked against its model. */
 export const SOAK_OPS = ['put', 'get', 'del', 'putMany', 'putIfAbsent', 'scan', 'filter', 'reduce', 'verify'] as const;

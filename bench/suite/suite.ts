@@ -9,7 +9,7 @@ import type { LinkRate } from '../network/link-rate.js';
 import { networkSection, networkSizes } from '../network/network-section.js';
 import { runParspliceBench } from '../parsplice-bench.js';
 import { runProcedureBench } from '../procedure-bench.js';
-import { ProgressBar } from '../progress-bar.js';
+import { ProgressBar } from '../../examples/progress-bar.js';
 import { runRegionBench } from '../region-bench.js';
 import { runScanBench } from '../scan-bench.js';
 import { startBareStore } from './bare-store.js';

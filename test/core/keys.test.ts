@@ -3,20 +3,12 @@
 import test, { type ExecutionContext } from 'ava';
 import { keyCodec } from '../../core/keys/key-codec.js';
 import { formatKeyType, isScalarKeyType, type KeyType, type KeyValue, type ScalarKeyType } from '../../core/keys/key-type.js';
+import { seededRandom } from '../../examples/seeded-random.js';
 
 type Rand = () => number;
 
-/** mulberry32: small, seeded, good enough to spread test cases. */
-function seeded(seed: number): Rand {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** The project's seeded generator: the same spread of test cases on every run. */
+const seeded: (seed: number) => Rand = seededRandom;
 
 const below = (r: Rand, n: number): number => Math.floor(r() * n);
 const pick = <T>(r: Rand, items: readonly T[]): T => items[below(r, items.length)]!;

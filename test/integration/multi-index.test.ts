@@ -3,6 +3,7 @@ import { Client } from '../../client/client.js';
 import { SecondaryIndex, type BuildProgress } from '../../client/secondary-index.js';
 import { ErrorCodes, HpckvError } from '../../core/errors.js';
 import type { KeyValue } from '../../core/keys/key-type.js';
+import { seededUint32 } from '../../examples/seeded-random.js';
 import { launchIndexGroups, stopIndexGroups, type IndexGroup } from '../helpers/index-groups.js';
 
 /**
@@ -110,14 +111,9 @@ for (const setupName of ['hash', 'range']) {
     const { client, key, group } = setups.find((s) => s.name === setupName)!;
     const { byEnergy, byWorker, names } = await indexes(client, 's2', 'model');
     const [energy, worker] = names;
-    let seed = setupName === 'hash' ? 3 : 5;
-    // mulberry32: every bit well mixed (the low bits of a plain LCG repeat with short periods).
-    const random = (n: number): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
-      return ((x ^ (x >>> 14)) >>> 0) % n;
-    };
+    // Every bit well mixed (the low bits of a plain LCG repeat with short periods).
+    const nextUint32 = seededUint32(setupName === 'hash' ? 3 : 5);
+    const random = (n: number): number => nextUint32() % n;
     const energies = [-2, -1, 0, 0.5, 1, 2];
     const workers = [0, 1, 2, 3];
     // Phase 1: writes of one record chained in program order, records in parallel; the model is exact.

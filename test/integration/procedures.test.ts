@@ -9,6 +9,7 @@ import type { ProcedureSpec } from '../../core/procedure-spec.js';
 import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
 import { unpackPairs } from '../../core/regions/packed-pairs.js';
 import { u64Key as k, u64Of } from '../helpers/u64-keys.js';
+import { seededRandom } from '../../examples/seeded-random.js';
 
 /**
  * Server-side procedures end to end: real server processes run filter, map and reduce next to
@@ -23,8 +24,7 @@ const ROWS: Row[] = [];
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hpckv-procedures-'));
-  let seed = 4242;
-  const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
+  const random = seededRandom(4242);
   for (let id = 0; id < 3000; id++) ROWS.push({ id, energy: Math.floor(random() * 10_000) - 5000, tag: `t${id % 7}` });
   const boundaries = [k(1000), k(2000)].map((b) => b.toString('base64'));
   for (const [name, options] of [['hash', {}], ['range', { partition: { scheme: 'range' as const, boundaries, epoch: 0 } }]] as const) {

@@ -5,6 +5,7 @@ import { ErrorCodes, HpckvError } from '../../core/errors.js';
 import { keyCodec } from '../../core/keys/key-codec.js';
 import { parseKeyType, type KeyValue } from '../../core/keys/key-type.js';
 import { b64, launchIndexGroups, stopIndexGroups, type IndexGroup } from '../helpers/index-groups.js';
+import { seededUint32 } from '../../examples/seeded-random.js';
 
 /**
  * Secondary indexes over real server processes: the same scenarios on a hash group (string
@@ -94,8 +95,8 @@ for (const setupName of ['hash', 'range']) {
     const { client, key } = setups.find((s) => s.name === setupName)!;
     const global = await client.createIndex('cat-global', { kind: 'global', indexDb: 'idx', keyType: 'int32' });
     const local = await client.createIndex('cat-local', { kind: 'local', indexDb: 'idx', keyType: 'int32' });
-    let seed = setupName === 'hash' ? 7 : 11;
-    const random = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const nextUint32 = seededUint32(setupName === 'hash' ? 7 : 11);
+    const random = (n: number): number => nextUint32() % n;
     const model = new Map<number, { category: number; value: string }>();
     // Writes to one record are chained in program order; different records run in parallel.
     const chains = new Map<number, Promise<void>>();

@@ -1,7 +1,7 @@
 // A short ParSplice campaign end to end: real server processes, a splicer and two worker
 // processes that share nothing but the store; then the whole campaign is read back and checked.
 import test from 'ava';
-import { runCampaign } from '../../bench/parsplice/campaign.js';
+import { runCampaign } from '../../examples/parsplice/campaign.js';
 
 for (const partition of ['hash', 'range'] as const) {
   test(`a short campaign splices a continuous trajectory, loses no state and overwrites none (${partition})`, async (t) => {

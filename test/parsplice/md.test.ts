@@ -2,17 +2,17 @@
 // Every run is seeded, so each assertion is about one fixed trajectory.
 import test from 'ava';
 import { pack, unpack } from 'msgpackr';
-import { initialCluster } from '../../bench/parsplice/md/cluster.js';
-import { addContainerEnergyForces, containerRadius } from '../../bench/parsplice/md/container.js';
-import { DEFAULT_ATOMS, DEFAULT_SEGMENT } from '../../bench/parsplice/md/defaults.js';
-import { initialVelocities, kineticEnergy, LangevinIntegrator } from '../../bench/parsplice/md/integrate.js';
-import { stateLabel } from '../../bench/parsplice/md/label.js';
-import { ljEnergy, ljEnergyForces } from '../../bench/parsplice/md/lj.js';
-import { DEFAULT_FORCE_TOLERANCE, minimize } from '../../bench/parsplice/md/minimize.js';
-import { potentialEnergyForces } from '../../bench/parsplice/md/potential.js';
-import { gaussian, seededRandom } from '../../bench/parsplice/md/random.js';
-import { runSegment } from '../../bench/parsplice/md/segment.js';
-import { positionsOf, toStoredState, type StoredState } from '../../bench/parsplice/md/state-codec.js';
+import { initialCluster } from '../../examples/parsplice/md/cluster.js';
+import { addContainerEnergyForces, containerRadius } from '../../examples/parsplice/md/container.js';
+import { DEFAULT_ATOMS, DEFAULT_SEGMENT } from '../../examples/parsplice/md/defaults.js';
+import { initialVelocities, kineticEnergy, LangevinIntegrator } from '../../examples/parsplice/md/integrate.js';
+import { stateLabel } from '../../examples/parsplice/md/label.js';
+import { ljEnergy, ljEnergyForces } from '../../examples/parsplice/md/lj.js';
+import { DEFAULT_FORCE_TOLERANCE, minimize } from '../../examples/parsplice/md/minimize.js';
+import { potentialEnergyForces } from '../../examples/parsplice/md/potential.js';
+import { gaussian, seededRandom } from '../../examples/parsplice/md/random.js';
+import { runSegment } from '../../examples/parsplice/md/segment.js';
+import { positionsOf, toStoredState, type StoredState } from '../../examples/parsplice/md/state-codec.js';
 
 const ATOMS = DEFAULT_ATOMS;
 const start = initialCluster(ATOMS, 1);

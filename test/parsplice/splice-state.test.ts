@@ -1,8 +1,8 @@
 // The splicer's bookkeeping without a store: what gets spliced, what waits, what is scheduled.
 import test from 'ava';
-import type { SegmentRecord } from '../../bench/parsplice/campaign-records.js';
-import { pickWeighted, SpliceState } from '../../bench/parsplice/splice-state.js';
-import { seededRandom } from '../../bench/parsplice/md/index.js';
+import type { SegmentRecord } from '../../examples/parsplice/campaign-records.js';
+import { pickWeighted, SpliceState } from '../../examples/parsplice/splice-state.js';
+import { seededRandom } from '../../examples/parsplice/md/index.js';
 
 let seq = 0;
 const segment = (start: string, end: string, steps = 100): SegmentRecord =>

@@ -1,5 +1,7 @@
+import { seededUint32 } from '../../examples/seeded-random.js';
+
 /**
- * A small seeded generator (mulberry32) so that every partition test sees the same "random" keys
+ * The seeded generator shaped for partition tests, so that every one sees the same "random" keys
  * on every run: the tests assert exact results, never probabilities.
  */
 export interface Random {
@@ -10,14 +12,7 @@ export interface Random {
 }
 
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const uint32 = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const uint32 = seededUint32(seed);
   return {
     uint32,
     below: (bound) => uint32() % bound,

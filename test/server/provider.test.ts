@@ -7,6 +7,7 @@ import { resolveLimits } from '../../core/limits.js';
 import type { DatabaseStats, OpReply, OpRequest } from '../../core/protocol.js';
 import { Provider, type ProviderOp } from '../../server/provider.js';
 import { scanDirectory } from '../helpers/scan-directory.js';
+import { seededUint32 } from '../../examples/seeded-random.js';
 
 const DATABASES = ['default', 'other'];
 
@@ -209,11 +210,8 @@ test('stats after close and reopen come back from the summary the close wrote an
 test('stats match a raw scan after a pseudo-random mix of concurrent writes', async (t) => {
   const dir = await tempDir(t);
   const provider = await openProvider(t, dir);
-  let seed = 12345;
-  const random = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const nextUint32 = seededUint32(12345);
+  const random = (n: number): number => nextUint32() % n;
   const key = (): Buffer => b('key' + random(40));
   const value = (): Buffer => Buffer.alloc(random(50), 7);
   const pending: unknown[] = [];

@@ -1,6 +1,6 @@
 // The import rules of docs/design.md, checked on the sources: which top-level folder may import
 // which, no cycle of runtime imports, and nothing a server or client process loads at run time
-// reaches bench/, test/ or a devDependency.
+// reaches bench/, examples/, test/ or a devDependency.
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
@@ -9,11 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository: tests run from dist/test/<folder>/. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SOURCE_FOLDERS = ['core', 'partition', 'procedures', 'client', 'server', 'bin', 'bench'];
+const SOURCE_FOLDERS = ['core', 'partition', 'procedures', 'client', 'server', 'bin', 'bench', 'examples'];
 
 /**
  * Which top-level folders (or index.ts) each may import at run time. Imports of types only are
- * free. bin/ reaches bench/ only through dynamic imports, for the commands that run benchmarks.
+ * free. Examples are written against the public entry (index.ts) alone; bench/ measures them. bin/
+ * reaches bench/ and examples/ only through dynamic imports, for the commands that run them.
  */
 const ALLOWED: Record<string, readonly string[]> = {
   core: [],
@@ -23,9 +24,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   server: ['core', 'partition', 'procedures'],
   index: ['core', 'partition', 'client', 'server', 'procedures'],
   bin: ['core', 'partition', 'client', 'server', 'procedures', 'index'],
-  bench: ['core', 'partition', 'client', 'server', 'procedures', 'index'],
+  bench: ['core', 'partition', 'client', 'server', 'procedures', 'index', 'examples'],
+  examples: ['index'],
 };
-const DYNAMIC_ONLY: Record<string, readonly string[]> = { bin: ['bench'] };
+const DYNAMIC_ONLY: Record<string, readonly string[]> = { bin: ['bench', 'examples'] };
 
 interface Import { target: string; dynamic: boolean }
 
@@ -106,10 +108,10 @@ test('what the CLI and the package entries load at run time reaches no bench/ co
     if (seen.has(file)) return;
     seen.add(file);
     for (const { target, dynamic } of graph.get(file) ?? []) {
-      // The CLI's bench commands load bench/ when they run; other dynamic imports load with the process.
-      if (dynamic && layerOf(file) === 'bin' && layerOf(target) === 'bench') continue;
+      // The CLI's bench, demo and mixed commands load bench/ or examples/ when they run; other dynamic imports load with the process.
+      if (dynamic && layerOf(file) === 'bin' && (DYNAMIC_ONLY['bin'] ?? []).includes(layerOf(target))) continue;
       if (target.startsWith(ROOT)) {
-        if (layerOf(target) === 'bench' || layerOf(target) === 'test') bad.push(`${relative(ROOT, file)} -> ${relative(ROOT, target)}`);
+        if (['bench', 'examples', 'test'].includes(layerOf(target))) bad.push(`${relative(ROOT, file)} -> ${relative(ROOT, target)}`);
         else visit(target);
         continue;
       }

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { Client } from '../../client/client.js';
+import { Client } from '../../index.js';
 
 /**
  * Worker and splicer processes: each is started with one JSON argument (the group file and its

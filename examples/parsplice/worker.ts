@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '../../client/client.js';
-import { isHpckvError, ErrorCodes } from '../../core/errors.js';
+import { isHpckvError, ErrorCodes, type Client } from '../../index.js';
 import {
   decodeRecord, encodeRecord, SCHEDULE_KEY, segmentKey, workerStatsKey,
   type ScheduleRecord, type SegmentRecord, type StateRecord, type WorkerStats,

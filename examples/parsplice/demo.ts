@@ -1,4 +1,4 @@
-import { runCampaign, type CampaignOptions, type CampaignSummary } from './parsplice/campaign.js';
+import { runCampaign, type CampaignOptions, type CampaignSummary } from './campaign.js';
 
 /** LJ time unit for argon (sigma 3.405 Å, epsilon/k_B 119.8 K, 39.95 u), in picoseconds. */
 const ARGON_TAU_PS = 2.156;
@@ -18,7 +18,7 @@ export interface DemoOptions {
 
 /**
  * The main job behind `npm start`: a ParSplice-style molecular dynamics campaign on an embedded
- * group (bench/parsplice/campaign.ts), with a progress bar, then what it found and how the store
+ * group (examples/parsplice/campaign.ts), with a progress bar, then what it found and how the store
  * served it, checked back from the store, and a server-side query over the states.
  */
 export async function runDemo(options: DemoOptions): Promise<void> {

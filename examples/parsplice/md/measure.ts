@@ -1,7 +1,7 @@
 // Measures the figures README.md quotes: force and MD step cost, and, per temperature, segment
 // time, quench cost and how often segments change state along a spliced (serial) trajectory in
 // which each segment starts from the previous segment's end minimum.
-// Run: node dist/bench/parsplice/md/measure.js [segments=200] [T1,T2,...=default]
+// Run: node dist/examples/parsplice/md/measure.js [segments=200] [T1,T2,...=default]
 
 import { pack } from 'msgpackr';
 import { initialCluster } from './cluster.js';

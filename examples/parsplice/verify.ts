@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '../../client/client.js';
+import type { Client } from '../../index.js';
 import { decodeRecord, type SegmentRecord, type SpliceRecord, type StateRecord } from './campaign-records.js';
 
 export interface CampaignCheck {

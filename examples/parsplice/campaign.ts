@@ -3,10 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client } from '../../client/client.js';
-import type { StatReply } from '../../core/protocol.js';
-import type { PartitionSpec } from '../../core/group-file.js';
-import { launchLocalGroup } from '../../server/launcher.js';
+import { Client, launchLocalGroup, type PartitionSpec, type StatReply } from '../../index.js';
 import { ProgressBar } from '../progress-bar.js';
 import {
   CAMPAIGN_DATABASES, decodeRecord, encodeRecord, PROGRESS_KEY, SCHEDULE_KEY, SPLICE_KEY, workerStatsKey,

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Client } from '../../client/client.js';
+import type { Client } from '../../index.js';
 import {
   decodeRecord, encodeRecord, PROGRESS_KEY, SCHEDULE_KEY, segmentKey, SPLICE_KEY,
   type ProgressRecord, type ScheduleRecord, type SegmentRecord, type SpliceRecord,
