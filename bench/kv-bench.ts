@@ -1,10 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
-import { Client } from '../client/client.js';
-import { launchLocalGroup } from '../server/launcher.js';
+import { withLocalGroup } from './local-group.js';
 import { benchKey } from './bench-records.js';
 import { bulkKeyBase, bulkRows, DEFAULT_ROUNDS } from './suite/kv-rows.js';
 import { hpckvTarget, levelTarget } from './suite/kv-targets.js';
@@ -74,56 +72,51 @@ async function oneAtATimeSideBySide(samples: number, base: number, records: numb
 }
 
 export async function runKvBench(options: { servers: number; quick: boolean; transport: 'unix' | 'tcp' }): Promise<BenchReport> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-bench-'));
   const scale = options.quick ? 0.25 : 1;
   const sizes: Sizes[] = [
     { label: '4KiB', bytes: 4096, records: Math.round(20_000 * scale / BATCH) * BATCH },
     { label: '64B', bytes: 64, records: Math.round(200_000 * scale / BATCH) * BATCH },
   ];
   const rows: BenchRow[] = [];
-  // A plain LevelDB (no sublevel prefixes), as an embedded application would use it.
-  const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await raw.open();
-  const group = await launchLocalGroup({ servers: options.servers, dir: join(dir, 'group'), transport: options.transport });
-  const client = await Client.open(group.groupFile);
-  try {
-    const targets = [hpckvTarget(client, 'default'), levelTarget(raw)];
-    for (const size of sizes) {
-      process.stderr.write(`bulk ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
-      // The suite's bulk rows (batches side by side, median of the rounds), against raw classic-level alone.
-      for (const row of await bulkRows(targets, size.bytes, size.records, size.label, DEFAULT_ROUNDS, hpckvSetup(options.servers, options.transport))) {
-        rows.push({ id: row.id, what: row.what, value: row.value, unit: row.unit, baseline: row.anchors[0]!.value, ratio: row.anchors[0]!.ratio });
+  await withLocalGroup('bench', { servers: options.servers, transport: options.transport }, async ({ client, dir }) => {
+    // A plain LevelDB (no sublevel prefixes), as an embedded application would use it.
+    const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await raw.open();
+    try {
+      const targets = [hpckvTarget(client, 'default'), levelTarget(raw)];
+      for (const size of sizes) {
+        process.stderr.write(`bulk ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
+        // The suite's bulk rows (batches side by side, median of the rounds), against raw classic-level alone.
+        for (const row of await bulkRows(targets, size.bytes, size.records, size.label, DEFAULT_ROUNDS, hpckvSetup(options.servers, options.transport))) {
+          rows.push({ id: row.id, what: row.what, value: row.value, unit: row.unit, baseline: row.anchors[0]!.value, ratio: row.anchors[0]!.ratio });
+        }
       }
+      const records = sizes[0]!.records;
+      const base = bulkKeyBase(sizes[0]!.bytes);
+      const gets = options.quick ? 10_000 : 40_000;
+      process.stderr.write(`single gets, 64 in flight: ${gets} ...\n`);
+      // Two interleaved rounds each, best of two: one side's warm-up or compaction never lands on the other alone.
+      let rawRate = 0;
+      let ourRate = 0;
+      for (let round = 0; round < 2; round++) {
+        rawRate = Math.max(rawRate, await inFlight(gets / 2, base, records, 64, (key) => raw.get(key)));
+        ourRate = Math.max(ourRate, await inFlight(gets / 2, base, records, 64, (key) => client.get(key)));
+      }
+      rows.push({ id: 'get-64-in-flight-4KiB', what: 'single get of 4 KiB, 64 in flight vs raw db.get, 64 in flight',
+        value: ourRate, unit: 'gets/s', baseline: rawRate, ratio: ourRate / rawRate });
+      const samples = options.quick ? 1000 : 5000;
+      process.stderr.write(`one-at-a-time gets: ${samples} ...\n`);
+      const { raw: rawLat, ours: ourLat } = await oneAtATimeSideBySide(samples, base, records,
+        (key) => raw.get(key), (key) => client.get(key));
+      const p50 = percentile(ourLat, 50);
+      const rawP50 = percentile(rawLat, 50);
+      rows.push({ id: 'get-one-at-a-time-4KiB', what: 'get of 4 KiB, one at a time: p50 latency vs raw await db.get',
+        value: p50, unit: 'µs (p50)', baseline: rawP50, ratio: rawP50 / p50,
+        extra: { p99: percentile(ourLat, 99), rawP99: percentile(rawLat, 99) } });
+    } finally {
+      await raw.close();
     }
-    const records = sizes[0]!.records;
-    const base = bulkKeyBase(sizes[0]!.bytes);
-    const gets = options.quick ? 10_000 : 40_000;
-    process.stderr.write(`single gets, 64 in flight: ${gets} ...\n`);
-    // Two interleaved rounds each, best of two: one side's warm-up or compaction never lands on the other alone.
-    let rawRate = 0;
-    let ourRate = 0;
-    for (let round = 0; round < 2; round++) {
-      rawRate = Math.max(rawRate, await inFlight(gets / 2, base, records, 64, (key) => raw.get(key)));
-      ourRate = Math.max(ourRate, await inFlight(gets / 2, base, records, 64, (key) => client.get(key)));
-    }
-    rows.push({ id: 'get-64-in-flight-4KiB', what: 'single get of 4 KiB, 64 in flight vs raw db.get, 64 in flight',
-      value: ourRate, unit: 'gets/s', baseline: rawRate, ratio: ourRate / rawRate });
-    const samples = options.quick ? 1000 : 5000;
-    process.stderr.write(`one-at-a-time gets: ${samples} ...\n`);
-    const { raw: rawLat, ours: ourLat } = await oneAtATimeSideBySide(samples, base, records,
-      (key) => raw.get(key), (key) => client.get(key));
-    const p50 = percentile(ourLat, 50);
-    const rawP50 = percentile(rawLat, 50);
-    rows.push({ id: 'get-one-at-a-time-4KiB', what: 'get of 4 KiB, one at a time: p50 latency vs raw await db.get',
-      value: p50, unit: 'µs (p50)', baseline: rawP50, ratio: rawP50 / p50,
-      extra: { p99: percentile(ourLat, 99), rawP99: percentile(rawLat, 99) } });
-  } finally {
-    await client.shutdownServers().catch(() => undefined);
-    await client.close();
-    await group.exited;
-    await raw.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
   return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
 }
 

@@ -1,9 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from '../client/client.js';
 import { isHpckvError } from '../core/errors.js';
-import { launchLocalGroup } from '../server/launcher.js';
+import { withLocalGroup } from './local-group.js';
 import { ProgressBar } from '../examples/progress-bar.js';
 import { seededRandom } from '../examples/seeded-random.js';
 
@@ -18,15 +14,13 @@ export interface MixedWorkloadOptions {
  * workload checked against a model of what the store must hold, then per-server statistics.
  */
 export async function runMixedWorkload(options: MixedWorkloadOptions): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-demo-'));
-  process.stdout.write(`Starting ${options.servers} hpckv servers in ${dir} ...\n`);
-  const group = await launchLocalGroup({ servers: options.servers, dir, output: 'pipe', databases: ['default', 'log'] });
-  const client = await Client.open(group.groupFile);
-  const model = new Map<string, string>();
-  const random = seededRandom(42);
-  const counts = { put: 0, get: 0, del: 0, batch: 0, putIfAbsent: 0, append: 0, conflicts: 0 };
-  const started = process.hrtime.bigint();
-  try {
+  process.stdout.write(`Starting ${options.servers} hpckv servers ...\n`);
+  await withLocalGroup('mixed', { servers: options.servers, output: 'pipe', databases: ['default', 'log'] }, async ({ client, dir }) => {
+    process.stdout.write(`... in ${dir}\n`);
+    const model = new Map<string, string>();
+    const random = seededRandom(42);
+    const counts = { put: 0, get: 0, del: 0, batch: 0, putIfAbsent: 0, append: 0, conflicts: 0 };
+    const started = process.hrtime.bigint();
     const bar = new ProgressBar('mixed workload', options.operations);
     // 64 operations in flight at all times. A key is never used by two operations in flight at
     // once, so the model (updated when an operation is issued) is what the store must hold.
@@ -114,11 +108,6 @@ export async function runMixedWorkload(options: MixedWorkloadOptions): Promise<v
       }
     }
     if (wrong !== 0) throw new Error(`${wrong} keys read back wrong`);
-  } finally {
-    await client.shutdownServers().catch(() => undefined);
-    await client.close();
-    await group.exited;
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
   process.stdout.write('\nservers shut down cleanly\n');
 }

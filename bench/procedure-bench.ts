@@ -1,10 +1,8 @@
 import { ClassicLevel } from 'classic-level';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '../client/client.js';
-import { launchLocalGroup } from '../server/launcher.js';
+import { withLocalGroup } from './local-group.js';
 import { Packr } from 'msgpackr';
 import { SandboxPool } from '../procedures/sandbox-pool.js';
 import { formatTable, type BenchReport, type BenchRow } from './kv-bench.js';
@@ -163,10 +161,7 @@ export async function measureFilterPasses(client: Client, bytesReceived: () => n
 /** The 1% filter over a 2-server group (measureFilterPasses), with a raw scan of the same records as the local limit. */
 async function serverSideVsFetch(records: number): Promise<BenchRow[]> {
   const packr = new Packr({ useRecords: false });
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-procedure-bench-'));
-  const group = await launchLocalGroup({ servers: 2, dir });
-  const client = await Client.open(group.groupFile);
-  try {
+  return withLocalGroup('procedure-bench', { servers: 2 }, async ({ client, dir }) => {
     process.stderr.write(`loading ${records} records of ~256 B into 2 servers ...\n`);
     await loadFilterRecords(client, records);
     const best = await measureFilterPasses(client);
@@ -182,11 +177,7 @@ async function serverSideVsFetch(records: number): Promise<BenchRow[]> {
       { id: 'filter-bytes-to-client', what: 'bytes of keys and values reaching the client: execute vs fetch everything',
         value: best.serverKeyValueBytes, unit: 'bytes', baseline: best.fetchKeyValueBytes, ratio: best.fetchKeyValueBytes / best.serverKeyValueBytes },
     ];
-  } finally {
-    await client.close();
-    await group.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Records/s of a raw classic-level iterator (nextv, highWaterMarkBytes 1 MiB) over `records` of the bench's records. */

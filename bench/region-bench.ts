@@ -1,11 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Client } from '../client/client.js';
 import { packPairs, packedPairsBytes, unpackPairs } from '../core/regions/packed-pairs.js';
 import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
-import { launchLocalGroup } from '../server/launcher.js';
+import { withLocalGroup } from './local-group.js';
 import type { BenchReport, BenchRow } from './kv-bench.js';
 import { benchKey, benchValue } from './bench-records.js';
 import { machineInfo } from './machine.js';
@@ -111,17 +109,14 @@ async function windowedPuts(client: Client, db: string, bytes: number, records: 
 }
 
 export async function runRegionBench(options: { servers: number; quick: boolean; transport: 'unix' | 'tcp' }): Promise<BenchReport> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-region-bench-'));
   const scale = options.quick ? 0.25 : 1;
   const sizes = [
     { label: '4KiB', bytes: 4096, records: Math.max(2, Math.round(20_000 * scale / BATCH)) * BATCH },
     { label: '64B', bytes: 64, records: Math.max(2, Math.round(200_000 * scale / BATCH)) * BATCH },
   ];
-  const group = await launchLocalGroup({ servers: options.servers, dir: join(dir, 'group'), transport: options.transport,
-    databases: sizes.map((s) => `bench-${s.label}`) });
-  const client = await Client.open(group.groupFile);
   const rows: BenchRow[] = [];
-  try {
+  await withLocalGroup('region-bench', { servers: options.servers, transport: options.transport,
+    databases: sizes.map((s) => `bench-${s.label}`) }, async ({ client }) => {
     for (const size of sizes) {
       process.stderr.write(`regions ${size.label}: ${size.records} records in batches of ${BATCH} ...\n`);
       const best: RegionRates = { regionPut: 0, bulkPut: 0, regionGet: 0, bulkGet: 0 };
@@ -142,12 +137,7 @@ export async function runRegionBench(options: { servers: number; quick: boolean;
       rows.push({ id: `region-put-${size.label}-${WINDOW}-in-flight`, what: `putFromRegion, ${WINDOW} outstanding (issue, then poll) vs ${WINDOW} putMany in flight`,
         value: windowed.region, unit: 'records/s', baseline: windowed.bulk, ratio: windowed.region / windowed.bulk });
     }
-  } finally {
-    await client.shutdownServers().catch(() => undefined);
-    await client.close();
-    await group.exited;
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
   return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
 }
 

@@ -1,12 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
 import { Client } from '../client/client.js';
 import type { PartitionSpec } from '../core/group-file.js';
 import { RangeTable } from '../partition/range-table.js';
-import { launchLocalGroup } from '../server/launcher.js';
+import { withLocalGroup } from './local-group.js';
 import type { BenchReport, BenchRow } from './kv-bench.js';
 import { machineInfo } from './machine.js';
 import { percentile, secondsSince } from './stats.js';
@@ -65,63 +64,58 @@ function partitionSpec(partition: ScanBenchPartition, options: ScanBenchOptions)
 }
 
 async function measurePartition(options: ScanBenchOptions, partition: ScanBenchPartition): Promise<BenchRow[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-scan-bench-'));
-  const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await raw.open();
   const spec = partitionSpec(partition, options);
-  const group = await launchLocalGroup({ servers: options.servers, dir: join(dir, 'group'), transport: options.transport,
-    ...(spec === undefined ? {} : { partition: spec }) });
-  const client = await Client.open(group.groupFile);
   const rows: BenchRow[] = [];
-  try {
-    process.stderr.write(`${partition} group: loading ${options.records} records of ${options.valueBytes} B ...\n`);
-    for (let b = 0; b < options.records; b += 1000) {
-      const entries = Array.from({ length: Math.min(1000, options.records - b) }, (_, j) => [keyOf(b + j), Buffer.alloc(options.valueBytes, j & 0xff)] as const);
-      await raw.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })));
-      await client.putMany(entries);
+  await withLocalGroup('scan-bench', { servers: options.servers, transport: options.transport,
+    ...(spec === undefined ? {} : { partition: spec }) }, async ({ client, dir }) => {
+    const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await raw.open();
+    try {
+      process.stderr.write(`${partition} group: loading ${options.records} records of ${options.valueBytes} B ...\n`);
+      for (let b = 0; b < options.records; b += 1000) {
+        const entries = Array.from({ length: Math.min(1000, options.records - b) }, (_, j) => [keyOf(b + j), Buffer.alloc(options.valueBytes, j & 0xff)] as const);
+        await raw.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })));
+        await client.putMany(entries);
+      }
+      const scans = { raw: 0, ours: 0 };
+      for (let round = 0; round < 2; round++) {
+        let start = process.hrtime.bigint();
+        let seen = 0;
+        for await (const [key] of raw.iterator({ highWaterMarkBytes: RAW_HIGH_WATER_MARK_BYTES })) { if (key.length > 0) seen++; }
+        scans.raw = Math.max(scans.raw, seen / secondsSince(start));
+        if (seen !== options.records) throw new Error(`raw scan saw ${seen}`);
+        start = process.hrtime.bigint();
+        seen = (await orderedScan(client)).records;
+        scans.ours = Math.max(scans.ours, seen / secondsSince(start));
+        if (seen !== options.records) throw new Error(`hpckv scan saw ${seen}`);
+      }
+      const how = partition === 'hash' ? 'servers merged' : 'servers in key order';
+      rows.push({ id: `scan-all-${partition}`, what: `ordered scan of ${options.records} × ${options.valueBytes} B, ${partition} group of ${options.servers} (${how}) vs raw iterator (highWaterMarkBytes ${RAW_HIGH_WATER_MARK_BYTES})`,
+        value: scans.ours, unit: 'records/s', baseline: scans.raw, ratio: scans.ours / scans.raw });
+      const steps = Math.min(2000, options.records);
+      const rawSteps: number[] = [];
+      const ourSteps: number[] = [];
+      for (let s = 0; s < steps; s++) {
+        const key = keyOf((s * 7919) % options.records);
+        let start = process.hrtime.bigint();
+        const it = raw.iterator({ gt: key, limit: 1 });
+        await it.next();
+        await it.close();
+        rawSteps.push(Number(process.hrtime.bigint() - start) / 1000);
+        start = process.hrtime.bigint();
+        await client.next(key);
+        ourSteps.push(Number(process.hrtime.bigint() - start) / 1000);
+      }
+      rawSteps.sort((a, b) => a - b);
+      ourSteps.sort((a, b) => a - b);
+      const asks = partition === 'hash' ? 'asks every server' : 'asks the owner';
+      rows.push({ id: `next-step-${partition}`, what: `one NEXT step, ${partition} group (${asks}) vs a raw one-entry seek: p50 latency`,
+        value: percentile(ourSteps, 50), unit: 'µs (p50)', baseline: percentile(rawSteps, 50), ratio: percentile(rawSteps, 50) / percentile(ourSteps, 50),
+        extra: { p99: percentile(ourSteps, 99), rawP99: percentile(rawSteps, 99) } });
+    } finally {
+      await raw.close();
     }
-    const scans = { raw: 0, ours: 0 };
-    for (let round = 0; round < 2; round++) {
-      let start = process.hrtime.bigint();
-      let seen = 0;
-      for await (const [key] of raw.iterator({ highWaterMarkBytes: RAW_HIGH_WATER_MARK_BYTES })) { if (key.length > 0) seen++; }
-      scans.raw = Math.max(scans.raw, seen / secondsSince(start));
-      if (seen !== options.records) throw new Error(`raw scan saw ${seen}`);
-      start = process.hrtime.bigint();
-      seen = (await orderedScan(client)).records;
-      scans.ours = Math.max(scans.ours, seen / secondsSince(start));
-      if (seen !== options.records) throw new Error(`hpckv scan saw ${seen}`);
-    }
-    const how = partition === 'hash' ? 'servers merged' : 'servers in key order';
-    rows.push({ id: `scan-all-${partition}`, what: `ordered scan of ${options.records} × ${options.valueBytes} B, ${partition} group of ${options.servers} (${how}) vs raw iterator (highWaterMarkBytes ${RAW_HIGH_WATER_MARK_BYTES})`,
-      value: scans.ours, unit: 'records/s', baseline: scans.raw, ratio: scans.ours / scans.raw });
-    const steps = Math.min(2000, options.records);
-    const rawSteps: number[] = [];
-    const ourSteps: number[] = [];
-    for (let s = 0; s < steps; s++) {
-      const key = keyOf((s * 7919) % options.records);
-      let start = process.hrtime.bigint();
-      const it = raw.iterator({ gt: key, limit: 1 });
-      await it.next();
-      await it.close();
-      rawSteps.push(Number(process.hrtime.bigint() - start) / 1000);
-      start = process.hrtime.bigint();
-      await client.next(key);
-      ourSteps.push(Number(process.hrtime.bigint() - start) / 1000);
-    }
-    rawSteps.sort((a, b) => a - b);
-    ourSteps.sort((a, b) => a - b);
-    const asks = partition === 'hash' ? 'asks every server' : 'asks the owner';
-    rows.push({ id: `next-step-${partition}`, what: `one NEXT step, ${partition} group (${asks}) vs a raw one-entry seek: p50 latency`,
-      value: percentile(ourSteps, 50), unit: 'µs (p50)', baseline: percentile(rawSteps, 50), ratio: percentile(rawSteps, 50) / percentile(ourSteps, 50),
-      extra: { p99: percentile(ourSteps, 99), rawP99: percentile(rawSteps, 99) } });
-  } finally {
-    await client.shutdownServers().catch(() => undefined);
-    await client.close();
-    await group.exited;
-    await raw.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
   return rows;
 }
 

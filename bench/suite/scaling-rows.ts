@@ -1,8 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from '../../client/client.js';
-import { launchLocalGroup } from '../../server/launcher.js';
+import { withLocalGroup } from '../local-group.js';
 import { benchKey, benchValue } from '../bench-records.js';
 import { hpckvSetup, type SuiteRow, type Transport } from './suite-row.js';
 
@@ -11,10 +7,7 @@ const STREAMS = 4;
 
 /** Aggregate putMany/getMany rate of `records` × `bytes` with STREAMS batches in flight on a group of `servers`. */
 async function aggregate(servers: number, transport: Transport, bytes: number, records: number): Promise<{ put: number; get: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-bench-scaling-'));
-  const group = await launchLocalGroup({ servers, transport, dir });
-  const client = await Client.open(group.groupFile);
-  try {
+  return withLocalGroup('bench-scaling', { servers, transport }, async ({ client }) => {
     const batches = Math.ceil(records / BATCH);
     const run = async (phase: 'put' | 'get'): Promise<number> => {
       let next = 0;
@@ -31,12 +24,7 @@ async function aggregate(servers: number, transport: Transport, bytes: number, r
     };
     const put = await run('put');
     return { put, get: await run('get') };
-  } finally {
-    await client.shutdownServers().catch(() => undefined);
-    await client.close();
-    await group.exited;
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**

@@ -1,9 +1,7 @@
 import { ClassicLevel } from 'classic-level';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '../../client/client.js';
-import { launchLocalGroup } from '../../server/launcher.js';
 import { machineInfo } from '../machine.js';
 import type { LinkRate } from '../network/link-rate.js';
 import { networkSection, networkSizes } from '../network/network-section.js';
@@ -12,7 +10,8 @@ import { runProcedureBench } from '../procedure-bench.js';
 import { ProgressBar } from '../../examples/progress-bar.js';
 import { runRegionBench } from '../region-bench.js';
 import { runScanBench } from '../scan-bench.js';
-import { startBareStore } from './bare-store.js';
+import { startBareStore, type BareStore } from './bare-store.js';
+import { withLocalGroup } from '../local-group.js';
 import { bulkRows, loadBulkKeys, singleRows } from './kv-rows.js';
 import { hpckvTarget, levelTarget, redisTarget, type KvTarget } from './kv-targets.js';
 import { REDIS_INSTALL_HINT, redisServerInstalled, startRedis, type RunningRedis } from './redis-server.js';
@@ -70,37 +69,33 @@ function sizeLabel(bytes: number): string {
  * Redis twice: the targets of the bulk and single rows.
  */
 async function withKvTargets<T>(context: SectionContext, work: (targets: KvTarget[]) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpckv-suite-'));
   const { servers, transport } = context.options;
-  const group = await launchLocalGroup({ servers, transport, dir: join(dir, 'group') });
-  const client = await Client.open(group.groupFile);
-  const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await raw.open();
-  const redises: RunningRedis[] = [];
-  await mkdir(join(dir, 'bare'));
-  const bare = await startBareStore(join(dir, 'bare'), transport);
-  try {
-    const targets = [hpckvTarget(client, 'default'), levelTarget(raw), bare.target];
-    if (redisServerInstalled()) {
-      const plain = await startRedis('none');
-      redises.push(plain);
-      const aof = await startRedis('aof-everysec');
-      redises.push(aof);
-      targets.push(redisTarget(plain.client, 'redis'), redisTarget(aof.client, 'redis-aof-everysec'));
-    } else if (!context.notes.includes(REDIS_INSTALL_HINT)) {
-      context.notes.push(REDIS_INSTALL_HINT);
-      process.stderr.write(`${REDIS_INSTALL_HINT}\n`);
+  return withLocalGroup('suite', { servers, transport }, async ({ client, dir }) => {
+    const raw = new ClassicLevel<Buffer, Buffer>(join(dir, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await raw.open();
+    const redises: RunningRedis[] = [];
+    let bare: BareStore | undefined;
+    try {
+      await mkdir(join(dir, 'bare'));
+      bare = await startBareStore(join(dir, 'bare'), transport);
+      const targets = [hpckvTarget(client, 'default'), levelTarget(raw), bare.target];
+      if (redisServerInstalled()) {
+        const plain = await startRedis('none');
+        redises.push(plain);
+        const aof = await startRedis('aof-everysec');
+        redises.push(aof);
+        targets.push(redisTarget(plain.client, 'redis'), redisTarget(aof.client, 'redis-aof-everysec'));
+      } else if (!context.notes.includes(REDIS_INSTALL_HINT)) {
+        context.notes.push(REDIS_INSTALL_HINT);
+        process.stderr.write(`${REDIS_INSTALL_HINT}\n`);
+      }
+      return await work(targets);
+    } finally {
+      for (const redis of redises) await redis.stop();
+      await bare?.stop();
+      await raw.close();
     }
-    return await work(targets);
-  } finally {
-    for (const redis of redises) await redis.stop();
-    await bare.stop();
-    await client.shutdownServers().catch(() => undefined);
-    await client.close();
-    await group.exited;
-    await raw.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const SECTIONS: Section[] = [
