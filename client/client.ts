@@ -22,6 +22,7 @@ import { RegionOps, type RegionCallOptions, type RegionGetOptions, type RegionPu
 import { RegionRegistry, type RegionMemory } from './region-registry.js';
 import { checkProcedureSpec, procedureHash, type ProcedureSpec } from '../core/procedure-spec.js';
 import type { ProcDoneNotice } from '../core/procedure-protocol.js';
+import { clientOp } from '../core/protocol/op-table.js';
 import { executeRequest, ProcedureHandle, type ProcedureHost } from './procedure-handle.js';
 import { ServerNotices } from './server-notices.js';
 import { SecondaryIndex, type CreateIndexOptions, type IndexHost, type OpenIndexOptions } from './secondary-index.js';
@@ -151,15 +152,18 @@ export class Client {
 
   /** Every connection answers its server's pulls, pushes and completion notices (the back channel). */
   private async setUpConnection(connection: RpcClient, rank: number): Promise<void> {
+    // Back-channel requests route by the op table (core/protocol/op-table.ts).
     connection.serve((op, body) => {
-      if (op === 'regionDone') return this.completions.notice(rank, body);
-      if (op === 'procDone') {
-        const notice = body as ProcDoneNotice;
-        if (typeof notice?.job !== 'number') throw new HpckvError(ErrorCodes.BAD_REQUEST, 'procDone needs { job, state }');
-        this.procedureNotices.deliver(rank, notice.job, notice);
-        return null;
+      switch (clientOp(op).service) {
+        case 'regionCompletions': return this.completions.notice(rank, body);
+        case 'procedureNotices': {
+          const notice = body as ProcDoneNotice;
+          if (typeof notice?.job !== 'number') throw new HpckvError(ErrorCodes.BAD_REQUEST, 'procDone needs { job, state }');
+          this.procedureNotices.deliver(rank, notice.job, notice);
+          return null;
+        }
+        case 'regionRegistry': return this.registry.serve(op, body);
       }
-      return this.registry.serve(op, body);
     });
     connection.onClose((error) => {
       this.completions.lost(rank, error);

@@ -307,13 +307,6 @@ export type OpName = keyof OpTable;
 export type OpRequest<O extends OpName> = OpTable[O]['req'];
 export type OpReply<O extends OpName> = OpTable[O]['res'];
 
-export const OP_NAMES: readonly OpName[] = [
-  'hello', 'put', 'get', 'del', 'exists', 'length', 'batch', 'putMany', 'putManyPart', 'getMany', 'delMany',
-  'existsMany', 'putIfAbsent', 'append', 'first', 'last', 'next', 'prev', 'scan', 'count', 'deleteRange',
-  'indexWrite', 'indexLookup', 'indexGet', 'regionAttach', 'regionPut', 'regionStage', 'regionPush', 'regionRelease',
-  'regionTestHold', 'procRegister', 'procExecute', 'procPoll', 'procResults', 'procStage', 'procCancel', 'procWatch', 'stat', 'shutdown',
-];
-
 export const DEFAULT_DATABASE = 'default';
 
 /** Database names: what a directory name can safely be on every file system. */

@@ -81,11 +81,6 @@ export class ProcedureJobs {
     return this.#pool;
   }
 
-  static handles(op: string): boolean {
-    return op === 'procRegister' || op === 'procExecute' || op === 'procPoll' || op === 'procResults' || op === 'procStage'
-      || op === 'procCancel' || op === 'procWatch';
-  }
-
   handle(op: string, body: unknown, connectionId: number): unknown {
     switch (op) {
       case 'procRegister': {

@@ -64,12 +64,6 @@ export class RegionService {
     this.#chunkBytes = Math.max(1, Math.min(options.limits.regionChunkBytesMax, options.limits.frameBytesMax - FRAME_OVERHEAD_BYTES));
   }
 
-  /** Whether `op` is one of this service's. */
-  static handles(op: string): boolean {
-    return op === 'regionAttach' || op === 'regionPut' || op === 'regionStage' || op === 'regionPush'
-      || op === 'regionRelease' || op === 'regionTestHold';
-  }
-
   handle(op: string, body: unknown, connectionId: number): unknown {
     switch (op) {
       case 'regionAttach': {

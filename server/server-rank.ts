@@ -3,6 +3,7 @@ import type { EmbeddedServer, EmbeddedServerOptions } from '../core/server-runti
 import { RpcServer } from '../core/rpc/rpc-server.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { slicesKeyTypeMismatch } from '../core/partition-spec.js';
+import { serverOp } from '../core/protocol/op-table.js';
 import { createPartitioner } from '../partition/partitioner.js';
 import { checkDataIdentity } from './data-identity.js';
 import { RegionService } from './region-service.js';
@@ -57,25 +58,24 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
   };
   const stagedPuts = new StagedPuts(provider);
   try {
+    // Requests route by the op table (core/protocol/op-table.ts). The services are built right
+    // after listen resolves, in the same turn, so no request finds them missing.
     rpc = await RpcServer.listen(options.listenAddress, options.limits, (op, body, context) => {
-      if (op === 'shutdown') {
-        // Answer first; the drain then lets every other request in flight finish.
+      const { service } = serverOp(op);
+      if (service === 'process') {
+        // shutdown: answer first; the drain then lets every other request in flight finish.
         setImmediate(() => void stop());
         return null;
       }
-      if (op === 'putManyPart') {
-        if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
-        return stagedPuts.handle(body, context.connectionId);
+      if (provider.closing) {
+        throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`, { details: { rank: options.rank } });
       }
-      if (RegionService.handles(op) && regions !== undefined) {
-        if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
-        return regions.handle(op, body, context.connectionId);
+      switch (service) {
+        case 'kv': return provider.handle(op, body);
+        case 'stagedPuts': return stagedPuts.handle(body, context.connectionId);
+        case 'regions': return regions!.handle(op, body, context.connectionId);
+        case 'procedures': return procedures!.handle(op, body, context.connectionId);
       }
-      if (ProcedureJobs.handles(op) && procedures !== undefined) {
-        if (provider.closing) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`);
-        return procedures.handle(op, body, context.connectionId);
-      }
-      return provider.handle(op, body);
     }, {
       onConnectionClose: (id) => {
         stagedPuts.onConnectionClose(id);

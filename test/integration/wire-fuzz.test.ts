@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../client/client.js';
-import { OP_NAMES } from '../../core/protocol.js';
+import { OP_NAMES } from '../../core/protocol/op-table.js';
 import { launchLocalGroup } from '../../server/launcher.js';
 import { rssMiB } from '../../bench/soak/process-rss.js';
 import { RawConnection, frameOf, prefixOf } from '../helpers/raw-connection.js';
