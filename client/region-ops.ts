@@ -1,6 +1,7 @@
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { KeyValue } from '../core/keys/key-type.js';
 import type { Limits } from '../core/limits.js';
+import { checkEntries } from '../core/protocol/field-checks.js';
 import { DEFAULT_DATABASE, type KeyRangeWire, type OpName, type OpReply, type OpRequest } from '../core/protocol.js';
 import type { RegionStageReply } from '../core/region-protocol.js';
 import {
@@ -177,10 +178,7 @@ export class RegionOps {
       const needed = slotsLayoutBytes(keys.length, slotBytes);
       if (needed > region.length) throw regionTooSmall(needed, region.length);
     }
-    if (keys.length > host.limits.batchEntriesMax) {
-      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${keys.length} keys, batchEntriesMax is ${host.limits.batchEntriesMax}`,
-        { details: { limit: 'batchEntriesMax', max: host.limits.batchEntriesMax } });
-    }
+    checkEntries(keys.length, host.limits, 'the keys');
     const byServer: number[][] = host.serverRanks.map(() => []);
     keys.forEach((key, i) => byServer[host.partitioner.serverFor(key)]!.push(i));
     let ranks = byServer.flatMap((indices, rank) => (indices.length > 0 ? [rank] : []));

@@ -1,5 +1,6 @@
 import { ErrorCodes, HpckvError, errorToWire } from '../core/errors.js';
 import { FRAME_OVERHEAD_BYTES, type Limits } from '../core/limits.js';
+import { checkEntries, checkKey, checkValue, limitExceeded } from '../core/protocol/field-checks.js';
 import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core/region-protocol.js';
 import { localOwner } from '../core/regions/local-owners.js';
 import { canRead, canWrite, checkWithin, type RegionDescriptor } from '../core/regions/region-descriptor.js';
@@ -266,15 +267,11 @@ export class RegionService {
           if (this.#options.partitioner.serverFor(reader.get(layout.keyOffsets[i]!, layout.keySizes[i]!)) === this.#options.rank) mine.push(i);
         }
       }
-      if (mine.length > limits.batchEntriesMax) {
-        throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${mine.length} pairs for this server, batchEntriesMax is ${limits.batchEntriesMax}`,
-          { details: { limit: 'batchEntriesMax', max: limits.batchEntriesMax } });
-      }
+      checkEntries(mine.length, limits, 'the pairs for this server');
       let total = 0;
       for (const i of mine) total += layout.keySizes[i]! + layout.valueSizes[i]!;
       if (total > limits.regionOpBytesMax) {
-        throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${total} bytes of pairs for this server, regionOpBytesMax is ${limits.regionOpBytesMax}`,
-          { details: { limit: 'regionOpBytesMax', max: limits.regionOpBytesMax } });
+        throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'regionOpBytesMax', 'the pairs for this server', total, limits.regionOpBytesMax, 'bytes');
       }
       if (mine.length === count) {
         await reader.prefetch(0, layout.totalBytes);
@@ -312,15 +309,8 @@ export class RegionService {
   }
 
   #checkPair(key: Buffer, value: Buffer, index: number): void {
-    const { keyBytesMax, valueBytesMax } = this.#options.limits;
-    if (key.length === 0 || key.length > keyBytesMax) {
-      throw new HpckvError(ErrorCodes.KEY_TOO_LARGE, `pair ${index}: key of ${key.length} bytes (1..${keyBytesMax})`,
-        { details: { limit: 'keyBytesMax', max: keyBytesMax, index } });
-    }
-    if (value.length > valueBytesMax) {
-      throw new HpckvError(ErrorCodes.VALUE_TOO_LARGE, `pair ${index}: value of ${value.length} bytes, valueBytesMax is ${valueBytesMax}`,
-        { details: { limit: 'valueBytesMax', max: valueBytesMax, index } });
-    }
+    checkKey(key, this.#options.limits, { field: 'key', index });
+    checkValue(value, this.#options.limits, { field: 'value', index });
   }
 
   // ---- get and scan: stage, then push ---------------------------------------------------------

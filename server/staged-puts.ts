@@ -1,5 +1,6 @@
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
+import { checkEntries, limitExceeded } from '../core/protocol/field-checks.js';
 import type { Database } from './database.js';
 import type { CommitBatch } from './group-commit.js';
 import { expandPackedLists } from './packed-request.js';
@@ -118,17 +119,14 @@ export class StagedPuts {
   }
 
   #stage(staging: Staging, stagingId: number, keys: readonly Buffer[], values: readonly Buffer[]): void {
-    const { batchEntriesMax, frameBytesMax } = this.#context.limits;
+    const { frameBytesMax } = this.#context.limits;
     const entries = staging.keys.length + keys.length;
-    if (entries > batchEntriesMax) {
-      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `putMany staging ${stagingId} reached ${entries} entries, batchEntriesMax is ${batchEntriesMax}`,
-        { details: { limit: 'batchEntriesMax', entries, max: batchEntriesMax } });
-    }
+    checkEntries(entries, this.#context.limits, `putMany staging ${stagingId}`, { staging: stagingId });
     let bytes = staging.bytes;
     for (let i = 0; i < keys.length; i++) bytes += keys[i]!.length + values[i]!.length;
     if (bytes > frameBytesMax) {
-      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `putMany staging ${stagingId} reached ${bytes} bytes, more than one message may carry (frameBytesMax ${frameBytesMax})`,
-        { details: { limit: 'frameBytesMax', bytes, max: frameBytesMax } });
+      // More than one message may carry.
+      throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'frameBytesMax', `putMany staging ${stagingId}`, bytes, frameBytesMax, 'bytes', { staging: stagingId });
     }
     for (let i = 0; i < keys.length; i++) {
       staging.batch.put(keys[i]!, values[i]!);

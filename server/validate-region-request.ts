@@ -1,4 +1,4 @@
-import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { checkEntries } from '../core/protocol/field-checks.js';
 import { checkRegionDescriptor, type RegionDescriptor } from '../core/regions/region-descriptor.js';
 import { unpackList } from '../core/wire/packed-list.js';
 import { asBuffer, badRequest, validateBody, validateDbName, validateKey, validateSync, type ValidationContext } from './validate-request.js';
@@ -38,10 +38,7 @@ export function validateRegionPut(body: unknown, context: ValidationContext & { 
   if (raw !== undefined && raw !== null) {
     if (!(raw instanceof Uint8Array) || raw.length % 4 !== 0) throw badRequest('field "indices" must be bytes of u32 LE indices', { field: 'indices' });
     const count = raw.length / 4;
-    if (count > context.limits.batchEntriesMax) {
-      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${count} indices, batchEntriesMax is ${context.limits.batchEntriesMax}`,
-        { details: { limit: 'batchEntriesMax', max: context.limits.batchEntriesMax } });
-    }
+    checkEntries(count, context.limits, 'field "indices"', { field: 'indices' });
     const view = asBuffer(raw);
     indices = new Array<number>(count);
     for (let i = 0; i < count; i++) {

@@ -1,6 +1,7 @@
 import { ErrorCodes, HpckvError, type ErrorDetails } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { BatchOpCode, DATABASE_NAME_PATTERN } from '../core/protocol.js';
+import { checkEntries, checkKey, checkValue, type FieldPlace } from '../core/protocol/field-checks.js';
 
 /**
  * Checks request bodies before any of them reaches a store: shapes, database names, key and
@@ -64,6 +65,11 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** Where a field sits: `index` is the entry's position in a bulk request, or -1 for a single-key request. */
+function placeOf(field: string, index: number): FieldPlace {
+  return index >= 0 ? { field, index } : { field };
+}
+
 /** `index` is the entry's position in a bulk request, or -1 for a single-key request. */
 function at(details: Record<string, string | number>, index: number): ErrorDetails {
   if (index >= 0) details['index'] = index;
@@ -74,25 +80,14 @@ export function validateKey(value: unknown, context: ValidationContext, field: s
   if (!(value instanceof Uint8Array)) {
     throw badRequest(`${field} must be bytes, got ${describe(value)}`, at({ field, got: describe(value) }, index));
   }
-  if (value.length === 0) throw badRequest(`${field} must not be empty`, at({ field, bytes: 0 }, index));
-  const max = context.limits.keyBytesMax;
-  if (value.length > max) {
-    throw new HpckvError(ErrorCodes.KEY_TOO_LARGE, `${field} is ${value.length} bytes, more than keyBytesMax ${max}`,
-      { details: at({ field, limit: 'keyBytesMax', bytes: value.length, max }, index) });
-  }
-  return asBuffer(value);
+  return asBuffer(checkKey(value, context.limits, placeOf(field, index)));
 }
 
 export function validateValue(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
   if (!(value instanceof Uint8Array)) {
     throw badRequest(`${field} must be bytes, got ${describe(value)}`, at({ field, got: describe(value) }, index));
   }
-  const max = context.limits.valueBytesMax;
-  if (value.length > max) {
-    throw new HpckvError(ErrorCodes.VALUE_TOO_LARGE, `${field} is ${value.length} bytes, more than valueBytesMax ${max}`,
-      { details: at({ field, limit: 'valueBytesMax', bytes: value.length, max }, index) });
-  }
-  return asBuffer(value);
+  return asBuffer(checkValue(value, context.limits, placeOf(field, index)));
 }
 
 export function validateSync(body: Record<string, unknown>): boolean {
@@ -108,11 +103,7 @@ function validateList(value: unknown, context: ValidationContext, field: string)
   if (!Array.isArray(value)) {
     throw badRequest(`field "${field}" must be an array, got ${describe(value)}`, { field, got: describe(value) });
   }
-  const max = context.limits.batchEntriesMax;
-  if (value.length > max) {
-    throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `field "${field}" has ${value.length} entries, more than batchEntriesMax ${max}`,
-      { details: { field, limit: 'batchEntriesMax', entries: value.length, max } });
-  }
+  checkEntries(value.length, context.limits, `field "${field}"`, { field });
   return value;
 }
 
