@@ -6,7 +6,7 @@ import { PackedListChunks } from '../core/wire/packed-list.js';
 import type { MapOutput, ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
 import type { Database } from './database.js';
 import type { ScanPage } from './ordered-reads.js';
-import type { BackChannel } from './region-service.js';
+import type { BackChannel } from './regions/region-transfers.js';
 import type { RegionStageReply } from '../core/region-protocol.js';
 import { validateExecute, validateJobRequest, validateRegister, validateStageRequest, type ValidExecute } from './validate-procedure-request.js';
 import type { ValidationContext } from './validate-request.js';

@@ -1,22 +1,18 @@
 import { ErrorCodes, HpckvError, errorToWire } from '../core/errors.js';
-import { FRAME_OVERHEAD_BYTES, type Limits } from '../core/limits.js';
-import { checkEntries, checkKey, checkValue, limitExceeded } from '../core/protocol/field-checks.js';
+import type { Limits } from '../core/limits.js';
 import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core/region-protocol.js';
-import { localOwner } from '../core/regions/local-owners.js';
-import { canRead, canWrite, checkWithin, type RegionDescriptor } from '../core/regions/region-descriptor.js';
-import { PACKED_ABSENT, packHeaderAndKeys, packedCount, packedHeaderBytes, packedLayout, regionTooSmall } from '../core/regions/packed-pairs.js';
-import { PackedListChunks, packList } from '../core/wire/packed-list.js';
+import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
+import { PACKED_ABSENT, packHeaderAndKeys, regionTooSmall } from '../core/regions/packed-pairs.js';
+import { packList } from '../core/wire/packed-list.js';
 import type { Partitioner } from '../partition/partitioner.js';
 import type { Database } from './database.js';
 import {
   validatePushRequest, validateRegionAttach, validateRegionPut, validateRegionStage, validateReleaseRequest, validateTestHold,
 } from './validate-region-request.js';
 import type { ValidationContext } from './validate-request.js';
-
-/** What the region service needs of the rpc server: calls back to a client over its connection. */
-export interface BackChannel {
-  callPeer(connectionId: number, op: string, body: unknown, timeoutMs: number): Promise<unknown>;
-}
+import { putFromRegion, type RegionPutContext } from './regions/region-put.js';
+import { SMALL_VALUE_BYTES } from './regions/region-reader.js';
+import { RegionTransfers, type BackChannel } from './regions/region-transfers.js';
 
 export interface RegionServiceOptions {
   limits: Limits;
@@ -48,28 +44,26 @@ interface Staged {
  */
 export class RegionService {
   readonly #options: RegionServiceOptions;
-  /** Owner id -> the connection its regions are served over. */
-  readonly #owners = new Map<string, number>();
+  readonly #transfers: RegionTransfers;
+  readonly #putContext: RegionPutContext;
   readonly #staged = new Map<number, Staged>();
   #nextOp = 1;
   #running = 0;
-  #held: Array<() => void> | null = null;
-  /** Test hook: chunks still let through before transfers are held. */
-  #chunksBeforeHold = 0;
-
   /** Bytes one pull or push message moves: regionChunkBytesMax, lowered so the message fits a frame. */
   readonly #chunkBytes: number;
 
   constructor(options: RegionServiceOptions) {
     this.#options = options;
-    this.#chunkBytes = Math.max(1, Math.min(options.limits.regionChunkBytesMax, options.limits.frameBytesMax - FRAME_OVERHEAD_BYTES));
+    this.#transfers = new RegionTransfers(options.limits, options.rank, options.backChannel);
+    this.#chunkBytes = this.#transfers.chunkBytes;
+    this.#putContext = { limits: options.limits, partitioner: options.partitioner, rank: options.rank, transfers: this.#transfers };
   }
 
   handle(op: string, body: unknown, connectionId: number): unknown {
     switch (op) {
       case 'regionAttach': {
         const { owner } = validateRegionAttach(body);
-        this.#owners.set(owner, connectionId);
+        this.#transfers.attach(owner, connectionId);
         return null;
       }
       case 'regionPut': return this.#put(body, connectionId);
@@ -82,7 +76,7 @@ export class RegionService {
       case 'regionTestHold': {
         if (!this.#options.testHooks) throw new HpckvError(ErrorCodes.UNKNOWN_OP, 'regionTestHold needs a server started with HPCKV_TEST_HOOKS=1');
         const hold = validateTestHold(body);
-        this.#setHold(hold.hold, hold.afterChunks);
+        this.#transfers.setHold(hold.hold, hold.afterChunks);
         return null;
       }
       default:
@@ -92,26 +86,8 @@ export class RegionService {
 
   /** A connection closed: the owners it served are gone, and results staged for it are dropped. */
   onConnectionClose(connectionId: number): void {
-    for (const [owner, id] of this.#owners) if (id === connectionId) this.#owners.delete(owner);
+    this.#transfers.onConnectionClose(connectionId);
     for (const [op, staged] of this.#staged) if (staged.issuer === connectionId) this.#drop(op);
-  }
-
-  #setHold(hold: boolean, afterChunks: number): void {
-    if (hold) { this.#held ??= []; this.#chunksBeforeHold = afterChunks; return; }
-    const waiting = this.#held ?? [];
-    this.#held = null;
-    for (const wake of waiting) wake();
-  }
-
-  /**
-   * Runs before an operation starts and before every chunk it moves: resolves at once, or, while
-   * the test hook holds transfers, when it releases them (after letting `afterChunks` chunks pass).
-   */
-  #gate(): Promise<void> {
-    const held = this.#held;
-    if (held === null) return Promise.resolve();
-    if (this.#chunksBeforeHold > 0) { this.#chunksBeforeHold--; return Promise.resolve(); }
-    return new Promise((resolve) => { held.push(resolve); });
   }
 
   /** Takes a slot for a new operation (HPCKV_ERR_TOO_MANY_IN_FLIGHT beyond regionOpsPerServerMax). */
@@ -146,171 +122,13 @@ export class RegionService {
     return { op };
   }
 
-  // ---- transfers ----------------------------------------------------------------------------
-
-  /** Bytes at `offset` (relative to the descriptor), pulled from the owner in chunks. */
-  async #pull(region: RegionDescriptor, offset: number, length: number): Promise<Buffer> {
-    checkWithin(region, offset, length, 'pull');
-    if (!canRead(region.access)) throw new HpckvError(ErrorCodes.REGION_ACCESS, 'the region was not registered for reading');
-    const local = localOwner(region.owner);
-    if (local !== undefined) {
-      await this.#gate();
-      return local.read(region.region, region.offset + offset, length);
-    }
-    const connection = this.#ownerConnection(region.owner);
-    const chunk = this.#chunkBytes;
-    const parts: Buffer[] = [];
-    for (let at = 0; at < length; at += chunk) {
-      const n = Math.min(chunk, length - at);
-      await this.#gate();
-      const reply = await this.#options.backChannel.callPeer(connection, 'regionRead',
-        { region: region.region, offset: region.offset + offset + at, length: n }, this.#options.limits.requestTimeoutMs);
-      if (!(reply instanceof Uint8Array) || reply.length !== n) {
-        throw new HpckvError(ErrorCodes.PROTOCOL, `the region owner answered a ${n}-byte read with ${reply instanceof Uint8Array ? reply.length : typeof reply}`);
-      }
-      parts.push(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
-    }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
-  }
-
-  /** Writes pieces (offsets relative to the descriptor) into the owner's region, in chunks. */
-  async #pushPieces(region: RegionDescriptor, pieces: Array<[number, Buffer]>): Promise<void> {
-    if (!canWrite(region.access)) throw new HpckvError(ErrorCodes.REGION_ACCESS, 'the region was not registered for writing');
-    for (const [offset, bytes] of pieces) checkWithin(region, offset, bytes.length, 'push');
-    const absolute = pieces.map(([offset, bytes]): [number, Buffer] => [region.offset + offset, bytes]);
-    const local = localOwner(region.owner);
-    if (local !== undefined) {
-      await this.#gate();
-      local.write(region.region, absolute);
-      return;
-    }
-    const connection = this.#ownerConnection(region.owner);
-    const chunk = this.#chunkBytes;
-    // Messages of up to a chunk of bytes; the bytes travel as a packed list, which the frame
-    // writes from the values' own buffers (no copy on this side).
-    const messages: Array<{ offsets: number[]; parts: Buffer[] }> = [];
-    let current: { offsets: number[]; parts: Buffer[] } = { offsets: [], parts: [] };
-    let bytes = 0;
-    for (const [offset, piece] of absolute) {
-      for (let at = 0; at === 0 || at < piece.length; at += chunk) {
-        const part = piece.subarray(at, Math.min(piece.length, at + chunk));
-        if (bytes + part.length + 8 > chunk && current.parts.length > 0) {
-          messages.push(current);
-          current = { offsets: [], parts: [] };
-          bytes = 0;
-        }
-        current.offsets.push(offset + at);
-        current.parts.push(part);
-        bytes += part.length + 8;
-        if (piece.length === 0) break;
-      }
-    }
-    if (current.parts.length > 0) messages.push(current);
-    for (let i = 0; i < messages.length; i += TRANSFERS_IN_FLIGHT) {
-      await Promise.all(messages.slice(i, i + TRANSFERS_IN_FLIGHT).map(async ({ offsets, parts }) => {
-        await this.#gate();
-        await this.#options.backChannel.callPeer(connection, 'regionWrite',
-          { region: region.region, offsets, data: new PackedListChunks(parts) }, this.#options.limits.requestTimeoutMs);
-      }));
-    }
-  }
-
-  #ownerConnection(owner: string): number {
-    const connection = this.#owners.get(owner);
-    if (connection === undefined) {
-      throw new HpckvError(ErrorCodes.UNKNOWN_REGION, `region owner ${owner} is not attached to server rank ${this.#options.rank}`,
-        { details: { owner, rank: this.#options.rank } });
-    }
-    return connection;
-  }
-
   // ---- put ----------------------------------------------------------------------------------
 
   #put(body: unknown, issuer: number): RegionAccepted {
     const r = validateRegionPut(body, this.#options.context);
     const database = this.#options.database(r.db);
     const op = this.#begin();
-    return this.#run(op, issuer, async () => {
-      const limits = this.#options.limits;
-      const region = r.region;
-      // The first pull takes as much as one message carries: for a region of up to
-      // regionChunkBytesMax that is the whole put, header and pairs, in one round trip.
-      const reader = new RegionReader((offset, length) => this.#pull(region, offset, length), region.length, this.#chunkBytes);
-      if (r.data !== null) {
-        // The bytes came with the request: nothing to pull (the hold hook still holds the put here).
-        await this.#gate();
-        reader.provide(0, r.data);
-      }
-      await reader.prefetch(0, Math.min(region.length, this.#chunkBytes));
-      const count = packedCount(reader.get(0, Math.min(4, region.length)), region.length);
-      const headerBytes = packedHeaderBytes(count);
-      await reader.prefetch(0, headerBytes);
-      const layout = packedLayout(count, reader.get(4, 8 * count), region.length);
-      // Every pair of the layout is checked, not only this server's: a layout with an absent value
-      // is refused by every server alike, so no server stores its share of a malformed region.
-      const absent = layout.valueSizes.indexOf(PACKED_ABSENT);
-      if (absent >= 0) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${absent} has no value (0xFFFFFFFF): a put needs every value`);
-      let mine: number[];
-      if (r.indices !== null) {
-        for (const index of r.indices) {
-          if (index >= count) throw new HpckvError(ErrorCodes.BAD_REQUEST, `index ${index} is beyond the region's ${count} pairs`);
-        }
-        mine = r.indices;
-      } else if (this.#options.partitioner.serverCount === 1) {
-        mine = Array.from({ length: count }, (_, i) => i);
-      } else {
-        // Every key is read to find this server's; a client that owns the region routes itself and sends indices.
-        const valuesStart = count === 0 ? headerBytes : layout.valueOffsets[0]!;
-        await reader.prefetch(headerBytes, valuesStart - headerBytes);
-        mine = [];
-        for (let i = 0; i < count; i++) {
-          if (this.#options.partitioner.serverFor(reader.get(layout.keyOffsets[i]!, layout.keySizes[i]!)) === this.#options.rank) mine.push(i);
-        }
-      }
-      checkEntries(mine.length, limits, 'the pairs for this server');
-      let total = 0;
-      for (const i of mine) total += layout.keySizes[i]! + layout.valueSizes[i]!;
-      if (total > limits.regionOpBytesMax) {
-        throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'regionOpBytesMax', 'the pairs for this server', total, limits.regionOpBytesMax, 'bytes');
-      }
-      if (mine.length === count) {
-        await reader.prefetch(0, layout.totalBytes);
-      } else {
-        // Only this server's bytes: keys and values of runs of consecutive entries, a span per run.
-        const spans: Array<[number, number]> = [];
-        for (const offsets of [layout.keyOffsets, layout.valueOffsets]) {
-          const sizes = offsets === layout.keyOffsets ? layout.keySizes : layout.valueSizes;
-          for (let j = 0; j < mine.length;) {
-            let k = j + 1;
-            while (k < mine.length && mine[k] === mine[k - 1]! + 1) k++;
-            const start = offsets[mine[j]!]!;
-            const end = offsets[mine[k - 1]!]! + sizes[mine[k - 1]!]!;
-            spans.push([start, end - start]);
-            j = k;
-          }
-        }
-        await reader.prefetchSpans(coalesceSpans(spans, this.#chunkBytes));
-      }
-      // The common case, a server taking a whole region it holds in one buffer: views straight off it.
-      const whole = mine.length === count ? reader.contiguous(0, layout.totalBytes) : undefined;
-      const keys = new Array<Buffer>(mine.length);
-      const values = new Array<Buffer>(mine.length);
-      for (let j = 0; j < mine.length; j++) {
-        const i = mine[j]!;
-        const ko = layout.keyOffsets[i]!;
-        const vo = layout.valueOffsets[i]!;
-        keys[j] = whole === undefined ? reader.get(ko, layout.keySizes[i]!) : whole.subarray(ko, ko + layout.keySizes[i]!);
-        values[j] = whole === undefined ? reader.get(vo, layout.valueSizes[i]!) : whole.subarray(vo, vo + layout.valueSizes[i]!);
-        this.#checkPair(keys[j]!, values[j]!, i);
-      }
-      await database.write(keys, values, r.sync);
-      return mine.length;
-    });
-  }
-
-  #checkPair(key: Buffer, value: Buffer, index: number): void {
-    checkKey(key, this.#options.limits, { field: 'key', index });
-    checkValue(value, this.#options.limits, { field: 'value', index });
+    return this.#run(op, issuer, () => putFromRegion(this.#putContext, r, database));
   }
 
   // ---- get and scan: stage, then push ---------------------------------------------------------
@@ -477,121 +295,7 @@ export class RegionService {
       }
     }
     endRun();
-    await this.#pushPieces(region, pieces);
+    await this.#transfers.pushPieces(region, pieces);
     return pushed;
   }
 }
-
-
-/**
- * Spans sorted and joined where the join still fits one chunk: a server whose entries are
- * scattered over the region (a hash group) pulls a few chunks holding them, not one message per
- * key and value; the bytes between its entries are the price.
- */
-function coalesceSpans(spans: ReadonlyArray<readonly [number, number]>, chunk: number): Array<[number, number]> {
-  const sorted = [...spans].filter(([, length]) => length > 0).sort((a, b) => a[0] - b[0]);
-  const out: Array<[number, number]> = [];
-  for (const [offset, length] of sorted) {
-    const last = out[out.length - 1];
-    if (last !== undefined && offset + length - last[0] <= chunk) last[1] = Math.max(last[1], offset + length - last[0]);
-    else out.push([offset, length]);
-  }
-  return out;
-}
-
-/** Values below this size are joined with their neighbours into one piece; larger ones travel as they are. */
-const SMALL_VALUE_BYTES = 4096;
-
-/**
- * What a put has pulled from a region: spans fetched in chunks (several in flight at once),
- * then read as views. Keeps a put's transfers to as few round trips as the chunk size allows.
- */
-class RegionReader {
-  readonly #pull: (offset: number, length: number) => Promise<Buffer>;
-  readonly #length: number;
-  readonly #chunk: number;
-  /** Fetched spans, sorted by offset, not overlapping. */
-  #spans: Array<{ offset: number; bytes: Buffer }> = [];
-
-  constructor(pull: (offset: number, length: number) => Promise<Buffer>, length: number, chunk: number) {
-    this.#pull = pull;
-    this.#length = length;
-    this.#chunk = chunk;
-  }
-
-  /** Bytes already at hand (sent with the request). */
-  provide(offset: number, bytes: Buffer): void {
-    this.#spans = [...this.#spans, { offset, bytes }].sort((a, b) => a.offset - b.offset);
-  }
-
-  /** Fetches [offset, offset + length) where not fetched yet. */
-  prefetch(offset: number, length: number): Promise<void> {
-    return this.prefetchSpans([[offset, length]]);
-  }
-
-  async prefetchSpans(spans: ReadonlyArray<readonly [number, number]>): Promise<void> {
-    const missing: Array<[number, number]> = [];
-    for (const [offset, length] of spans) {
-      if (offset + length > this.#length) {
-        throw new HpckvError(ErrorCodes.BAD_LAYOUT, `packed layout: ${length} bytes at ${offset} run past the region's ${this.#length}`);
-      }
-      let at = offset;
-      const end = offset + length;
-      for (const span of this.#spans) {
-        if (span.offset + span.bytes.length <= at) continue;
-        if (span.offset >= end) break;
-        if (span.offset > at) missing.push([at, span.offset - at]);
-        at = Math.max(at, span.offset + span.bytes.length);
-      }
-      if (at < end) missing.push([at, end - at]);
-    }
-    // Chunk-sized pulls, a few in flight at once: the owner answers one while the next travels.
-    const pulls: Array<[number, number]> = [];
-    for (const [offset, length] of missing) {
-      for (let at = 0; at < length; at += this.#chunk) pulls.push([offset + at, Math.min(this.#chunk, length - at)]);
-    }
-    const fetched: Array<{ offset: number; bytes: Buffer }> = [];
-    for (let i = 0; i < pulls.length; i += TRANSFERS_IN_FLIGHT) {
-      const batch = pulls.slice(i, i + TRANSFERS_IN_FLIGHT);
-      const parts = await Promise.all(batch.map(([offset, length]) => this.#pull(offset, length)));
-      parts.forEach((bytes, j) => fetched.push({ offset: batch[j]![0], bytes }));
-    }
-    if (fetched.length > 0) this.#spans = [...this.#spans, ...fetched].sort((a, b) => a.offset - b.offset);
-  }
-
-  /** The one fetched piece holding all of [offset, offset + length), or undefined. */
-  contiguous(offset: number, length: number): Buffer | undefined {
-    for (const span of this.#spans) {
-      if (offset >= span.offset && offset + length <= span.offset + span.bytes.length) {
-        return offset === span.offset && length === span.bytes.length ? span.bytes : span.bytes.subarray(offset - span.offset, offset - span.offset + length);
-      }
-    }
-    return undefined;
-  }
-
-  /** A view of fetched bytes; a span crossing two fetched pieces is copied once. */
-  get(offset: number, length: number): Buffer {
-    if (length === 0) return Buffer.alloc(0);
-    for (let i = 0; i < this.#spans.length; i++) {
-      const span = this.#spans[i]!;
-      if (offset >= span.offset && offset < span.offset + span.bytes.length) {
-        if (offset + length <= span.offset + span.bytes.length) return span.bytes.subarray(offset - span.offset, offset - span.offset + length);
-        const parts: Buffer[] = [];
-        let at = offset;
-        for (let j = i; j < this.#spans.length && at < offset + length; j++) {
-          const s = this.#spans[j]!;
-          if (s.offset > at) break;
-          const piece = s.bytes.subarray(at - s.offset, Math.min(s.bytes.length, offset + length - s.offset));
-          parts.push(piece);
-          at += piece.length;
-        }
-        if (at === offset + length) return Buffer.concat(parts, length);
-        break;
-      }
-    }
-    throw new HpckvError(ErrorCodes.INTERNAL, `region bytes ${offset}..${offset + length} were not fetched`);
-  }
-}
-
-/** Pulls or pushes one operation keeps in flight at once: the owner answers one while the next travels. */
-const TRANSFERS_IN_FLIGHT = 4;
