@@ -23,6 +23,7 @@ import { RegionRegistry, type RegionMemory } from './region-registry.js';
 import { checkProcedureSpec, procedureHash, type ProcedureSpec } from '../core/procedure-spec.js';
 import type { ProcDoneNotice } from '../core/procedure-protocol.js';
 import { clientOp } from '../core/protocol/op-table.js';
+import { allParts } from './core/fan-out.js';
 import { executeRequest, ProcedureHandle, type ProcedureHost } from './procedure-handle.js';
 import { ServerNotices } from './server-notices.js';
 import { SecondaryIndex, type CreateIndexOptions, type IndexHost, type OpenIndexOptions } from './secondary-index.js';
@@ -666,8 +667,7 @@ export class Client {
     const byServer = groupByServer(this.partitioner, keys);
     const parts: Array<Promise<unknown>> = [];
     byServer.forEach((indices, rank) => { if (indices.length > 0) parts.push(send(rank, indices)); });
-    const results = await Promise.allSettled(parts);
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
+    await allParts(parts);
   }
 
   /**

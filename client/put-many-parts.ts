@@ -1,4 +1,5 @@
 import { PackedListChunks, packList } from '../core/wire/packed-list.js';
+import { allParts } from './core/fan-out.js';
 import type { OpName, OpReply, OpRequest } from '../core/protocol.js';
 
 type Call = <O extends OpName>(op: O, body: OpRequest<O>) => Promise<OpReply<O>>;
@@ -27,8 +28,7 @@ export async function sendPutMany(call: Call, db: string, keys: readonly Uint8Ar
     db, staging, part, last: part === bounds.length - 1,
     packedKeys: packList(keys.slice(from, to)), packedValues: new PackedListChunks(values.slice(from, to)), ...syncField,
   }));
-  const results = await Promise.allSettled(sent);
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  await allParts(sent);
 }
 
 /** [from, to) index ranges of about partBytesMax bytes each (every part has at least one entry). */

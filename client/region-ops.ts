@@ -2,6 +2,7 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { KeyValue } from '../core/keys/key-type.js';
 import type { Limits } from '../core/limits.js';
 import { checkEntries } from '../core/protocol/field-checks.js';
+import { allParts } from './core/fan-out.js';
 import { DEFAULT_DATABASE, type KeyRangeWire, type OpName, type OpReply, type OpRequest } from '../core/protocol.js';
 import type { RegionStageReply } from '../core/region-protocol.js';
 import {
@@ -82,14 +83,6 @@ function readU32s(bytes: Uint8Array, count: number, what: string): number[] {
   }
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Array.from({ length: count }, (_, i) => view.readUInt32LE(4 * i));
-}
-
-/** Waits for every part, then fails with the first error: no part is left running unseen. */
-async function allParts<T>(parts: ReadonlyArray<Promise<T>>): Promise<T[]> {
-  const settled = await Promise.allSettled(parts);
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /**

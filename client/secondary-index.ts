@@ -12,6 +12,7 @@ import { BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpRep
 import { packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { asBuffer, checkKey, valueBytes, type BytesInput } from './bytes.js';
+import { allParts } from './core/fan-out.js';
 import type { KeyInput, RequestOptions, WriteOptions } from './client.js';
 import { MergedScan } from './merged-scan.js';
 
@@ -498,8 +499,7 @@ async function sendEntryOps(host: IndexHost, ops: readonly EntryOp[], sync: { sy
     batch.ops.push(op);
     batches.set(id, batch);
   }
-  const results = await Promise.allSettled([...batches.values()].map((b) => host.call(b.rank, 'batch', { db: b.indexDb, ops: b.ops, ...sync }, options)));
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  await allParts([...batches.values()].map((b) => host.call(b.rank, 'batch', { db: b.indexDb, ops: b.ops, ...sync }, options)));
 }
 
 interface Page { keys: Buffer[]; values: Array<Buffer | null>; done: boolean }
