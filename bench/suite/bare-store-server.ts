@@ -36,7 +36,11 @@ class GroupWriter {
   #writing = false;
   #scheduled = false;
 
-  constructor(private readonly db: ClassicLevel<Buffer, Buffer>) {}
+  readonly #db: ClassicLevel<Buffer, Buffer>;
+
+  constructor(db: ClassicLevel<Buffer, Buffer>) {
+    this.#db = db;
+  }
 
   add(put: PendingPut): void {
     this.#pending.push(put);
@@ -53,8 +57,8 @@ class GroupWriter {
     this.#writing = true;
     const only = group.length === 1 && group[0]!.entries.length === 1 ? group[0]!.entries[0]! : undefined;
     const written = only !== undefined
-      ? this.db.put(only.key, only.value)
-      : this.db.batch(group.flatMap((put) => put.entries.map(({ key, value }) => ({ type: 'put' as const, key, value }))));
+      ? this.#db.put(only.key, only.value)
+      : this.#db.batch(group.flatMap((put) => put.entries.map(({ key, value }) => ({ type: 'put' as const, key, value }))));
     void written.then(() => {
       this.#writing = false;
       const sockets = new Set(group.map((put) => put.socket));

@@ -57,7 +57,11 @@ class BareClient {
   #held: Buffer[] = [];
   #heldBytes = 0;
 
-  private constructor(private readonly socket: Socket) {}
+  readonly #socket: Socket;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+  }
 
   static async open(at: { path: string } | { host: string; port: number }): Promise<BareClient> {
     let client: BareClient | undefined;
@@ -104,7 +108,7 @@ class BareClient {
   }
 
   close(): void {
-    this.socket.destroy();
+    this.#socket.destroy();
   }
 
   /** Requests of one turn leave in one writev: the first corks the socket, the turn's end uncorks it. */
@@ -118,11 +122,11 @@ class BareClient {
     head.writeUInt32BE(id, 5);
     if (!this.#corked) {
       this.#corked = true;
-      this.socket.cork();
-      process.nextTick(() => { this.#corked = false; this.socket.uncork(); });
+      this.#socket.cork();
+      process.nextTick(() => { this.#corked = false; this.#socket.uncork(); });
     }
-    this.socket.write(head);
-    for (const part of parts) this.socket.write(part);
+    this.#socket.write(head);
+    for (const part of parts) this.#socket.write(part);
     return new Promise((resolve) => this.#waiting.set(id, { resolve }));
   }
 
