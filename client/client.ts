@@ -24,6 +24,7 @@ import { checkProcedureSpec, procedureHash, type ProcedureSpec } from '../core/p
 import type { ProcDoneNotice } from '../core/procedure-protocol.js';
 import { clientOp } from '../core/protocol/op-table.js';
 import { allParts } from './core/fan-out.js';
+import { encodeBounds, serversInOrder, serversOfRange } from './core/range-routing.js';
 import { executeRequest, ProcedureHandle, type ProcedureHost } from './procedure-handle.js';
 import { ServerNotices } from './server-notices.js';
 import { SecondaryIndex, type CreateIndexOptions, type IndexHost, type OpenIndexOptions } from './secondary-index.js';
@@ -520,13 +521,7 @@ export class Client {
    * partitioning keeps each server's keys contiguous; undefined when they interleave.
    */
   private serversInOrder(range: KeyRangeWire, reverse: boolean): number[] | undefined {
-    const lower = range.gt ?? range.gte;
-    const upper = range.lt ?? range.lte;
-    const ranks = this.partitioner.serversInOrder?.(
-      lower === undefined ? undefined : { key: lower, inclusive: range.gte !== undefined },
-      upper === undefined ? undefined : { key: upper, inclusive: range.lte !== undefined });
-    if (ranks === undefined) return undefined;
-    return reverse ? [...ranks].reverse() : ranks;
+    return serversInOrder(this.partitioner, range, reverse);
   }
 
   /**
@@ -587,18 +582,11 @@ export class Client {
 
   /** The servers that may hold keys of a range: those of its part of a range table, or all. */
   private serversOfRange(range: KeyRangeWire): number[] {
-    return this.serversInOrder(range, false) ?? this.group.servers.map((server) => server.rank);
+    return serversOfRange(this.partitioner, range);
   }
 
   private rangeBounds(range: RangeOptions): KeyRangeWire {
-    const bounds: KeyRangeWire = {};
-    for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
-      const value = range[bound];
-      if (value !== undefined) bounds[bound] = this.encodeKey(value);
-    }
-    if (bounds.gt !== undefined && bounds.gte !== undefined) throw new TypeError('a range takes gt or gte, not both');
-    if (bounds.lt !== undefined && bounds.lte !== undefined) throw new TypeError('a range takes lt or lte, not both');
-    return bounds;
+    return encodeBounds(range, (key) => this.encodeKey(key));
   }
 
   /** Statistics of every server, by rank. */

@@ -13,6 +13,7 @@ import { packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { asBuffer, checkKey, valueBytes, type BytesInput } from './bytes.js';
 import { allParts } from './core/fan-out.js';
+import { encodeBounds, serversOfRange } from './core/range-routing.js';
 import type { KeyInput, RequestOptions, WriteOptions } from './client.js';
 import { MergedScan } from './merged-scan.js';
 
@@ -468,14 +469,7 @@ export class SecondaryIndex {
   }
 
   #encodeRange(range: SecondaryRange): SecondaryBounds {
-    if (range.gt !== undefined && range.gte !== undefined) throw new TypeError('a range takes gt or gte, not both');
-    if (range.lt !== undefined && range.lte !== undefined) throw new TypeError('a range takes lt or lte, not both');
-    const bounds: SecondaryBounds = {};
-    for (const bound of ['gt', 'gte', 'lt', 'lte'] as const) {
-      const value = range[bound];
-      if (value !== undefined) bounds[bound] = this.#encodeSecondary(value);
-    }
-    return bounds;
+    return encodeBounds(range, (key) => this.#encodeSecondary(key));
   }
 
   /** An index has fixed databases; a `db` option other than its primary database is a mistake. */
@@ -529,12 +523,7 @@ async function* mergePages(ranks: readonly number[], fetch: (rank: number, after
 /** The index servers that may hold entries of the bounds: one for one key, in order for a range table, else all. */
 function indexServers(partitioner: Partitioner, bounds: SecondaryBounds): number[] {
   if (bounds.gte !== undefined && bounds.lte !== undefined && Buffer.compare(bounds.gte, bounds.lte) === 0) return [partitioner.serverFor(bounds.gte)];
-  const lower = bounds.gte ?? bounds.gt;
-  const upper = bounds.lte ?? bounds.lt;
-  const ordered = partitioner.serversInOrder?.(
-    lower === undefined ? undefined : { key: lower, inclusive: bounds.gte !== undefined },
-    upper === undefined ? undefined : { key: upper, inclusive: bounds.lte !== undefined });
-  return ordered ?? Array.from({ length: partitioner.serverCount }, (_, i) => i);
+  return serversOfRange(partitioner, bounds);
 }
 
 function indexPartitioner(spec: IndexPartitionSpec, serverCount: number): Partitioner {

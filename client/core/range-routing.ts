@@ -1,0 +1,47 @@
+import type { KeyRangeWire } from '../../core/protocol.js';
+import type { Partitioner } from '../../partition/partitioner.js';
+
+/** A key range as the caller gives it: at most one lower and one upper bound, in the caller's key type. */
+export interface RangeBounds<K> {
+  gt?: K;
+  gte?: K;
+  lt?: K;
+  lte?: K;
+}
+
+const BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
+
+/**
+ * The range's bounds as stored bytes (`encode` also checks each key). Both bounds on one side is
+ * a programmer mistake (TypeError), refused before any key is encoded.
+ */
+export function encodeBounds<K>(range: RangeBounds<K>, encode: (key: K) => Uint8Array): KeyRangeWire {
+  if (range.gt !== undefined && range.gte !== undefined) throw new TypeError('a range takes gt or gte, not both');
+  if (range.lt !== undefined && range.lte !== undefined) throw new TypeError('a range takes lt or lte, not both');
+  const bounds: KeyRangeWire = {};
+  for (const bound of BOUNDS) {
+    const value = range[bound];
+    if (value !== undefined) bounds[bound] = encode(value);
+  }
+  return bounds;
+}
+
+/**
+ * The servers holding keys of `bounds` in key order (descending when `reverse`), when the
+ * partitioning keeps each server's keys contiguous (a range table); undefined when keys of the
+ * range interleave across servers (hash, MDHIM slices) and every server must be asked.
+ */
+export function serversInOrder(partitioner: Partitioner, bounds: KeyRangeWire, reverse = false): number[] | undefined {
+  const lower = bounds.gt ?? bounds.gte;
+  const upper = bounds.lt ?? bounds.lte;
+  const ranks = partitioner.serversInOrder?.(
+    lower === undefined ? undefined : { key: lower, inclusive: bounds.gte !== undefined },
+    upper === undefined ? undefined : { key: upper, inclusive: bounds.lte !== undefined });
+  if (ranks === undefined) return undefined;
+  return reverse ? [...ranks].reverse() : ranks;
+}
+
+/** The servers that may hold keys of `bounds`: those of its part of a range table in key order, or all of them. */
+export function serversOfRange(partitioner: Partitioner, bounds: KeyRangeWire): number[] {
+  return serversInOrder(partitioner, bounds) ?? Array.from({ length: partitioner.serverCount }, (_, rank) => rank);
+}
