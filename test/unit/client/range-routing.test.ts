@@ -1,0 +1,31 @@
+import test from 'ava';
+import { encodeBounds, serversInOrder, serversOfRange } from '../../../client/core/range-routing.js';
+import { DEFAULT_PARTITION } from '../../../core/group-file.js';
+import { createPartitioner } from '../../../partition/partitioner.js';
+import { RangeTable } from '../../../partition/range-table.js';
+
+const b = (text: string): Buffer => Buffer.from(text);
+
+test('bounds are encoded one by one; two bounds on one side are refused before any is encoded', (t) => {
+  const encoded: string[] = [];
+  const encode = (key: string): Uint8Array => { encoded.push(key); return b(key); };
+  t.deepEqual(encodeBounds({ gte: 'a', lt: 'm' }, encode), { gte: b('a'), lt: b('m') });
+  t.deepEqual(encodeBounds({}, encode), {});
+  encoded.length = 0;
+  t.throws(() => encodeBounds({ gt: 'a', gte: 'b' }, encode), { instanceOf: TypeError, message: 'a range takes gt or gte, not both' });
+  t.throws(() => encodeBounds({ lt: 'a', lte: 'b' }, encode), { instanceOf: TypeError, message: 'a range takes lt or lte, not both' });
+  t.deepEqual(encoded, []);
+});
+
+test('a range table names the servers of a range in key order (reversed on request); a hash ring names none, so all are asked', (t) => {
+  // Server 0: keys < "g"; 1: "g" <= key < "p"; 2: "p" and above.
+  const table = new RangeTable([b('g'), b('p')]);
+  t.deepEqual(serversInOrder(table, { gte: b('h'), lt: b('z') }), [1, 2]);
+  t.deepEqual(serversInOrder(table, { gte: b('h'), lt: b('z') }, true), [2, 1]);
+  t.deepEqual(serversInOrder(table, { lt: b('g') }), [0], 'an exclusive upper bound at a boundary stays on the server below');
+  t.deepEqual(serversInOrder(table, { lte: b('g') }), [0, 1]);
+  t.deepEqual(serversOfRange(table, {}), [0, 1, 2]);
+  const ring = createPartitioner(DEFAULT_PARTITION, 3);
+  t.is(serversInOrder(ring, { gte: b('h'), lt: b('z') }), undefined);
+  t.deepEqual(serversOfRange(ring, { gte: b('h'), lt: b('z') }), [0, 1, 2]);
+});
