@@ -1,5 +1,6 @@
 import type { KeyValue } from '../core/keys/key-type.js';
 import type { KeyRangeWire, ScanReply } from '../core/protocol.js';
+import { resumeAfter } from '../core/protocol/resume-after.js';
 import { unpackList } from '../core/wire/packed-list.js';
 
 /** One page from one server, unpacked. */
@@ -117,12 +118,8 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
 
   private request(cursor: ServerCursor, entries: number): Promise<Page> {
     const { reverse, values } = this.options;
-    const bounds: KeyRangeWire = { ...this.range };
     const last = cursor.page?.keys[cursor.page.keys.length - 1];
-    if (last !== undefined) {
-      // Resume strictly after the last key seen, keeping the other bound.
-      if (reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
-    }
+    const bounds: KeyRangeWire = last === undefined ? this.range : resumeAfter<Uint8Array, KeyRangeWire>(this.range, last, reverse);
     // Never ask for more than the scan can still return (a getRange of 10 reads 10, not a page).
     const limit = Math.max(1, Math.min(entries, this.options.limit - this.returned));
     return this.fetch(cursor.rank, { ...bounds, reverse, limit, values })

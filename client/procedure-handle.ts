@@ -4,6 +4,7 @@ import type { Limits } from '../core/limits.js';
 import type { ProcDoneNotice, ProcExecuteRequest, ProcResultsReply, ProcedureJobState } from '../core/procedure-protocol.js';
 import type { ProcedureSpec } from '../core/procedure-spec.js';
 import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../core/protocol.js';
+import { resumeAfter } from '../core/protocol/resume-after.js';
 import { unpackList } from '../core/wire/packed-list.js';
 import type { ServerNotices } from './server-notices.js';
 import type { RegionIntoTarget } from './region-ops.js';
@@ -152,10 +153,8 @@ export class ProcedureHandle {
       }
       if (results.resume === null) { part.done = true; return; }
       // The next page continues strictly after the last key scanned.
-      const request: ProcExecuteRequest = { ...part.request };
-      if (this.#reverse) { delete request.lte; request.lt = results.resume; } else { delete request.gte; request.gt = results.resume; }
-      part.request = request;
-      part.job = await this.#host.execute(part.rank, request);
+      part.request = resumeAfter(part.request, results.resume, this.#reverse);
+      part.job = await this.#host.execute(part.rank, part.request);
     }
   }
 

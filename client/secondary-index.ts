@@ -14,6 +14,7 @@ import { createPartitioner, groupByServer, type Partitioner } from '../partition
 import { asBuffer, checkKey, valueBytes, type BytesInput } from './bytes.js';
 import { allParts } from './core/fan-out.js';
 import { encodeBounds, serversOfRange } from './core/range-routing.js';
+import { resumeAfter } from '../core/protocol/resume-after.js';
 import type { KeyInput, RequestOptions, WriteOptions } from './client.js';
 import { MergedScan } from './merged-scan.js';
 
@@ -396,8 +397,8 @@ export class SecondaryIndex {
     const { primaryDb, indexDb } = this.definition;
     const call = callOptions(options);
     const fetch = async (rank: number, after: Buffer | undefined): Promise<Page> => {
-      const bounds = after === undefined ? { gte: range.gte } : { gt: after };
-      const reply = await this.#host.call(rank, 'indexLookup', { db: primaryDb, indexDb, index: this.#namespace, ...bounds, lt: range.lt }, call);
+      const bounds = after === undefined ? range : resumeAfter<Buffer, { gt?: Buffer; gte?: Buffer; lt: Buffer }>(range, after);
+      const reply = await this.#host.call(rank, 'indexLookup', { db: primaryDb, indexDb, index: this.#namespace, ...bounds }, call);
       const max = this.#host.limits.scanPageEntriesMax;
       return { keys: unpackList(reply.keys, 'indexLookup keys', max).map((k) => k ?? EMPTY), values: unpackList(reply.values, 'indexLookup values', max), done: reply.done };
     };

@@ -5,6 +5,7 @@ import { KeyLocks, lockId, lockIds, type Lease } from './key-locks.js';
 import type { KeyFilter } from './key-filter.js';
 import { GroupCommit, type CommitBatch, type StagedOps, type StagingBatch } from './group-commit.js';
 import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
+import { resumeAfter } from '../core/protocol/resume-after.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
 import { storeError } from './store-error.js';
 import { readStoreSummary } from './store-summary.js';
@@ -145,8 +146,7 @@ export class Database {
         const page = await scanPage(this.#db, from, { reverse: false, limit: pageEntries, pageBytes: Number.MAX_SAFE_INTEGER, values: false });
         count += page.keys.length;
         if (page.done || page.keys.length === 0) return count;
-        from = { ...bounds, gt: page.keys[page.keys.length - 1]! };
-        delete from.gte;
+        from = resumeAfter(bounds, page.keys[page.keys.length - 1]!);
       }
     });
   }
@@ -166,8 +166,7 @@ export class Database {
         deleted += page.keys.length;
       }
       if (page.done || page.keys.length === 0) return deleted;
-      from = { ...bounds, gt: page.keys[page.keys.length - 1]! };
-      delete from.gte;
+      from = resumeAfter(bounds, page.keys[page.keys.length - 1]!);
     }
   }
 

@@ -2,6 +2,7 @@ import { ErrorCodes, HpckvError, errorToWire, type WireError } from '../core/err
 import type { Limits } from '../core/limits.js';
 import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcStageReply, ProcedureJobState } from '../core/procedure-protocol.js';
 import type { ProcedureKind } from '../core/procedure-spec.js';
+import { resumeAfter } from '../core/protocol/resume-after.js';
 import { PackedListChunks } from '../core/wire/packed-list.js';
 import type { MapOutput, ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
 import type { Database } from './database.js';
@@ -185,8 +186,7 @@ export class ProcedureJobs {
             const more = !page.done && n > 0 && readEntries < r.scanEntriesMax;
             if (more) {
               // Later pages run from the previous page's last key (the range narrows as the job goes).
-              range = { ...range };
-              if (r.reverse) { delete range.lte; range.lt = last!; } else { delete range.gte; range.gt = last!; }
+              range = resumeAfter(range, last!, r.reverse);
               pending = read(range, Math.min(batchMax, r.scanEntriesMax - readEntries));
             }
             const work = this.#submit(sandbox, { keys: page.keys, values: page.values! });
