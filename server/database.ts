@@ -4,12 +4,15 @@ import type { DatabaseStartup, DatabaseStats } from '../core/protocol.js';
 import { KeyLocks, lockId, lockIds, type Lease } from './key-locks.js';
 import type { KeyFilter } from './key-filter.js';
 import { GroupCommit, type CommitBatch, type StagedOps, type StagingBatch } from './group-commit.js';
-import { firstEntry, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
-import { resumeAfter } from '../core/protocol/resume-after.js';
+import { firstEntry, pagesOf, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
 import { storeError } from './store-error.js';
 import { readStoreSummary } from './store-summary.js';
 import { StoreStartup } from './store-startup.js';
+
+/** Scan options of a page of keys only, of `limit` entries (counts and range deletes). */
+const KEYS_ONLY = (limit: number): { reverse: boolean; limit: number; pageBytes: number; values: boolean } =>
+  ({ reverse: false, limit, pageBytes: Number.MAX_SAFE_INTEGER, values: false });
 
 /** A write's operations, ready to join a group commit, and what the write answers once committed. */
 interface StagedWrite<T> {
@@ -141,13 +144,8 @@ export class Database {
   countRange(bounds: Bounds, pageEntries: number): Promise<number> {
     return this.#reading('count', async () => {
       let count = 0;
-      let from: Bounds = bounds;
-      for (;;) {
-        const page = await scanPage(this.#db, from, { reverse: false, limit: pageEntries, pageBytes: Number.MAX_SAFE_INTEGER, values: false });
-        count += page.keys.length;
-        if (page.done || page.keys.length === 0) return count;
-        from = resumeAfter(bounds, page.keys[page.keys.length - 1]!);
-      }
+      for await (const page of pagesOf(bounds, false, (from) => scanPage(this.#db, from, KEYS_ONLY(pageEntries)))) count += page.keys.length;
+      return count;
     });
   }
 
@@ -158,16 +156,12 @@ export class Database {
    */
   async deleteRange(bounds: Bounds, pageEntries: number, sync: boolean): Promise<number> {
     let deleted = 0;
-    let from: Bounds = bounds;
-    for (;;) {
-      const page = await this.#reading('scan', () => scanPage(this.#db, from, { reverse: false, limit: pageEntries, pageBytes: Number.MAX_SAFE_INTEGER, values: false }));
-      if (page.keys.length > 0) {
-        await this.write(page.keys, new Array<null>(page.keys.length).fill(null), sync);
-        deleted += page.keys.length;
-      }
-      if (page.done || page.keys.length === 0) return deleted;
-      from = resumeAfter(bounds, page.keys[page.keys.length - 1]!);
+    for await (const page of pagesOf(bounds, false, (from) => this.#reading('scan', () => scanPage(this.#db, from, KEYS_ONLY(pageEntries))))) {
+      if (page.keys.length === 0) continue;
+      await this.write(page.keys, new Array<null>(page.keys.length).fill(null), sync);
+      deleted += page.keys.length;
     }
+    return deleted;
   }
 
   /** Runs an asynchronous read; close() waits for it like for a write. */

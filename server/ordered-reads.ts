@@ -1,4 +1,5 @@
 import type { ClassicLevel } from 'classic-level';
+import { resumeAfter } from '../core/protocol/resume-after.js';
 
 /**
  * Ordered reads over one LevelDB store: cursor steps and bounded scan pages. NEXT of a key
@@ -25,6 +26,22 @@ export interface ScanPage {
   values: Buffer[] | null;
   /** Nothing more in the range after this page. */
   done: boolean;
+}
+
+/**
+ * The pages of `bounds`, each read by `read` from where the previous one ended (strictly after
+ * its last key), until a page says done or comes back empty; the caller may stop early. `read`
+ * sizes each page as the caller's state requires. Counts, range deletes and region staging page
+ * this way.
+ */
+export async function* pagesOf(bounds: Bounds, reverse: boolean, read: (from: Bounds) => Promise<ScanPage>): AsyncGenerator<ScanPage> {
+  let from = bounds;
+  for (;;) {
+    const page = await read(from);
+    yield page;
+    if (page.done || page.keys.length === 0) return;
+    from = resumeAfter(bounds, page.keys[page.keys.length - 1]!, reverse);
+  }
 }
 
 /** Entries fetched per native call while filling a page. */

@@ -10,6 +10,7 @@ import {
   validatePushRequest, validateRegionAttach, validateRegionPut, validateRegionStage, validateReleaseRequest, validateTestHold,
 } from './validate-region-request.js';
 import type { ValidationContext } from './validate-request.js';
+import { pagesOf } from './ordered-reads.js';
 import { putFromRegion, type RegionPutContext } from './regions/region-put.js';
 import { SMALL_VALUE_BYTES } from './regions/region-reader.js';
 import { RegionTransfers, type BackChannel } from './regions/region-transfers.js';
@@ -152,29 +153,27 @@ export class RegionService {
       }
     } else {
       const scan = r.range!;
-      keys = [];
+      const staged: Buffer[] = [];
+      keys = staged;
       values = [];
       let bytes = 0;
-      const bounds = { ...scan.bounds };
-      for (;;) {
-        const page = await database.scanPage(bounds, {
-          reverse: scan.reverse, limit: Math.min(scan.limit - keys.length, limits.scanPageEntriesMax),
-          pageBytes: Math.max(1, Math.min(limits.scanPageBytesMax, bytesMax - bytes)), values: true,
-        });
+      const pages = pagesOf(scan.bounds, scan.reverse, (from) => database.scanPage(from, {
+        reverse: scan.reverse, limit: Math.min(scan.limit - staged.length, limits.scanPageEntriesMax),
+        pageBytes: Math.max(1, Math.min(limits.scanPageBytesMax, bytesMax - bytes)), values: true,
+      }));
+      for await (const page of pages) {
         let full = false;
         for (let i = 0; i < page.keys.length; i++) {
           const entryBytes = page.keys[i]!.length + page.values![i]!.length;
           // The first entry is staged even when alone it exceeds the room: the client reports the region too small.
-          if (bytes + entryBytes > bytesMax && keys.length > 0) { full = true; break; }
-          keys.push(page.keys[i]!);
+          if (bytes + entryBytes > bytesMax && staged.length > 0) { full = true; break; }
+          staged.push(page.keys[i]!);
           values.push(page.values![i]!);
           bytes += entryBytes;
         }
         if (full) { done = false; break; }
-        if (page.done) { done = true; break; }
-        if (keys.length >= scan.limit) { done = false; break; }
-        const last = keys[keys.length - 1]!;
-        if (scan.reverse) { delete bounds.lte; bounds.lt = last; } else { delete bounds.gte; bounds.gt = last; }
+        if (page.done) break;
+        if (staged.length >= scan.limit) { done = false; break; }
       }
     }
     if (r.push !== null && r.keys !== null) return this.#getAndPush(op, issuer, r.keys, values, r.push);
