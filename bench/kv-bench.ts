@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
-import { withLocalGroup } from './local-group.js';
+import { withLocalGroup } from '../examples/local-group.js';
 import { benchKey } from './bench-records.js';
 import { bulkKeyBase, bulkRows, DEFAULT_ROUNDS } from './suite/kv-rows.js';
 import { hpckvTarget, levelTarget } from './suite/kv-targets.js';

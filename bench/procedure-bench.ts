@@ -2,7 +2,7 @@ import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '../client/client.js';
-import { withLocalGroup } from './local-group.js';
+import { withLocalGroup } from '../examples/local-group.js';
 import { Packr } from 'msgpackr';
 import { SandboxPool } from '../procedures/sandbox-pool.js';
 import { formatTable, type BenchReport, type BenchRow } from './kv-bench.js';

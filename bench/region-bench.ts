@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '../client/client.js';
 import { packPairs, packedPairsBytes, unpackPairs } from '../core/regions/packed-pairs.js';
 import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
-import { withLocalGroup } from './local-group.js';
+import { withLocalGroup } from '../examples/local-group.js';
 import type { BenchReport, BenchRow } from './kv-bench.js';
 import { benchKey, benchValue } from './bench-records.js';
 import { machineInfo } from './machine.js';

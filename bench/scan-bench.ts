@@ -5,7 +5,7 @@ import { ClassicLevel } from 'classic-level';
 import { Client } from '../client/client.js';
 import type { PartitionSpec } from '../core/group-file.js';
 import { RangeTable } from '../partition/range-table.js';
-import { withLocalGroup } from './local-group.js';
+import { withLocalGroup } from '../examples/local-group.js';
 import type { BenchReport, BenchRow } from './kv-bench.js';
 import { machineInfo } from './machine.js';
 import { percentile, secondsSince } from './stats.js';

@@ -257,7 +257,7 @@ async function main(argv: string[]): Promise<number> {
       await (await import('../examples/parsplice/demo.js')).runDemo({ servers: integerFlag(flags, 'servers', 4), workers: integerFlag(flags, 'workers', 3), seconds: integerFlag(flags, 'seconds', 25) });
       return 0;
     case 'mixed':
-      await (await import('../bench/mixed-workload.js')).runMixedWorkload({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });
+      await (await import('../examples/mixed-workload.js')).runMixedWorkload({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });
       return 0;
     default:
       throw new UsageError(`unknown command ${command}`);

@@ -1,4 +1,4 @@
-import { withLocalGroup } from '../local-group.js';
+import { withLocalGroup } from '../../examples/local-group.js';
 import { benchKey, benchValue } from '../bench-records.js';
 import { hpckvSetup, type SuiteRow, type Transport } from './suite-row.js';
 

@@ -11,7 +11,7 @@ import { ProgressBar } from '../../examples/progress-bar.js';
 import { runRegionBench } from '../region-bench.js';
 import { runScanBench } from '../scan-bench.js';
 import { startBareStore, type BareStore } from './bare-store.js';
-import { withLocalGroup } from '../local-group.js';
+import { withLocalGroup } from '../../examples/local-group.js';
 import { bulkRows, loadBulkKeys, singleRows } from './kv-rows.js';
 import { hpckvTarget, levelTarget, redisTarget, type KvTarget } from './kv-targets.js';
 import { REDIS_INSTALL_HINT, redisServerInstalled, startRedis, type RunningRedis } from './redis-server.js';

@@ -1,14 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '../client/client.js';
-import { launchLocalGroup, type LaunchOptions, type LocalGroup } from '../server/launcher.js';
+import { Client, launchLocalGroup, type LaunchOptions, type LocalGroup } from '../index.js';
 
-/** A bench's local group, a client of it, and a temporary directory for the bench's other stores. */
+/** A workload's local group, a client of it, and a temporary directory for its other stores (a bench's anchors). */
 export interface BenchGroup {
   group: LocalGroup;
   client: Client;
-  /** Removed with the group; the group's own files are in its `group` folder, the rest is the bench's. */
+  /** Removed with the group; the group's own files are in its `group` folder, the rest is the caller's. */
   dir: string;
 }
 

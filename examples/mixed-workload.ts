@@ -1,7 +1,7 @@
-import { isHpckvError } from '../core/errors.js';
+import { isHpckvError } from '../index.js';
 import { withLocalGroup } from './local-group.js';
-import { ProgressBar } from '../examples/progress-bar.js';
-import { seededRandom } from '../examples/seeded-random.js';
+import { ProgressBar } from './progress-bar.js';
+import { seededRandom } from './seeded-random.js';
 
 export interface MixedWorkloadOptions {
   servers: number;
