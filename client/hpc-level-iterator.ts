@@ -1,5 +1,5 @@
 import { AbstractIterator } from 'abstract-level';
-import type { RangeOptions } from './client.js';
+import type { RangeOptions } from './core/options.js';
 import type { MergedScan } from './merged-scan.js';
 import { LevelAbortError, toLevelError } from './hpc-level-errors.js';
 import { dataBytes, fromBytes, type KeySpace, type LevelData, type LevelRange } from './hpc-level-keys.js';

@@ -1,4 +1,4 @@
-import type { RangeOptions } from './client.js';
+import type { RangeOptions } from './core/options.js';
 
 /** The formats HpcLevel's private API takes and gives (abstract-level transcodes every other encoding to one of them). */
 export type LevelFormat = 'buffer' | 'view' | 'utf8';

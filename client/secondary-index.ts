@@ -15,7 +15,7 @@ import { asBuffer, checkKey, valueBytes, type BytesInput } from './bytes.js';
 import { allParts } from './core/fan-out.js';
 import { encodeBounds, serversOfRange } from './core/range-routing.js';
 import { resumeAfter } from '../core/protocol/resume-after.js';
-import type { KeyInput, RequestOptions, WriteOptions } from './client.js';
+import type { KeyInput, RequestOptions, WriteOptions } from './core/options.js';
 import { MergedScan } from './merged-scan.js';
 
 /**
