@@ -153,7 +153,7 @@ export async function runStageBreakdown(options: StageBreakdownOptions): Promise
       endToEnd: Object.fromEntries(Object.entries(endToEnd).map(([label, results]) => [label, results[scenario.id]!])),
     };
     if (options.profileDir !== undefined) {
-      process.stderr.write(`profiles: ${scenario.id} ...\n`);
+      process.stderr.write(`profiles: ${scenario.id} ... (${Math.round(process.uptime())} s into the run)\n`);
       report.profile = await profileScenario(scenario, options.endToEnd, options.profileDir);
     }
     scenarios.push(report);
