@@ -18,8 +18,6 @@ export function keyBytes(input: BytesInput, limits: Limits): Uint8Array {
   return checkKey(toBytes(input, 'key'), limits);
 }
 
-export { checkKey };
-
 export function valueBytes(input: BytesInput, limits: Limits): Uint8Array {
   return checkValue(toBytes(input, 'value'), limits);
 }
@@ -29,6 +27,4 @@ export function checkBatchEntries(count: number, limits: Limits): void {
 }
 
 /** Values arrive as Uint8Array views of the reply frame; hand callers Buffers (no copy). */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+export { asBuffer } from '../core/wire/as-buffer.js';

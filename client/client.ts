@@ -11,7 +11,8 @@ import { createPartitioner, groupByServer, type Partitioner } from '../partition
 import { SlicePartitioner } from '../partition/mdhim-slices.js';
 import { MergedScan } from './merged-scan.js';
 import { sendPutMany } from './put-many-parts.js';
-import { asBuffer, checkBatchEntries, checkKey, keyBytes, valueBytes, type BytesInput } from './bytes.js';
+import { asBuffer, checkBatchEntries, keyBytes, valueBytes, type BytesInput } from './bytes.js';
+import { checkKey } from '../core/protocol/field-checks.js';
 import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
 import { parseKeyType, type KeyValue } from '../core/keys/key-type.js';
 import { ServerConnections } from './server-connections.js';

@@ -1,4 +1,5 @@
 import type { RangeOptions } from './core/options.js';
+import { asBuffer } from '../core/wire/as-buffer.js';
 
 /** The formats HpcLevel's private API takes and gives (abstract-level transcodes every other encoding to one of them). */
 export type LevelFormat = 'buffer' | 'view' | 'utf8';
@@ -17,7 +18,7 @@ export interface LevelRange {
 /** Input of the private API as bytes (a string as UTF-8). */
 export function dataBytes(data: LevelData): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return asBuffer(data);
 }
 
 /** Bytes read from hpckv in the format the private API must give back. */

@@ -119,7 +119,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
   private request(cursor: ServerCursor, entries: number): Promise<Page> {
     const { reverse, values } = this.options;
     const last = cursor.page?.keys[cursor.page.keys.length - 1];
-    const bounds: KeyRangeWire = last === undefined ? this.range : resumeAfter<Uint8Array, KeyRangeWire>(this.range, last, reverse);
+    const bounds: KeyRangeWire = last === undefined ? this.range : resumeAfter(this.range, last, reverse);
     // Never ask for more than the scan can still return (a getRange of 10 reads 10, not a page).
     const limit = Math.max(1, Math.min(entries, this.options.limit - this.returned));
     return this.fetch(cursor.rank, { ...bounds, reverse, limit, values })

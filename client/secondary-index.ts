@@ -11,7 +11,8 @@ import type { Limits } from '../core/limits.js';
 import { BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest } from '../core/protocol.js';
 import { packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
-import { asBuffer, checkKey, valueBytes, type BytesInput } from './bytes.js';
+import { asBuffer, valueBytes, type BytesInput } from './bytes.js';
+import { checkKey, limitExceeded } from '../core/protocol/field-checks.js';
 import { allParts } from './core/fan-out.js';
 import { encodeBounds, serversOfRange } from './core/range-routing.js';
 import { resumeAfter } from '../core/protocol/resume-after.js';
@@ -349,9 +350,8 @@ export class SecondaryIndex {
     if (!Array.isArray(secondaryKeys)) throw new TypeError(`secondaryKeys of index "${this.name}" must be an array of secondary keys`);
     const limits = this.#host.limits;
     if (secondaryKeys.length > limits.indexKeysPerRecordMax) {
-      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE,
-        `${secondaryKeys.length} secondary keys, more than indexKeysPerRecordMax ${limits.indexKeysPerRecordMax}`,
-        { details: { limit: 'indexKeysPerRecordMax', entries: secondaryKeys.length, max: limits.indexKeysPerRecordMax, index: this.name } });
+      throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'indexKeysPerRecordMax', `the secondary keys of index "${this.name}"`,
+        secondaryKeys.length, limits.indexKeysPerRecordMax, 'entries', { index: this.name });
     }
     const encoded = distinct(secondaryKeys.map((s) => this.#encodeSecondary(s)));
     for (const s of encoded) checkKey(entryKey(this.#namespace, s, pk, writeId), limits);
@@ -361,10 +361,7 @@ export class SecondaryIndex {
   /** Checks the parts of one indexed write (see `write`) and returns their primary database. */
   static #checkParts(host: IndexHost, parts: readonly IndexedKeys[], options: WriteOptions): string {
     const max = host.limits.indexesPerWriteMax;
-    if (parts.length > max) {
-      throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `an indexed write names ${parts.length} indexes, more than indexesPerWriteMax ${max}`,
-        { details: { limit: 'indexesPerWriteMax', entries: parts.length, max } });
-    }
+    if (parts.length > max) throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'indexesPerWriteMax', 'the indexes of an indexed write', parts.length, max, 'entries');
     const names = new Set<string>();
     for (const part of parts) {
       const index = part?.index;
@@ -397,7 +394,7 @@ export class SecondaryIndex {
     const { primaryDb, indexDb } = this.definition;
     const call = callOptions(options);
     const fetch = async (rank: number, after: Buffer | undefined): Promise<Page> => {
-      const bounds = after === undefined ? range : resumeAfter<Buffer, { gt?: Buffer; gte?: Buffer; lt: Buffer }>(range, after);
+      const bounds = after === undefined ? range : resumeAfter<{ gt?: Buffer; gte?: Buffer; lt: Buffer }>(range, after);
       const reply = await this.#host.call(rank, 'indexLookup', { db: primaryDb, indexDb, index: this.#namespace, ...bounds }, call);
       const max = this.#host.limits.scanPageEntriesMax;
       return { keys: unpackList(reply.keys, 'indexLookup keys', max).map((k) => k ?? EMPTY), values: unpackList(reply.values, 'indexLookup values', max), done: reply.done };

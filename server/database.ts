@@ -5,6 +5,7 @@ import { KeyLocks, lockId, lockIds, type Lease } from './key-locks.js';
 import type { KeyFilter } from './key-filter.js';
 import { GroupCommit, type CommitBatch, type StagedOps, type StagingBatch } from './group-commit.js';
 import { firstEntry, pagesOf, scanPage, type Bounds, type ScanPage } from './ordered-reads.js';
+import { limitExceeded } from '../core/protocol/field-checks.js';
 import { ABSENT, StatsDelta } from './stats-delta.js';
 import { storeError } from './store-error.js';
 import { readStoreSummary } from './store-summary.js';
@@ -309,9 +310,8 @@ export class Database {
       const oldSize = old === undefined ? ABSENT : old.length;
       const newSize = (old?.length ?? 0) + bytes.length;
       if (newSize > valueBytesMax) {
-        throw new HpckvError(ErrorCodes.VALUE_TOO_LARGE,
-          `database "${this.name}": append would make a ${newSize}-byte value, more than valueBytesMax ${valueBytesMax}`,
-          { details: { db: this.name, limit: 'valueBytesMax', bytes: newSize, max: valueBytesMax } });
+        throw limitExceeded(ErrorCodes.VALUE_TOO_LARGE, 'valueBytesMax', `the appended value in database "${this.name}"`, newSize, valueBytesMax, 'bytes',
+          { db: this.name });
       }
       const value = old === undefined ? bytes : Buffer.concat([old, bytes], newSize);
       this.#filter.add(key);

@@ -1,5 +1,6 @@
 import { ErrorCodes, HpckvError, errorToWire } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
+import { limitExceeded } from '../core/protocol/field-checks.js';
 import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core/region-protocol.js';
 import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
 import { PACKED_ABSENT, packHeaderAndKeys, regionTooSmall } from '../core/regions/packed-pairs.js';
@@ -50,13 +51,10 @@ export class RegionService {
   readonly #staged = new Map<number, Staged>();
   #nextOp = 1;
   #running = 0;
-  /** Bytes one pull or push message moves: regionChunkBytesMax, lowered so the message fits a frame. */
-  readonly #chunkBytes: number;
 
   constructor(options: RegionServiceOptions) {
     this.#options = options;
     this.#transfers = new RegionTransfers(options.limits, options.rank, options.backChannel);
-    this.#chunkBytes = this.#transfers.chunkBytes;
     this.#putContext = { limits: options.limits, partitioner: options.partitioner, rank: options.rank, transfers: this.#transfers };
   }
 
@@ -148,8 +146,7 @@ export class RegionService {
       let bytes = 0;
       for (const value of values) bytes += value?.length ?? 0;
       if (bytes > limits.regionOpBytesMax) {
-        throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `${bytes} bytes of values on this server, regionOpBytesMax is ${limits.regionOpBytesMax}`,
-          { details: { limit: 'regionOpBytesMax', max: limits.regionOpBytesMax } });
+        throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'regionOpBytesMax', 'the values on this server', bytes, limits.regionOpBytesMax, 'bytes');
       }
     } else {
       const scan = r.range!;
@@ -284,7 +281,7 @@ export class RegionService {
       if (value === null || value === undefined) continue;
       const bytes = value.subarray(0, Math.min(value.length, cap));
       const current = run as { offset: number; parts: Buffer[]; bytes: number } | null;
-      if (current !== null && current.offset + current.bytes === offset && bytes.length < SMALL_VALUE_BYTES && current.bytes < this.#chunkBytes / 2) {
+      if (current !== null && current.offset + current.bytes === offset && bytes.length < SMALL_VALUE_BYTES && current.bytes < this.#transfers.chunkBytes / 2) {
         current.parts.push(bytes);
         current.bytes += bytes.length;
       } else {

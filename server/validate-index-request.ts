@@ -1,5 +1,6 @@
-import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { ErrorCodes } from '../core/errors.js';
 import { entryKey, INDEX_NAME_PATTERN, WRITE_ID_BYTES } from '../core/index-entry-key.js';
+import { checkKey, limitExceeded } from '../core/protocol/field-checks.js';
 import { unpackList } from '../core/wire/packed-list.js';
 import { optionalKey, pageSize } from './validate-range-request.js';
 import {
@@ -58,8 +59,8 @@ function validatePart(value: unknown, i: number, context: ValidationContext): Va
   if (!Array.isArray(keys)) throw badRequest(`indexes[${i}].secondaryKeys must be an array`, { field: 'secondaryKeys', index: i });
   const max = context.limits.indexKeysPerRecordMax;
   if (keys.length > max) {
-    throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `indexes[${i}] has ${keys.length} secondary keys, more than indexKeysPerRecordMax ${max}`,
-      { details: { field: 'secondaryKeys', limit: 'indexKeysPerRecordMax', entries: keys.length, max, index: i } });
+    throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'indexKeysPerRecordMax', `indexes[${i}].secondaryKeys`, keys.length, max, 'entries',
+      { field: 'secondaryKeys', index: i });
   }
   return {
     indexDb: validateDbName(p['indexDb'], context),
@@ -79,23 +80,15 @@ export function validateIndexWriteRequest(body: unknown, context: ValidationCont
   if (!Array.isArray(parts) || parts.length === 0) throw badRequest('field "indexes" must be a non-empty array of index parts', { field: 'indexes' });
   const partsMax = context.limits.indexesPerWriteMax;
   if (parts.length > partsMax) {
-    throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `an indexed write names ${parts.length} indexes, more than indexesPerWriteMax ${partsMax}`,
-      { details: { field: 'indexes', limit: 'indexesPerWriteMax', entries: parts.length, max: partsMax } });
+    throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'indexesPerWriteMax', 'the indexes of an indexed write', parts.length, partsMax, 'entries', { field: 'indexes' });
   }
   const ifStored = b['ifStored'] ?? false;
   if (typeof ifStored !== 'boolean') throw badRequest('field "ifStored" must be a boolean', { field: 'ifStored' });
   if (ifStored && value === null) throw badRequest('an ifStored write needs the value it expects stored', { field: 'ifStored' });
   const indexes = parts.map((part, i) => validatePart(part, i, context));
-  const max = context.limits.keyBytesMax;
   for (const part of indexes) {
-    for (const s of part.secondaryKeys) {
-      // An entry key holds the secondary and the primary key: it must fit keyBytesMax too.
-      const bytes = entryKey(part.index, s, key, writeId).length;
-      if (bytes > max) {
-        throw new HpckvError(ErrorCodes.KEY_TOO_LARGE, `an index entry key would be ${bytes} bytes, more than keyBytesMax ${max}`,
-          { details: { field: 'secondaryKeys', limit: 'keyBytesMax', bytes, max } });
-      }
-    }
+    // An entry key holds the secondary and the primary key: it must fit keyBytesMax too (the client checks the same).
+    for (const s of part.secondaryKeys) checkKey(entryKey(part.index, s, key, writeId), context.limits, { field: 'secondaryKeys' });
   }
   const seen = new Set<string>();
   for (const part of indexes) {

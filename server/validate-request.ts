@@ -2,6 +2,7 @@ import { ErrorCodes, HpckvError, type ErrorDetails } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { BatchOpCode, DATABASE_NAME_PATTERN } from '../core/protocol.js';
 import { checkEntries, checkKey, checkValue, type FieldPlace } from '../core/protocol/field-checks.js';
+import { asBuffer } from '../core/wire/as-buffer.js';
 
 /**
  * Checks request bodies before any of them reaches a store: shapes, database names, key and
@@ -61,9 +62,7 @@ export function validateDbName(value: unknown, context: ValidationContext): stri
   return value;
 }
 
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+export { asBuffer };
 
 /** Where a field sits: `index` is the entry's position in a bulk request, or -1 for a single-key request. */
 function placeOf(field: string, index: number): FieldPlace {

@@ -1,4 +1,4 @@
-/** The bounds of a key range, in whatever byte type a layer keeps keys (Uint8Array on the wire, Buffer in a store). */
+/** The bounds of a key range (Uint8Array on the wire, Buffer in a store). */
 export interface ResumableBounds<K> {
   gt?: K;
   gte?: K;
@@ -12,7 +12,7 @@ export interface ResumableBounds<K> {
  * (scans and their read-ahead, counts, range deletes, index lookups, procedure pages) resumes this
  * way, so a page never repeats or skips the key it ended on. A copy: `bounds` is not changed.
  */
-export function resumeAfter<K, B extends ResumableBounds<K>>(bounds: B, last: K, reverse = false): B {
+export function resumeAfter<B extends ResumableBounds<Uint8Array>>(bounds: B, last: Uint8Array, reverse = false): B {
   const next = { ...bounds };
   if (reverse) {
     delete next.lte;

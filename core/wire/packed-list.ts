@@ -1,4 +1,5 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
+import { asBuffer } from './as-buffer.js';
 
 /**
  * A list of byte strings in one buffer, for bulk bodies: msgpack costs 3-4x a plain copy per
@@ -41,7 +42,7 @@ export class PackedListChunks {
         continue;
       }
       if (runBytes > 0) chunks.push(copyRun(items, runStart, i, runBytes));
-      chunks.push(Buffer.isBuffer(item) ? item : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
+      chunks.push(asBuffer(item));
       runStart = i + 1;
       runBytes = 0;
     }
@@ -56,7 +57,7 @@ export class PackedListChunks {
  * a writev costs Node about 1-2 µs, so 1000 × 64 B went out in 2.7-6.5 ms as chunks and in
  * 0.5-1.2 ms copied into one buffer; at 4 KiB the two were even.
  */
-const COPY_BELOW_BYTES = 2048;
+export const COPY_BELOW_BYTES = 2048;
 
 /** The items [from, to) that are shorter than COPY_BELOW_BYTES (all of them: a run holds no longer one), in one buffer. */
 function copyRun(items: ReadonlyArray<Uint8Array | null>, from: number, to: number, bytes: number): Buffer {
@@ -102,7 +103,7 @@ function malformed(what: string, why: string): HpckvError {
  */
 export function unpackList(packed: unknown, what: string, itemsMax: number): Array<Buffer | null> {
   if (!(packed instanceof Uint8Array)) throw malformed(what, 'not bytes');
-  const data = Buffer.isBuffer(packed) ? packed : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  const data = asBuffer(packed);
   if (data.length < 4) throw malformed(what, 'shorter than its count');
   const count = data.readUInt32LE(0);
   if (count > itemsMax) {

@@ -1,4 +1,6 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
+import { asBuffer } from './as-buffer.js';
+import { COPY_BELOW_BYTES } from './packed-list.js';
 
 /**
  * The hottest messages, single-key requests and their plain replies, in a fixed binary layout
@@ -10,6 +12,7 @@ import { ErrorCodes, HpckvError } from '../errors.js';
  * A payload that starts with 0xc1 0x00 0x00 (a tailed frame with no tails, which that form never
  * uses) is one of:
  *   request  | 1 | u32 id | u8 op | u8 flags | u8 dbBytes | db | u16 keyBytes | key | value...
+ *            op: get, put, del, exists, putIfAbsent, append, length (codes 0..6)
  *            flags: 1 = has value (the rest of the payload), 2 = has sync, 4 = sync is true
  *   success  | 2 | u32 id                  result null
  *   success  | 3 | u32 id | bytes...       result the bytes
@@ -21,8 +24,8 @@ const MARK_BYTES = MARK.length;
 const KIND = { request: 1, null: 2, bytes: 3, boolean: 4 } as const;
 const FLAG = { hasValue: 1, hasSync: 2, syncTrue: 4 } as const;
 
-/** The ops carried this way, by code; a request of another op travels as msgpack. */
-const OPS = ['get', 'put', 'del', 'exists'] as const;
+/** The ops carried this way, by code (new ones go at the end); a request of another op travels as msgpack. */
+const OPS = ['get', 'put', 'del', 'exists', 'putIfAbsent', 'append', 'length'] as const;
 const OP_CODES = new Map<string, number>(OPS.map((op, code) => [op, code]));
 const DB_BYTES_MAX = 255;
 const KEY_BYTES_MAX = 0xffff;
@@ -46,10 +49,6 @@ function frameHead(payloadBytes: number, kind: number, id: number, extraBytes: n
   head[7] = kind;
   head.writeUInt32BE(id, 8);
   return head;
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -84,20 +83,32 @@ function encodeRequest(id: number, op: unknown, body: unknown): Buffer[] | undef
   if (dbBytes > DB_BYTES_MAX) return undefined;
   const flags = (value !== undefined ? FLAG.hasValue : 0) | (sync !== undefined ? FLAG.hasSync : 0) | (sync === true ? FLAG.syncTrue : 0);
   const fixed = 1 + 1 + 1 + dbBytes + 2;
-  const payloadBytes = MARK_BYTES + 1 + 4 + fixed + key.length + (value as Uint8Array | undefined ?? EMPTY).length;
-  const head = frameHead(payloadBytes, KIND.request, id, fixed);
+  const valueBytes = value === undefined ? 0 : value.length;
+  // A short key (and then a short value) goes into the head: each writev chunk costs Node more
+  // than copying a few hundred bytes (see COPY_BELOW_BYTES).
+  const keyInHead = key.length < COPY_BELOW_BYTES;
+  const valueInHead = keyInHead && valueBytes < COPY_BELOW_BYTES;
+  const head = frameHead(MARK_BYTES + 1 + 4 + fixed + key.length + valueBytes, KIND.request, id,
+    fixed + (keyInHead ? key.length : 0) + (valueInHead ? valueBytes : 0));
   let at = 12;
   head[at++] = code;
   head[at++] = flags;
   head[at++] = dbBytes;
   at += head.write(db, at, 'utf8');
-  head.writeUInt16BE(key.length, at);
-  const chunks = [head, asBuffer(key)];
-  if (value !== undefined && value.length > 0) chunks.push(asBuffer(value));
+  at = head.writeUInt16BE(key.length, at);
+  const chunks = [head];
+  if (keyInHead) {
+    head.set(key, at);
+    at += key.length;
+  } else {
+    chunks.push(asBuffer(key));
+  }
+  if (value !== undefined && valueBytes > 0) {
+    if (valueInHead) head.set(value, at);
+    else chunks.push(asBuffer(value));
+  }
   return chunks;
 }
-
-const EMPTY = new Uint8Array(0);
 
 function encodeSuccess(id: number, result: unknown): Buffer[] | undefined {
   if (result === null) return [frameHead(MARK_BYTES + 5, KIND.null, id, 0)];
@@ -107,8 +118,10 @@ function encodeSuccess(id: number, result: unknown): Buffer[] | undefined {
     return [head];
   }
   if (result instanceof Uint8Array) {
-    const head = frameHead(MARK_BYTES + 5 + result.length, KIND.bytes, id, 0);
-    return result.length === 0 ? [head] : [head, asBuffer(result)];
+    const inHead = result.length < COPY_BELOW_BYTES;
+    const head = frameHead(MARK_BYTES + 5 + result.length, KIND.bytes, id, inHead ? result.length : 0);
+    if (inHead) head.set(result, 12);
+    return inHead ? [head] : [head, asBuffer(result)];
   }
   return undefined;
 }

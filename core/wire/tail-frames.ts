@@ -1,5 +1,6 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
 import { decodeMessage, encodeFramedMessage, encodeMessage } from './message-codec.js';
+import { asBuffer } from './as-buffer.js';
 import { PackedListChunks } from './packed-list.js';
 import { decodeSingleKeyPayload, encodeSingleKeyFrame, isSingleKeyPayload } from './single-key-frames.js';
 
@@ -17,9 +18,11 @@ const TAIL_MARK = 0xc1;
 const TAIL_KEY = '\u0000tail';
 /**
  * Byte strings at least this long travel as tails; shorter ones are cheaper inside msgpack. It was
- * 32 KiB; at 4 KiB a single get's value goes from LevelDB's buffer to the socket without msgpack's
- * copy (and often its fresh buffer): a 4 KiB get one at a time measured p50 97 -> 91 and 118 ->
- * 111 µs (two runs, taking turns in one process), 64 puts or gets in flight unchanged.
+ * 32 KiB. Lowered to 4 KiB when a get's reply still went through here: its 4 KiB value then went
+ * from LevelDB's buffer to the socket without msgpack's copy, p50 97 -> 91 and 118 -> 111 µs one at
+ * a time (two runs, taking turns in one process), 64 in flight unchanged. Single-key requests and
+ * replies now have a layout of their own (single-key-frames.ts); this applies to the byte fields
+ * of every other message (index and region requests, procedure results), not measured apart.
  */
 export const TAIL_BYTES_MIN = 4 * 1024;
 const TAILS_MAX = 64;
@@ -90,7 +93,7 @@ export function encodeFrameChunks(message: unknown): Buffer[] {
   const chunks: Buffer[] = [head];
   for (const tail of tails) {
     if (tail instanceof PackedListChunks) chunks.push(...tail.chunks);
-    else chunks.push(Buffer.isBuffer(tail) ? tail : Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength));
+    else chunks.push(asBuffer(tail));
   }
   return chunks;
 }

@@ -19,6 +19,10 @@ test('single-key requests and plain replies decode to exactly the message msgpac
     [0, 4, 'put', { db: 'd', key, value, sync: false }],
     [0, 5, 'del', { db: 'dé', key: Buffer.alloc(0), sync: true }],
     [0, 6, 'exists', { db: 'x'.repeat(255), key: Buffer.alloc(0xffff, 1) }],
+    [0, 12, 'put', { db: 'kv', key: Buffer.alloc(3000, 2), value: Buffer.alloc(10, 3) }],
+    [0, 13, 'putIfAbsent', { db: 'kv', key, value: Buffer.alloc(100, 4), sync: true }],
+    [0, 14, 'append', { db: 'kv', key, value }],
+    [0, 15, 'length', { db: 'kv', key }],
     [1, 7, null], [1, 8, true], [1, 9, false], [1, 10, value], [1, 11, Buffer.alloc(0)],
   ];
   for (const message of messages) {
@@ -28,9 +32,11 @@ test('single-key requests and plain replies decode to exactly the message msgpac
     const viaMsgpack = decodeFramePayload(encodeMessage(message));
     t.deepEqual(decodeFramePayload(payload), viaMsgpack);
   }
-  // The value travels from the caller's buffer, not a copy.
+  // A large value travels from the caller's buffer, not a copy; a short key and value go in one head.
   t.is(encodeFrameChunks([0, 2, 'put', { db: 'kv', key, value }]).at(-1), value);
   t.is(encodeFrameChunks([1, 2, value]).at(-1), value);
+  t.is(encodeFrameChunks([0, 2, 'put', { db: 'kv', key, value: Buffer.alloc(64) }]).length, 1);
+  t.is(encodeFrameChunks([1, 2, Buffer.alloc(64)]).length, 1);
 });
 
 test('messages of any other shape travel as msgpack', (t) => {
