@@ -14,7 +14,7 @@ export { DEFAULT_LIMITS, resolveLimits, type Limits } from './core/limits.js';
 export {
   readGroupFile, type GroupFile, type PartitionSpec, type HashPartitionSpec, type RangePartitionSpec, type SlicePartitionSpec,
 } from './core/group-file.js';
-export type { StatReply } from './core/protocol.js';
+export type { StatReply } from './core/protocol/messages.js';
 export { type Communicator, ANY_SOURCE, ANY_TAG } from './core/comm/communicator.js';
 export { createWorldCommunicator } from './core/comm/create-communicator.js';
 export { createInprocWorld } from './core/comm/inproc-endpoint.js';

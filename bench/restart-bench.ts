@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '../client/client.js';
 import { ErrorCodes, isHpckvError } from '../core/errors.js';
-import type { DatabaseStartup } from '../core/protocol.js';
+import type { DatabaseStartup } from '../core/protocol/messages.js';
 import { launchLocalGroup } from '../server/launcher.js';
 import { benchKey, benchValue } from './bench-records.js';
 import { machineInfo, type MachineInfo } from './machine.js';

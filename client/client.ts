@@ -4,7 +4,7 @@ import { checkAuthSecret } from '../core/rpc/auth-handshake.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import {
   BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type CursorReply, type KeyRangeWire, type OpName, type OpReply, type OpRequest, type StatReply,
-} from '../core/protocol.js';
+} from '../core/protocol/messages.js';
 import { ErrorCodes, HpckvError, isHpckvError } from '../core/errors.js';
 import { packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
@@ -22,7 +22,7 @@ import { RegionCompletions, RegionHandle } from './region-handle.js';
 import { RegionOps, type RegionCallOptions, type RegionGetOptions, type RegionPutOptions, type RegionScanResult } from './region-ops.js';
 import { RegionRegistry, type RegionMemory } from './region-registry.js';
 import { checkProcedureSpec, procedureHash, type ProcedureSpec } from '../core/procedure-spec.js';
-import type { ProcDoneNotice } from '../core/procedure-protocol.js';
+import type { ProcDoneNotice } from '../core/protocol/procedure-messages.js';
 import { clientOp } from '../core/protocol/op-table.js';
 import { allParts } from './core/fan-out.js';
 import type {

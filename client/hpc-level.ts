@@ -1,5 +1,5 @@
 import { AbstractLevel, type AbstractDatabaseOptions } from 'abstract-level';
-import { DEFAULT_DATABASE } from '../core/protocol.js';
+import { DEFAULT_DATABASE } from '../core/protocol/messages.js';
 import { Client, type BatchOperation, type ClientOptions, type RangeOptions } from './client.js';
 import type { MergedScan } from './merged-scan.js';
 import { levelCall, LevelError } from './hpc-level-errors.js';

@@ -5,7 +5,7 @@ import type { GroupFile, SlicePartitionSpec } from '../core/group-file.js';
 import { formGroup } from '../core/group-formation.js';
 import type { KeyValue } from '../core/keys/key-type.js';
 import { resolveLimits } from '../core/limits.js';
-import { DEFAULT_DATABASE } from '../core/protocol.js';
+import { DEFAULT_DATABASE } from '../core/protocol/messages.js';
 import { serverListenAddress } from '../core/rpc/listen-address.js';
 import { serverStarter, type EmbeddedServer } from '../core/server-runtime.js';
 import type { BytesInput } from './bytes.js';

@@ -1,5 +1,5 @@
 import type { KeyValue } from '../core/keys/key-type.js';
-import type { KeyRangeWire, ScanReply } from '../core/protocol.js';
+import type { KeyRangeWire, ScanReply } from '../core/protocol/messages.js';
 import { resumeAfter } from '../core/protocol/resume-after.js';
 import { unpackList } from '../core/wire/packed-list.js';
 

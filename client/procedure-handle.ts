@@ -1,14 +1,14 @@
 import { ErrorCodes, HpckvError, errorFromWire, isHpckvError } from '../core/errors.js';
 import type { KeyValue } from '../core/keys/key-type.js';
 import type { Limits } from '../core/limits.js';
-import type { ProcDoneNotice, ProcExecuteRequest, ProcResultsReply, ProcedureJobState } from '../core/procedure-protocol.js';
+import type { ProcDoneNotice, ProcExecuteRequest, ProcResultsReply, ProcedureJobState } from '../core/protocol/procedure-messages.js';
 import type { ProcedureSpec } from '../core/procedure-spec.js';
-import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../core/protocol.js';
+import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../core/protocol/messages.js';
 import { resumeAfter } from '../core/protocol/resume-after.js';
 import { unpackList } from '../core/wire/packed-list.js';
 import type { ServerNotices } from './server-notices.js';
 import type { RegionIntoTarget } from './region-ops.js';
-import type { RegionStageReply } from '../core/region-protocol.js';
+import type { RegionStageReply } from '../core/protocol/region-messages.js';
 
 /** What a procedure handle needs of its Client. */
 export interface ProcedureHost {

@@ -1,6 +1,6 @@
 import { PackedListChunks, packList } from '../core/wire/packed-list.js';
 import { allParts } from './core/fan-out.js';
-import type { OpName, OpReply, OpRequest } from '../core/protocol.js';
+import type { OpName, OpReply, OpRequest } from '../core/protocol/messages.js';
 
 type Call = <O extends OpName>(op: O, body: OpRequest<O>) => Promise<OpReply<O>>;
 

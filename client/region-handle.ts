@@ -1,5 +1,5 @@
 import { ErrorCodes, HpckvError, errorFromWire } from '../core/errors.js';
-import type { RegionDoneNotice } from '../core/region-protocol.js';
+import type { RegionDoneNotice } from '../core/protocol/region-messages.js';
 import { ServerNotices } from './server-notices.js';
 
 /**

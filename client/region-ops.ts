@@ -3,8 +3,8 @@ import type { KeyValue } from '../core/keys/key-type.js';
 import type { Limits } from '../core/limits.js';
 import { checkEntries } from '../core/protocol/field-checks.js';
 import { allParts } from './core/fan-out.js';
-import { DEFAULT_DATABASE, type KeyRangeWire, type OpName, type OpReply, type OpRequest } from '../core/protocol.js';
-import type { RegionStageReply } from '../core/region-protocol.js';
+import { DEFAULT_DATABASE, type KeyRangeWire, type OpName, type OpReply, type OpRequest } from '../core/protocol/messages.js';
+import type { RegionStageReply } from '../core/protocol/region-messages.js';
 import {
   PACKED_ABSENT, packHeaderAndKeys, packedCount, packedLayout, regionTooSmall, slotsLayoutBytes,
 } from '../core/regions/packed-pairs.js';

@@ -3,7 +3,7 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { DEFAULT_PARTITION, type GroupFile } from '../core/group-file.js';
 import { formGroup } from '../core/group-formation.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
-import { DEFAULT_DATABASE } from '../core/protocol.js';
+import { DEFAULT_DATABASE } from '../core/protocol/messages.js';
 import { serverListenAddress } from '../core/rpc/listen-address.js';
 import { serverStarter, type EmbeddedServer } from '../core/server-runtime.js';
 import { Client } from './client.js';

@@ -8,7 +8,7 @@ import {
 import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
 import { formatKeyType, parseKeyType, type KeyValue } from '../core/keys/key-type.js';
 import type { Limits } from '../core/limits.js';
-import { BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest } from '../core/protocol.js';
+import { BatchOpCode, DEFAULT_DATABASE, type BatchEntry, type OpName, type OpReply, type OpRequest } from '../core/protocol/messages.js';
 import { packList, unpackList } from '../core/wire/packed-list.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { asBuffer, valueBytes, type BytesInput } from './bytes.js';

@@ -2,7 +2,7 @@ import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { AUTH_SCHEME, AUTH_SECRET_BYTES_MAX, AUTH_SECRET_BYTES_MIN } from './rpc/auth-handshake.js';
 import { ErrorCodes, HpckvError } from './errors.js';
 import { type Limits } from './limits.js';
-import { DATABASE_NAME_PATTERN } from './protocol.js';
+import { DATABASE_NAME_PATTERN } from './protocol/messages.js';
 import { checkRangeBoundaries, decodeBase64, parseSliceSize, slicesKeyTypeMismatch } from './partition-spec.js';
 import { formatKeyType, parseKeyType, SCALAR_KEY_TYPES } from './keys/key-type.js';
 

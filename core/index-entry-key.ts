@@ -1,6 +1,6 @@
 import { decodeTerminated, encodeTerminated } from './keys/terminated-bytes.js';
 import { packList, unpackList } from './wire/packed-list.js';
-import type { KeyRangeWire } from './protocol.js';
+import type { KeyRangeWire } from './protocol/messages.js';
 
 /**
  * The byte layout of secondary indexes inside their index database. It lives in core (not client)

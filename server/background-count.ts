@@ -1,5 +1,5 @@
 import type { ClassicLevel, Iterator } from 'classic-level';
-import type { DatabaseStats } from '../core/protocol.js';
+import type { DatabaseStats } from '../core/protocol/messages.js';
 import type { KeyFilter } from './key-filter.js';
 
 /** Entries fetched per native call while counting: one page is about 1 ms of work between requests. */

@@ -1,6 +1,6 @@
 import { ClassicLevel } from 'classic-level';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import type { DatabaseStartup, DatabaseStats } from '../core/protocol.js';
+import type { DatabaseStartup, DatabaseStats } from '../core/protocol/messages.js';
 import { KeyLocks, lockId, lockIds, type Lease } from './key-locks.js';
 import type { KeyFilter } from './key-filter.js';
 import { GroupCommit, type CommitBatch, type StagedOps, type StagingBatch } from './group-commit.js';
@@ -40,7 +40,7 @@ export interface DatabaseOpenOptions {
  * for stats, write-once puts and appends) until LevelDB has applied it, and only then adds its
  * stats delta. LevelDB puts a write into the readable memtable only after its log append has
  * succeeded, so a write that fails changed nothing readable and its delta is dropped: the stats
- * always describe what reads see. Callers pass validated requests (see validate-request.ts).
+ * always describe what reads see. Callers pass validated requests (see core/protocol/validate/).
  * Opening reads the stats and key filter from the summary of the last clean close, or counts
  * them in the background (store-startup.ts); close writes the summary again.
  */

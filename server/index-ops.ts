@@ -3,10 +3,10 @@ import {
   backrefKey, decodeBackref, decodeEntryKey, encodeBackref, entryKey, entryRange, FINGERPRINT_BYTES,
 } from '../core/index-entry-key.js';
 import type { Limits } from '../core/limits.js';
-import type { IndexWriteReply } from '../core/protocol.js';
+import type { IndexWriteReply } from '../core/protocol/messages.js';
 import type { Database } from './database.js';
 import { KeyLocks, lockId } from './key-locks.js';
-import type { ValidIndexGet, ValidIndexLookup, ValidIndexWrite } from './validate-index-request.js';
+import type { ValidIndexGet, ValidIndexLookup, ValidIndexWrite } from '../core/protocol/validate/index-requests.js';
 
 /** The fingerprint a back-reference keeps of the value its write stored. */
 function fingerprint(value: Buffer): Buffer {

@@ -1,6 +1,6 @@
 import { ErrorCodes, HpckvError, errorToWire, type WireError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
-import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcStageReply, ProcedureJobState } from '../core/procedure-protocol.js';
+import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcStageReply, ProcedureJobState } from '../core/protocol/procedure-messages.js';
 import type { ProcedureKind } from '../core/procedure-spec.js';
 import { resumeAfter } from '../core/protocol/resume-after.js';
 import { PackedListChunks } from '../core/wire/packed-list.js';
@@ -8,9 +8,9 @@ import type { MapOutput, ProcedureJob, SandboxPool } from '../procedures/sandbox
 import type { Database } from './database.js';
 import type { ScanPage } from './ordered-reads.js';
 import type { BackChannel } from './regions/region-transfers.js';
-import type { RegionStageReply } from '../core/region-protocol.js';
-import { validateExecute, validateJobRequest, validateRegister, validateStageRequest, type ValidExecute } from './validate-procedure-request.js';
-import type { ValidationContext } from './validate-request.js';
+import type { RegionStageReply } from '../core/protocol/region-messages.js';
+import type { ServiceOps, ValidRequests } from '../core/protocol/op-table.js';
+import type { ValidExecute, ValidProcStage } from '../core/protocol/validate/procedure-requests.js';
 
 export interface ProcedureJobsOptions {
   /** Creates the sandbox pool on first use, so a server that runs no procedure never loads isolated-vm. */
@@ -18,7 +18,6 @@ export interface ProcedureJobsOptions {
   limits: Limits;
   rank: number;
   database: (name: string) => Database;
-  context: ValidationContext & { limits: Limits };
   backChannel: BackChannel;
   /** Stages a job's results for a push into a client region (RegionService.stageEntries). */
   stageEntries: (issuer: number, entries: { keys: Buffer[]; values: Buffer[] }, bytesMax: number, holdMs: number) => RegionStageReply;
@@ -82,33 +81,31 @@ export class ProcedureJobs {
     return this.#pool;
   }
 
-  handle(op: string, body: unknown, connectionId: number): unknown {
-    switch (op) {
-      case 'procRegister': {
-        const { spec } = validateRegister(body);
-        return this.#sandboxes().then((pool) => pool.register(spec)).then((hash) => ({ hash }));
-      }
-      case 'procExecute': return this.#execute(body, connectionId);
-      case 'procPoll': return this.#poll(this.#job(validateJobRequest(body).job));
-      case 'procResults': return this.#results(validateJobRequest(body).job);
-      case 'procStage': return this.#stage(validateStageRequest(body), connectionId);
-      case 'procWatch': {
-        // A client back after losing its connection: this connection now gets the job's notice.
-        const job = this.#job(validateJobRequest(body).job);
-        job.issuer = connectionId;
-        if (job.state !== 'queued' && job.state !== 'running') this.#notify(job);
-        return null;
-      }
-      case 'procCancel': {
-        const job = this.#job(validateJobRequest(body).job);
-        job.cancelled = true;
-        if (job.state === 'queued') job.state = 'cancelled';
-        return null;
-      }
-      default:
-        throw new HpckvError(ErrorCodes.UNKNOWN_OP, `unknown procedure operation "${op.slice(0, 100)}"`);
-    }
+  /** Answers a checked procedure request that came on `connectionId`. */
+  handle<Op extends ServiceOps<'procedures'>>(op: Op, request: ValidRequests[Op], connectionId: number): unknown {
+    return (this.#handlers[op] as (request: ValidRequests[Op], connectionId: number) => unknown)(request, connectionId);
   }
+
+  readonly #handlers: { readonly [Op in ServiceOps<'procedures'>]: (request: ValidRequests[Op], connectionId: number) => unknown } = {
+    procRegister: ({ spec }) => this.#sandboxes().then((pool) => pool.register(spec)).then((hash) => ({ hash })),
+    procExecute: (request, connectionId) => this.#execute(request, connectionId),
+    procPoll: ({ job }) => this.#poll(this.#job(job)),
+    procResults: ({ job }) => this.#results(job),
+    procStage: (request, connectionId) => this.#stage(request, connectionId),
+    procWatch: ({ job: id }, connectionId) => {
+      // A client back after losing its connection: this connection now gets the job's notice.
+      const job = this.#job(id);
+      job.issuer = connectionId;
+      if (job.state !== 'queued' && job.state !== 'running') this.#notify(job);
+      return null;
+    },
+    procCancel: ({ job: id }) => {
+      const job = this.#job(id);
+      job.cancelled = true;
+      if (job.state === 'queued') job.state = 'cancelled';
+      return null;
+    },
+  };
 
   /** Stops every job (the server is closing) and disposes of the sandboxes. */
   async close(): Promise<void> {
@@ -130,8 +127,7 @@ export class ProcedureJobs {
     return job;
   }
 
-  async #execute(body: unknown, issuer: number): Promise<{ job: number }> {
-    const r = validateExecute(body, this.#options.context);
+  async #execute(r: ValidExecute, issuer: number): Promise<{ job: number }> {
     const database = this.#options.database(r.db);
     const pool = await this.#sandboxes();
     if (!pool.knows(r.hash)) {
@@ -271,7 +267,7 @@ export class ProcedureJobs {
     return job;
   }
 
-  #stage(r: { job: number; bytesMax: number }, issuer: number): ProcStageReply {
+  #stage(r: ValidProcStage, issuer: number): ProcStageReply {
     const found = this.#job(r.job);
     if (found.kind === 'reduce') {
       throw new HpckvError(ErrorCodes.BAD_REQUEST, `job ${r.job} is a reduce: its result is one value, not entries to write into a region`,

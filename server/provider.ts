@@ -1,17 +1,13 @@
 import path from 'node:path';
 import { PackedListChunks } from '../core/wire/packed-list.js';
-import { expandPackedLists, isPackedRequest } from './packed-request.js';
-import { validateDbRequest, validateScanRequest } from './validate-range-request.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
-import { DATABASE_NAME_PATTERN, type DatabaseStartup, type DatabaseStats, type OpName, type OpReply, type StatReply } from '../core/protocol.js';
+import { DATABASE_NAME_PATTERN, type DatabaseStartup, type DatabaseStats, type OpReply, type StatReply } from '../core/protocol/messages.js';
+import type { ServiceOps, ValidRequests } from '../core/protocol/op-table.js';
+import type { ValidationContext } from '../core/protocol/validate/request-fields.js';
+import { createRequestDispatch } from './request-dispatch.js';
 import { Database } from './database.js';
 import { IndexOps } from './index-ops.js';
-import { validateIndexGetRequest, validateIndexLookupRequest, validateIndexWriteRequest } from './validate-index-request.js';
-import {
-  validateBatchRequest, validateEmptyRequest, validateKeyRequest, validateKeysRequest, validateKeysWriteRequest,
-  validateKeyWriteRequest, validatePutManyRequest, validatePutRequest, validateStatRequest, type ValidationContext,
-} from './validate-request.js';
 
 export interface ProviderOptions {
   /** Directory holding one subdirectory per database. */
@@ -28,18 +24,20 @@ export interface ProviderOptions {
 }
 
 /**
- * Every operation the Provider answers: `shutdown` belongs to the server process, putMany parts
- * to the staged puts of a connection (server/staged-puts.ts), client-memory
- * operations to the region service and procedures to the job table (they need the connection
- * they came on, and the sandbox pool).
+ * Every operation the Provider answers: the ops of the 'kv' service in the protocol table
+ * (core/protocol/op-table.ts). `shutdown` belongs to the server process, putMany parts to the
+ * staged puts of a connection (server/staged-puts.ts), client-memory operations to the region
+ * service and procedures to the job table (they need the connection they came on, and the
+ * sandbox pool).
  */
-export type ProviderOp = Exclude<OpName, 'shutdown' | 'putManyPart' | `region${string}` | `proc${string}`>;
+export type ProviderOp = ServiceOps<'kv'>;
 
-type Handlers = { readonly [O in ProviderOp]: (body: unknown) => OpReply<O> | Promise<OpReply<O>> };
+type Handlers = { readonly [O in ProviderOp]: (request: ValidRequests[O]) => OpReply<O> | Promise<OpReply<O>> };
 
 /**
- * Answers data-plane requests for one server rank, independent of any transport: the rpc layer
- * calls `handle(op, body)` for each decoded request and sends back what it returns or throws.
+ * Answers data-plane requests for one server rank, independent of any transport: the server's
+ * dispatch (server/request-dispatch.ts) checks each request by its op's table entry and calls
+ * `answer(op, request)`; `handle(op, body)` runs the same dispatch with this provider alone.
  *
  * Every request is validated before it reaches a store. Reads answer with plain values in the
  * same turn; writes answer with promises. Errors found before any I/O (validation, unknown op or
@@ -49,7 +47,8 @@ export class Provider implements ValidationContext {
   readonly limits: Limits;
   readonly #options: ProviderOptions;
   readonly #databases: ReadonlyMap<string, Database>;
-  readonly #handlers: ReadonlyMap<string, (body: unknown) => unknown>;
+  readonly #handlers: Handlers;
+  readonly #dispatch: (op: unknown, body: unknown, connectionId: number) => unknown;
   readonly #startedAt = performance.now();
   #requests = 0;
   #closing: Promise<void> | null = null;
@@ -58,7 +57,11 @@ export class Provider implements ValidationContext {
     this.#options = options;
     this.limits = options.limits;
     this.#databases = databases;
-    this.#handlers = new Map(Object.entries(this.#makeHandlers()));
+    this.#handlers = this.#makeHandlers();
+    this.#dispatch = createRequestDispatch({
+      rank: options.rank, testHooks: false, validation: this, closing: () => this.closing,
+      services: { kv: (op, request) => this.answer(op, request) },
+    });
   }
 
   /** Opens every database under `dataDir` (creating missing ones); see Database.open for their stats. */
@@ -108,22 +111,18 @@ export class Provider implements ValidationContext {
   }
 
   /**
-   * Runs one request. `op` and `body` come straight off the wire and may be anything; the reply
-   * is the op's OpReply (or a promise of it). Throws HpckvError.
+   * Runs one request of the kv service with nothing in front of this provider (tests, the stage
+   * profiler): `op` and `body` may be anything, as off the wire; other services' ops are
+   * UNKNOWN_OP. The reply is the op's OpReply (or a promise of it). Throws HpckvError.
    */
   handle(op: string, body: unknown): unknown {
+    return this.#dispatch(op, body, 0);
+  }
+
+  /** Answers a checked request (the dispatch has checked the body and that the provider is open). */
+  answer<O extends ProviderOp>(op: O, request: ValidRequests[O]): OpReply<O> | Promise<OpReply<O>> {
     this.#requests++;
-    if (this.#closing !== null) {
-      throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${this.#options.rank} is shutting down`,
-        { details: { rank: this.#options.rank } });
-    }
-    const handler = this.#handlers.get(op);
-    if (handler === undefined) {
-      const name = String(op).slice(0, 100);
-      const why = op === 'shutdown' ? ' (shutdown is handled by the server process)' : '';
-      throw new HpckvError(ErrorCodes.UNKNOWN_OP, `unknown operation "${name}"${why}`, { details: { op: name } });
-    }
-    return handler(body);
+    return this.#handlers[op](request);
   }
 
   /** Stops taking requests, lets accepted writes finish and closes every store. Idempotent. */
@@ -159,51 +158,22 @@ export class Provider implements ValidationContext {
     const valueBytesMax = this.limits.valueBytesMax;
     const indexOps = new IndexOps(this.limits, (name) => this.#db(name));
     return {
-      hello: (body) => {
-        validateEmptyRequest(body);
+      hello: () => {
         const { rank, service, epoch, databases } = this.#options;
         return { rank, service, epoch, databases: [...databases] };
       },
-      put: (body) => {
-        const r = validatePutRequest(body, this);
-        return this.#db(r.db).put(r.key, r.value, r.sync);
-      },
-      get: (body) => {
-        const r = validateKeyRequest(body, this);
-        return this.#db(r.db).get(r.key);
-      },
-      del: (body) => {
-        const r = validateKeyWriteRequest(body, this);
-        return this.#db(r.db).del(r.key, r.sync);
-      },
-      exists: (body) => {
-        const r = validateKeyRequest(body, this);
-        return this.#db(r.db).exists(r.key);
-      },
-      length: (body) => {
-        const r = validateKeyRequest(body, this);
-        return this.#db(r.db).length(r.key);
-      },
-      batch: (body) => {
-        const r = validateBatchRequest(body, this);
-        return this.#db(r.db).write(r.keys, r.values, r.sync);
-      },
-      putMany: (body) => {
-        const r = validatePutManyRequest(expandPackedLists(body, this.limits.batchEntriesMax), this);
-        return this.#db(r.db).write(r.keys, r.values, r.sync);
-      },
-      first: (body) => this.#db(validateDbRequest(body, this).db).firstEntry({}, false),
-      last: (body) => this.#db(validateDbRequest(body, this).db).firstEntry({}, true),
-      next: (body) => {
-        const r = validateKeyRequest(body, this);
-        return this.#db(r.db).firstEntry({ gt: r.key }, false);
-      },
-      prev: (body) => {
-        const r = validateKeyRequest(body, this);
-        return this.#db(r.db).firstEntry({ lt: r.key }, true);
-      },
-      scan: async (body) => {
-        const r = validateScanRequest(body, this);
+      put: (r) => this.#db(r.db).put(r.key, r.value, r.sync),
+      get: (r) => this.#db(r.db).get(r.key),
+      del: (r) => this.#db(r.db).del(r.key, r.sync),
+      exists: (r) => this.#db(r.db).exists(r.key),
+      length: (r) => this.#db(r.db).length(r.key),
+      batch: (r) => this.#db(r.db).write(r.keys, r.values, r.sync),
+      putMany: (r) => this.#db(r.db).write(r.keys, r.values, r.sync),
+      first: (r) => this.#db(r.db).firstEntry({}, false),
+      last: (r) => this.#db(r.db).firstEntry({}, true),
+      next: (r) => this.#db(r.db).firstEntry({ gt: r.key }, false),
+      prev: (r) => this.#db(r.db).firstEntry({ lt: r.key }, true),
+      scan: async (r) => {
         const page = await this.#db(r.db).scanPage(r.range, r);
         return {
           keys: new PackedListChunks(page.keys),
@@ -211,44 +181,24 @@ export class Provider implements ValidationContext {
           done: page.done,
         };
       },
-      count: (body) => {
-        const r = validateScanRequest(body, this);
-        return this.#db(r.db).countRange(r.range, this.limits.scanPageEntriesMax);
-      },
-      deleteRange: (body) => {
-        const r = validateScanRequest(body, this);
-        return this.#db(r.db).deleteRange(r.range, Math.min(this.limits.scanPageEntriesMax, this.limits.batchEntriesMax), r.sync);
-      },
-      getMany: (body) => {
+      count: (r) => this.#db(r.db).countRange(r.range, this.limits.scanPageEntriesMax),
+      deleteRange: (r) => this.#db(r.db).deleteRange(r.range, Math.min(this.limits.scanPageEntriesMax, this.limits.batchEntriesMax), r.sync),
+      getMany: (r) => {
         // A packed request gets a packed reply (one copy instead of a msgpack bin per value).
-        const packed = isPackedRequest(body);
-        const r = validateKeysRequest(expandPackedLists(body, this.limits.batchEntriesMax), this);
         const values = this.#db(r.db).getMany(r.keys);
-        return packed ? new PackedListChunks(values) : values;
+        return r.packed ? new PackedListChunks(values) : values;
       },
-      delMany: (body) => {
-        const r = validateKeysWriteRequest(body, this);
-        return this.#db(r.db).write(r.keys, new Array<null>(r.keys.length).fill(null), r.sync);
-      },
-      existsMany: (body) => {
-        const r = validateKeysRequest(body, this);
-        return this.#db(r.db).existsMany(r.keys);
-      },
-      putIfAbsent: (body) => {
-        const r = validatePutRequest(body, this);
-        return this.#db(r.db).putIfAbsent(r.key, r.value, r.sync);
-      },
-      append: (body) => {
-        const r = validatePutRequest(body, this);
-        return this.#db(r.db).append(r.key, r.value, r.sync, valueBytesMax);
-      },
-      indexWrite: (body) => indexOps.write(validateIndexWriteRequest(body, this)),
-      indexLookup: async (body) => {
-        const page = await indexOps.lookup(validateIndexLookupRequest(body, this));
+      delMany: (r) => this.#db(r.db).write(r.keys, new Array<null>(r.keys.length).fill(null), r.sync),
+      existsMany: (r) => this.#db(r.db).existsMany(r.keys),
+      putIfAbsent: (r) => this.#db(r.db).putIfAbsent(r.key, r.value, r.sync),
+      append: (r) => this.#db(r.db).append(r.key, r.value, r.sync, valueBytesMax),
+      indexWrite: (r) => indexOps.write(r),
+      indexLookup: async (r) => {
+        const page = await indexOps.lookup(r);
         return { keys: new PackedListChunks(page.keys), values: new PackedListChunks(page.values), done: page.done };
       },
-      indexGet: (body) => new PackedListChunks(indexOps.get(validateIndexGetRequest(body, this))),
-      stat: (body) => this.#stat(validateStatRequest(body, this).db),
+      indexGet: (r) => new PackedListChunks(indexOps.get(r)),
+      stat: (r) => this.#stat(r.db),
     };
   }
 }

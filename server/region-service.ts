@@ -1,16 +1,14 @@
 import { ErrorCodes, HpckvError, errorToWire } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { limitExceeded } from '../core/protocol/field-checks.js';
-import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core/region-protocol.js';
+import type { RegionAccepted, RegionDoneNotice, RegionStageReply } from '../core/protocol/region-messages.js';
 import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
 import { PACKED_ABSENT, packHeaderAndKeys, regionTooSmall } from '../core/regions/packed-pairs.js';
 import { packList } from '../core/wire/packed-list.js';
 import type { Partitioner } from '../partition/partitioner.js';
 import type { Database } from './database.js';
-import {
-  validatePushRequest, validateRegionAttach, validateRegionPut, validateRegionStage, validateReleaseRequest, validateTestHold,
-} from './validate-region-request.js';
-import type { ValidationContext } from './validate-request.js';
+import type { ServiceOps, ValidRequests } from '../core/protocol/op-table.js';
+import type { ValidRegionPush, ValidRegionPut, ValidRegionStage } from '../core/protocol/validate/region-requests.js';
 import { pagesOf } from './ordered-reads.js';
 import { putFromRegion, type RegionPutContext } from './regions/region-put.js';
 import { SMALL_VALUE_BYTES } from './regions/region-reader.js';
@@ -21,12 +19,9 @@ export interface RegionServiceOptions {
   /** The group's partitioning: a put without indices stores the keys it gives this server. */
   partitioner: Partitioner;
   rank: number;
-  /** The store of a database (validated by the caller's request checks). */
+  /** The store of a database (its name checked by the request's validator). */
   database: (name: string) => Database;
-  context: ValidationContext;
   backChannel: BackChannel;
-  /** Accept the regionTestHold hook (HPCKV_TEST_HOOKS=1). */
-  testHooks: boolean;
 }
 
 /** Results of a get or scan held for their push. */
@@ -58,30 +53,29 @@ export class RegionService {
     this.#putContext = { limits: options.limits, partitioner: options.partitioner, rank: options.rank, transfers: this.#transfers };
   }
 
-  handle(op: string, body: unknown, connectionId: number): unknown {
-    switch (op) {
-      case 'regionAttach': {
-        const { owner } = validateRegionAttach(body);
-        this.#transfers.attach(owner, connectionId);
-        return null;
-      }
-      case 'regionPut': return this.#put(body, connectionId);
-      case 'regionStage': return this.#stage(body, connectionId);
-      case 'regionPush': return this.#push(body, connectionId);
-      case 'regionRelease': {
-        this.#drop(validateReleaseRequest(body).op);
-        return null;
-      }
-      case 'regionTestHold': {
-        if (!this.#options.testHooks) throw new HpckvError(ErrorCodes.UNKNOWN_OP, 'regionTestHold needs a server started with HPCKV_TEST_HOOKS=1');
-        const hold = validateTestHold(body);
-        this.#transfers.setHold(hold.hold, hold.afterChunks);
-        return null;
-      }
-      default:
-        throw new HpckvError(ErrorCodes.UNKNOWN_OP, `unknown region operation "${op.slice(0, 100)}"`);
-    }
+  /** Answers a checked request of a client-memory operation that came on `connectionId`. */
+  handle<Op extends ServiceOps<'regions'>>(op: Op, request: ValidRequests[Op], connectionId: number): unknown {
+    return (this.#handlers[op] as (request: ValidRequests[Op], connectionId: number) => unknown)(request, connectionId);
   }
+
+  readonly #handlers: { readonly [Op in ServiceOps<'regions'>]: (request: ValidRequests[Op], connectionId: number) => unknown } = {
+    regionAttach: ({ owner }, connectionId) => {
+      this.#transfers.attach(owner, connectionId);
+      return null;
+    },
+    regionPut: (request, connectionId) => this.#put(request, connectionId),
+    regionStage: (request, connectionId) => this.#stage(request, connectionId),
+    regionPush: (request, connectionId) => this.#push(request, connectionId),
+    regionRelease: ({ op }) => {
+      this.#drop(op);
+      return null;
+    },
+    // Test-only: the dispatch answers it on servers started with test hooks alone.
+    regionTestHold: ({ hold, afterChunks }) => {
+      this.#transfers.setHold(hold, afterChunks);
+      return null;
+    },
+  };
 
   /** A connection closed: the owners it served are gone, and results staged for it are dropped. */
   onConnectionClose(connectionId: number): void {
@@ -123,8 +117,7 @@ export class RegionService {
 
   // ---- put ----------------------------------------------------------------------------------
 
-  #put(body: unknown, issuer: number): RegionAccepted {
-    const r = validateRegionPut(body, this.#options.context);
+  #put(r: ValidRegionPut, issuer: number): RegionAccepted {
     const database = this.#options.database(r.db);
     const op = this.#begin();
     return this.#run(op, issuer, () => putFromRegion(this.#putContext, r, database));
@@ -132,8 +125,7 @@ export class RegionService {
 
   // ---- get and scan: stage, then push ---------------------------------------------------------
 
-  async #stage(body: unknown, issuer: number): Promise<RegionStageReply> {
-    const r = validateRegionStage(body, this.#options.context);
+  async #stage(r: ValidRegionStage, issuer: number): Promise<RegionStageReply> {
     const database = this.#options.database(r.db);
     const limits = this.#options.limits;
     const bytesMax = Math.min(r.bytesMax, limits.regionOpBytesMax);
@@ -240,8 +232,7 @@ export class RegionService {
     this.#staged.delete(op);
   }
 
-  async #push(body: unknown, issuer: number): Promise<number> {
-    const r = validatePushRequest(body);
+  async #push(r: ValidRegionPush, issuer: number): Promise<number> {
     const staged = this.#staged.get(r.op);
     if (staged === undefined || staged.issuer !== issuer) {
       throw new HpckvError(ErrorCodes.BAD_REQUEST, `no staged results for operation ${r.op} (expired after regionStageHoldMs, or never staged here)`,

@@ -3,10 +3,10 @@ import type { EmbeddedServer, EmbeddedServerOptions } from '../core/server-runti
 import { RpcServer } from '../core/rpc/rpc-server.js';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { slicesKeyTypeMismatch } from '../core/partition-spec.js';
-import { serverOp } from '../core/protocol/op-table.js';
 import { createPartitioner } from '../partition/partitioner.js';
 import { checkDataIdentity } from './data-identity.js';
 import { RegionService } from './region-service.js';
+import { createRequestDispatch } from './request-dispatch.js';
 import { ProcedureJobs } from './procedure-jobs.js';
 import { Provider } from './provider.js';
 import { StagedPuts } from './staged-puts.js';
@@ -60,23 +60,21 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
   try {
     // Requests route by the op table (core/protocol/op-table.ts). The services are built right
     // after listen resolves, in the same turn, so no request finds them missing.
-    rpc = await RpcServer.listen(options.listenAddress, options.limits, (op, body, context) => {
-      const { service } = serverOp(op);
-      if (service === 'process') {
+    const dispatch = createRequestDispatch({
+      rank: options.rank, testHooks, validation: provider, closing: () => provider.closing,
+      services: {
         // shutdown: answer first; the drain then lets every other request in flight finish.
-        setImmediate(() => void stop());
-        return null;
-      }
-      if (provider.closing) {
-        throw new HpckvError(ErrorCodes.SHUTTING_DOWN, `server rank ${options.rank} is shutting down`, { details: { rank: options.rank } });
-      }
-      switch (service) {
-        case 'kv': return provider.handle(op, body);
-        case 'stagedPuts': return stagedPuts.handle(body, context.connectionId);
-        case 'regions': return regions!.handle(op, body, context.connectionId);
-        case 'procedures': return procedures!.handle(op, body, context.connectionId);
-      }
-    }, {
+        process: () => {
+          setImmediate(() => void stop());
+          return null;
+        },
+        kv: (op, request) => provider.answer(op, request),
+        stagedPuts: (_op, request, connectionId) => stagedPuts.handle(request, connectionId),
+        regions: (op, request, connectionId) => regions!.handle(op, request, connectionId),
+        procedures: (op, request, connectionId) => procedures!.handle(op, request, connectionId),
+      },
+    });
+    rpc = await RpcServer.listen(options.listenAddress, options.limits, (op, body, context) => dispatch(op, body, context.connectionId), {
       onConnectionClose: (id) => {
         stagedPuts.onConnectionClose(id);
         regions?.onConnectionClose(id);
@@ -86,12 +84,11 @@ export async function startServerRank(options: ServerRankOptions): Promise<Runni
     const backChannel = rpc;
     regions = new RegionService({
       limits: options.limits, partitioner: createPartitioner(options.partition, options.size), rank: options.rank,
-      database: (name) => provider.database(name), context: provider, backChannel,
-      testHooks,
+      database: (name) => provider.database(name), backChannel,
     });
     const limits = options.limits;
     procedures = new ProcedureJobs({
-      limits, rank: options.rank, database: (name) => provider.database(name), context: provider, backChannel,
+      limits, rank: options.rank, database: (name) => provider.database(name), backChannel,
       stageEntries: (issuer, entries, bytesMax, holdMs) => regions!.stageEntries(issuer, entries, bytesMax, holdMs),
       // Loaded on the first procedure request: a server that runs none never loads isolated-vm.
       createPool: async () => (await import('../procedures/sandbox-pool.js')).SandboxPool.create({

@@ -3,8 +3,8 @@ import type { Limits } from '../core/limits.js';
 import { checkEntries, limitExceeded } from '../core/protocol/field-checks.js';
 import type { Database } from './database.js';
 import type { CommitBatch } from './group-commit.js';
-import { expandPackedLists } from './packed-request.js';
-import { badRequest, validateBody, validatePutManyRequest, type ValidationContext } from './validate-request.js';
+import type { ValidPutManyPart } from '../core/protocol/validate/put-many-part.js';
+import { badRequest, type ValidationContext } from '../core/protocol/validate/request-fields.js';
 
 /** What staged puts need of the server: validation context and its databases. */
 export interface StagingContext extends ValidationContext {
@@ -45,33 +45,23 @@ export class StagedPuts {
     this.#context = context;
   }
 
-  /** Stages one part; resolves (null) once staged, or for the last part once the putMany committed. */
-  handle(body: unknown, connectionId: number): null | Promise<null> {
-    const b = validateBody(body);
-    const stagingId = b['staging'];
-    const part = b['part'];
-    const last = b['last'];
-    if (typeof stagingId !== 'number' || !Number.isSafeInteger(stagingId) || stagingId < 0) {
-      throw badRequest('putManyPart needs "staging", a non-negative integer', { field: 'staging' });
-    }
-    if (typeof part !== 'number' || !Number.isSafeInteger(part) || part < 0) {
-      throw badRequest('putManyPart needs "part", a non-negative integer', { field: 'part' });
-    }
-    if (typeof last !== 'boolean') throw badRequest('putManyPart needs "last", a boolean', { field: 'last' });
+  /** Stages one checked part; resolves (null) once staged, or for the last part once the putMany committed. */
+  handle(request: ValidPutManyPart, connectionId: number): null | Promise<null> {
+    const { staging: stagingId, part, last, writes } = request;
     const stagings = this.#stagingsOf(connectionId);
     let staging = stagings.get(stagingId);
     try {
-      const request = validatePutManyRequest(expandPackedLists(body, this.#context.limits.batchEntriesMax), this.#context);
+      if (writes instanceof HpckvError) throw writes;
       if (part === 0) {
         if (staging !== undefined) throw badRequest(`staging ${stagingId} is already open on this connection`, { staging: stagingId });
-        staging = this.#open(stagings, stagingId, request.db, request.sync);
+        staging = this.#open(stagings, stagingId, writes.db, writes.sync);
       } else if (staging === undefined || staging.nextPart !== part) {
         throw badRequest(`part ${part} of staging ${stagingId}: the staging is not open at that part (an earlier part failed, or was never sent)`,
           { staging: stagingId, part });
-      } else if (staging.db !== request.db || staging.sync !== request.sync) {
+      } else if (staging.db !== writes.db || staging.sync !== writes.sync) {
         throw badRequest(`part ${part} of staging ${stagingId} names another database or sync than its first part`, { staging: stagingId, part });
       }
-      this.#stage(staging, stagingId, request.keys, request.values as Buffer[]);
+      this.#stage(staging, stagingId, writes.keys, writes.values as Buffer[]);
     } catch (error) {
       if (staging !== undefined) this.#discard(stagings, stagingId, staging);
       throw error;

@@ -1,4 +1,4 @@
-import type { DatabaseStats } from '../core/protocol.js';
+import type { DatabaseStats } from '../core/protocol/messages.js';
 
 /** Value size marking a key that is not stored. */
 export const ABSENT = -1;

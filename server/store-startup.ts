@@ -1,6 +1,6 @@
 import type { ClassicLevel } from 'classic-level';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import type { DatabaseStartup, DatabaseStats } from '../core/protocol.js';
+import type { DatabaseStartup, DatabaseStats } from '../core/protocol/messages.js';
 import { BackgroundCount } from './background-count.js';
 import { KeyFilter } from './key-filter.js';
 import { storeError } from './store-error.js';

@@ -1,7 +1,7 @@
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from '../core/group-file.js';
-import type { DatabaseStartup, DatabaseStats } from '../core/protocol.js';
+import type { DatabaseStartup, DatabaseStats } from '../core/protocol/messages.js';
 import type { KeyFilterLayers } from './key-filter.js';
 import { readStoreState, sameStoreState } from './store-state.js';
 import {

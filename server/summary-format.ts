@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
-import type { DatabaseStats } from '../core/protocol.js';
+import type { DatabaseStats } from '../core/protocol/messages.js';
 import { KeyFilter, type KeyFilterLayers, type KeyFilterShape } from './key-filter.js';
 import type { StoreState } from './store-state.js';
 

@@ -32,7 +32,7 @@ export interface ProfileSummary {
 }
 
 const FILE_CATEGORIES: Readonly<Record<string, ProfileCategory>> = {
-  'validate-request.js': 'validate', 'packed-request.js': 'validate', 'validate-range-request.js': 'validate',
+  'field-checks.js': 'validate', 'op-table.js': 'rpc + dispatch', 'request-dispatch.js': 'rpc + dispatch',
   'key-locks.js': 'lock',
   'stats-delta.js': 'stats/filter', 'key-filter.js': 'stats/filter', 'xxhash64.js': 'stats/filter',
   'group-commit.js': 'store', 'database.js': 'store', 'staged-puts.js': 'store',
@@ -67,6 +67,8 @@ export function classifyFrame(functionName: string, url: string): ProfileCategor
   }
   if (url.includes('classic-level') || url.includes('abstract-level')) return 'store';
   if (url.includes('/bench/')) return 'bench driver';
+  // Every request check lives under core/protocol/validate/.
+  if (url.includes('/dist/core/protocol/validate/')) return 'validate';
   const known = FILE_CATEGORIES[file];
   if (known !== undefined && (url.includes('/dist/') || url.startsWith('node:'))) return known;
   if (url === '' && SOCKET_FUNCTIONS.has(functionName)) return 'socket';

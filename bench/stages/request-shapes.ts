@@ -2,7 +2,7 @@ import { asBuffer, keyBytes, valueBytes } from '../../client/bytes.js';
 import { sendPutMany } from '../../client/put-many-parts.js';
 import { DEFAULT_PARTITION } from '../../core/group-file.js';
 import { resolveLimits, type Limits } from '../../core/limits.js';
-import { DEFAULT_DATABASE, type OpName, type OpReply, type OpRequest } from '../../core/protocol.js';
+import { DEFAULT_DATABASE, type OpName, type OpReply, type OpRequest } from '../../core/protocol/messages.js';
 import { MessageKind } from '../../core/rpc/rpc-messages.js';
 import { encodeFrameChunks } from '../../core/wire/tail-frames.js';
 import { createPartitioner, groupByServer, type Partitioner } from '../../partition/partitioner.js';

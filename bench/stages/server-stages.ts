@@ -1,12 +1,13 @@
-import type { DatabaseStats } from '../../core/protocol.js';
+import type { DatabaseStats } from '../../core/protocol/messages.js';
 import { MessageKind } from '../../core/rpc/rpc-messages.js';
 import { FrameDecoder } from '../../core/wire/frame-codec.js';
 import { decodeFramePayload, encodeFrameChunks } from '../../core/wire/tail-frames.js';
 import { KeyFilter } from '../../server/key-filter.js';
 import { KeyLocks, lockId, type Lease } from '../../server/key-locks.js';
-import { expandPackedLists } from '../../server/packed-request.js';
+import { expandPackedLists } from '../../core/protocol/validate/packed-lists.js';
 import { ABSENT, StatsDelta } from '../../server/stats-delta.js';
-import { validateKeyRequest, validatePutManyRequest, validatePutRequest, type ValidationContext } from '../../server/validate-request.js';
+import { validateKeyRequest, validatePutManyRequest, validatePutRequest } from '../../core/protocol/validate/kv-requests.js';
+import { type ValidationContext } from '../../core/protocol/validate/request-fields.js';
 import type { LoopCounts } from './client-stages.js';
 import {
   asReads, clientPieces, freshKeys, frameBytes, getRequest, putManyEnvelopes, putRequest, requestEnvelope, SOCKET_READ_BYTES, values,

@@ -1,4 +1,4 @@
-import type { KeyRangeWire } from '../../core/protocol.js';
+import type { KeyRangeWire } from '../../core/protocol/messages.js';
 import type { Partitioner } from '../../partition/partitioner.js';
 
 /** A key range as the caller gives it: at most one lower and one upper bound, in the caller's key type. */

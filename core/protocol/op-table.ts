@@ -1,13 +1,42 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
-import type { OpName } from '../protocol.js';
+import type { OpName } from './messages.js';
+import {
+  validateDbRequest, validateScanRequest, type ValidScanRequest,
+} from './validate/range-requests.js';
+import {
+  validateIndexGetRequest, validateIndexLookupRequest, validateIndexWriteRequest, type ValidIndexGet, type ValidIndexLookup,
+  type ValidIndexWrite,
+} from './validate/index-requests.js';
+import {
+  validateBatchRequest, validateEmptyRequest, validateGetManyRequest, validateKeyRequest, validateKeysRequest,
+  validateKeysWriteRequest, validateKeyWriteRequest, validatePutManyBody, validatePutRequest, validateStatRequest,
+  type EmptyRequest, type ValidKeyRequest, type ValidKeysRequest, type ValidKeysWriteRequest, type ValidKeyWriteRequest,
+  type ValidPutRequest, type ValidStatRequest, type ValidWritesRequest,
+} from './validate/kv-requests.js';
+import { validatePutManyPart, type ValidPutManyPart } from './validate/put-many-part.js';
+import {
+  validateExecute, validateJobRequest, validateRegister, validateStageRequest, type ValidExecute, type ValidJob,
+  type ValidProcStage, type ValidRegister,
+} from './validate/procedure-requests.js';
+import {
+  validatePushRequest, validateRegionAttach, validateRegionPut, validateRegionStage, validateReleaseRequest, validateTestHold,
+  type ValidRegionAttach, type ValidRegionPush, type ValidRegionPut, type ValidRegionRelease, type ValidRegionStage,
+  type ValidTestHold,
+} from './validate/region-requests.js';
+import type { ValidationContext } from './validate/request-fields.js';
+import {
+  validateProcDone, validateRegionDone, validateRegionRead, validateRegionWrite, type ValidRegionWrite,
+} from './validate/back-channel-requests.js';
+import type { ProcDoneNotice } from './procedure-messages.js';
+import type { RegionDoneNotice, RegionReadRequest } from './region-messages.js';
 
 /**
- * Every operation of the protocol, in both directions, declared once: who answers it and whether
- * a retry after an unknown outcome is safe. Server and client dispatch route by these entries,
- * and the list of op names is derived from them. Request and reply shapes are the `OpTable`
- * types of core/protocol.ts (client to server) and the notices of core/region-protocol.ts and
- * core/procedure-protocol.ts (server to client); a client-to-server op without an entry here does
- * not compile.
+ * Every operation of the protocol, in both directions, declared once: who answers it, how its
+ * request is checked, and whether a retry after an unknown outcome is safe. The request body and
+ * reply types are `OpTable` in core/protocol/messages.ts (client to server, keyed by the same
+ * names: an op missing from either does not compile) and the notices of region-messages.ts and
+ * procedure-messages.ts (server to client). Server dispatch (server/request-dispatch.ts) and the
+ * client's back channel route by these entries, and the list of op names derives from them.
  */
 
 /** What answers a client's request on the server. */
@@ -39,79 +68,155 @@ export interface OpSpec<Service extends string> {
    * same state and answers the same: what the retry rules of membership changes will rely on.
    */
   idempotent: boolean;
-  /** Answered only by servers started with test hooks. */
+  /** Answered only by servers started with test hooks (HPCKV_TEST_HOOKS=1); UNKNOWN_OP elsewhere. */
   testOnly?: true;
 }
 
-const kv = (idempotent: boolean): OpSpec<ServerService> => ({ service: 'kv', idempotent });
-const regions = (idempotent: boolean): OpSpec<ServerService> => ({ service: 'regions', idempotent });
-const procedures = (idempotent: boolean): OpSpec<ServerService> => ({ service: 'procedures', idempotent });
+/**
+ * What each client-to-server request is once checked (keys and values as Buffers, defaults
+ * filled in): the validator's result the owning service receives.
+ */
+export interface ValidRequests {
+  hello: EmptyRequest;
+  put: ValidPutRequest;
+  get: ValidKeyRequest;
+  del: ValidKeyWriteRequest;
+  exists: ValidKeyRequest;
+  length: ValidKeyRequest;
+  batch: ValidWritesRequest;
+  putMany: ValidWritesRequest;
+  putManyPart: ValidPutManyPart;
+  getMany: ValidKeysRequest & { packed: boolean };
+  delMany: ValidKeysWriteRequest;
+  existsMany: ValidKeysRequest;
+  putIfAbsent: ValidPutRequest;
+  append: ValidPutRequest;
+  first: { db: string };
+  last: { db: string };
+  next: ValidKeyRequest;
+  prev: ValidKeyRequest;
+  scan: ValidScanRequest;
+  count: ValidScanRequest;
+  deleteRange: ValidScanRequest;
+  indexWrite: ValidIndexWrite;
+  indexLookup: ValidIndexLookup;
+  indexGet: ValidIndexGet;
+  regionAttach: ValidRegionAttach;
+  regionPut: ValidRegionPut;
+  regionStage: ValidRegionStage;
+  regionPush: ValidRegionPush;
+  regionRelease: ValidRegionRelease;
+  regionTestHold: ValidTestHold;
+  procRegister: ValidRegister;
+  procExecute: ValidExecute;
+  procPoll: ValidJob;
+  procResults: ValidJob;
+  procStage: ValidProcStage;
+  procCancel: ValidJob;
+  procWatch: ValidJob;
+  stat: ValidStatRequest;
+  shutdown: EmptyRequest;
+}
+
+/** A client-to-server op's entry: its service, retry rule and request check. */
+export interface ServerOpSpec<Op extends OpName, Service extends ServerService = ServerService> extends OpSpec<Service> {
+  /** Checks a body straight off the wire; throws a typed error (BAD_REQUEST or the limit's code). */
+  validate(body: unknown, context: ValidationContext): ValidRequests[Op];
+}
+
+type Check<Op extends OpName> = ServerOpSpec<Op>['validate'];
+function op<Service extends ServerService, Op extends OpName>(service: Service, idempotent: boolean, validate: Check<Op>): ServerOpSpec<Op, Service> {
+  return { service, idempotent, validate };
+}
 
 /** Client to server. A read is idempotent; so is a write whose second application changes nothing. */
-export const SERVER_OPS: Readonly<Record<OpName, OpSpec<ServerService>>> = Object.freeze({
-  hello: kv(true),
-  put: kv(true),
-  get: kv(true),
-  del: kv(true),
-  exists: kv(true),
-  length: kv(true),
-  batch: kv(true),
-  putMany: kv(true),
+export const SERVER_OPS = Object.freeze({
+  hello: op('kv', true, validateEmptyRequest),
+  put: op('kv', true, validatePutRequest),
+  get: op('kv', true, validateKeyRequest),
+  del: op('kv', true, validateKeyWriteRequest),
+  exists: op('kv', true, validateKeyRequest),
+  length: op('kv', true, validateKeyRequest),
+  batch: op('kv', true, validateBatchRequest),
+  putMany: op('kv', true, validatePutManyBody),
   // A part joins a staging in order: sent twice, the staging sees a part out of order and is dropped.
-  putManyPart: { service: 'stagedPuts', idempotent: false },
-  getMany: kv(true),
-  delMany: kv(true),
-  existsMany: kv(true),
+  putManyPart: op('stagedPuts', false, validatePutManyPart),
+  getMany: op('kv', true, validateGetManyRequest),
+  delMany: op('kv', true, validateKeysWriteRequest),
+  existsMany: op('kv', true, validateKeysRequest),
   // Write-once: the second attempt finds its own first write (HPCKV_ERR_KEY_EXISTS).
-  putIfAbsent: kv(false),
+  putIfAbsent: op('kv', false, validatePutRequest),
   // Appends twice.
-  append: kv(false),
-  first: kv(true),
-  last: kv(true),
-  next: kv(true),
-  prev: kv(true),
-  scan: kv(true),
-  count: kv(true),
-  deleteRange: kv(true),
-  indexWrite: kv(true),
-  indexLookup: kv(true),
-  indexGet: kv(true),
-  regionAttach: regions(true),
+  append: op('kv', false, validatePutRequest),
+  first: op('kv', true, validateDbRequest),
+  last: op('kv', true, validateDbRequest),
+  next: op('kv', true, validateKeyRequest),
+  prev: op('kv', true, validateKeyRequest),
+  scan: op('kv', true, validateScanRequest),
+  count: op('kv', true, validateScanRequest),
+  deleteRange: op('kv', true, validateScanRequest),
+  indexWrite: op('kv', true, validateIndexWriteRequest),
+  indexLookup: op('kv', true, validateIndexLookupRequest),
+  indexGet: op('kv', true, validateIndexGetRequest),
+  regionAttach: op('regions', true, validateRegionAttach),
   // Each starts an operation with its own id and completion notice.
-  regionPut: regions(false),
-  regionStage: regions(false),
-  regionPush: regions(false),
-  regionRelease: regions(true),
-  regionTestHold: { service: 'regions', idempotent: false, testOnly: true },
-  procRegister: procedures(true),
+  regionPut: op('regions', false, validateRegionPut),
+  regionStage: op('regions', false, validateRegionStage),
+  regionPush: op('regions', false, validatePushRequest),
+  regionRelease: op('regions', true, validateReleaseRequest),
+  regionTestHold: { ...op('regions', false, validateTestHold), testOnly: true },
+  procRegister: op('procedures', true, validateRegister),
   // Starts a job.
-  procExecute: procedures(false),
-  procPoll: procedures(true),
+  procExecute: op('procedures', false, validateExecute),
+  procPoll: op('procedures', true, validateJobRequest),
   // Each call hands over the next results and frees them on the server.
-  procResults: procedures(false),
-  procStage: procedures(false),
-  procCancel: procedures(true),
-  procWatch: procedures(true),
-  stat: kv(true),
-  shutdown: { service: 'process', idempotent: true },
-});
+  procResults: op('procedures', false, validateJobRequest),
+  procStage: op('procedures', false, validateStageRequest),
+  procCancel: op('procedures', true, validateJobRequest),
+  procWatch: op('procedures', true, validateJobRequest),
+  stat: op('kv', true, validateStatRequest),
+  shutdown: op('process', true, validateEmptyRequest),
+} satisfies { readonly [Op in OpName]: ServerOpSpec<Op> });
+
+/** The ops a service answers, e.g. `ServiceOps<'regions'>`: handler maps are typed by it. */
+export type ServiceOps<Service extends ServerService> = {
+  [Op in OpName]: (typeof SERVER_OPS)[Op]['service'] extends Service ? Op : never
+}[OpName];
+
+/** What each server-to-client (back-channel) request is once checked. */
+export interface ValidBackChannelRequests {
+  regionRead: RegionReadRequest;
+  regionWrite: ValidRegionWrite;
+  regionDone: RegionDoneNotice;
+  procDone: ProcDoneNotice;
+}
 
 /** The server-to-client operations (back channel). */
-export type BackChannelOpName = 'regionRead' | 'regionWrite' | 'regionDone' | 'procDone';
+export type BackChannelOpName = keyof ValidBackChannelRequests;
+
+/** A back-channel op's entry: the client's service that answers it, its retry rule and request check. */
+export interface ClientOpSpec<Op extends BackChannelOpName, Service extends ClientService = ClientService> extends OpSpec<Service> {
+  validate(body: unknown): ValidBackChannelRequests[Op];
+}
 
 /** Server to client, on the client's own connection. */
-export const CLIENT_OPS: Readonly<Record<BackChannelOpName, OpSpec<ClientService>>> = Object.freeze({
-  regionRead: { service: 'regionRegistry', idempotent: true },
-  regionWrite: { service: 'regionRegistry', idempotent: true },
+export const CLIENT_OPS = Object.freeze({
+  regionRead: { service: 'regionRegistry', idempotent: true, validate: validateRegionRead },
+  regionWrite: { service: 'regionRegistry', idempotent: true, validate: validateRegionWrite },
   // A notice resolves the waiting handle once; a second copy would be a notice for nothing.
-  regionDone: { service: 'regionCompletions', idempotent: false },
-  procDone: { service: 'procedureNotices', idempotent: false },
-});
+  regionDone: { service: 'regionCompletions', idempotent: false, validate: validateRegionDone },
+  procDone: { service: 'procedureNotices', idempotent: false, validate: validateProcDone },
+} as const satisfies { readonly [Op in BackChannelOpName]: ClientOpSpec<Op> });
+
+/** The back-channel ops a client service answers: handler maps are typed by it. */
+export type ClientServiceOps<Service extends ClientService> = {
+  [Op in BackChannelOpName]: (typeof CLIENT_OPS)[Op]['service'] extends Service ? Op : never
+}[BackChannelOpName];
 
 /** Every client-to-server op name, in declaration order. */
 export const OP_NAMES: readonly OpName[] = Object.freeze(Object.keys(SERVER_OPS) as OpName[]);
 
-function lookup<Service extends string>(table: Readonly<Record<string, OpSpec<Service>>>, op: unknown, side: string): OpSpec<Service> {
+function lookup<Service extends string, Spec extends OpSpec<Service>>(table: Readonly<Record<string, Spec>>, op: unknown, side: string): Spec {
   const spec = typeof op === 'string' && Object.hasOwn(table, op) ? table[op] : undefined;
   if (spec !== undefined) return spec;
   const name = String(op).slice(0, 100);
@@ -119,11 +224,11 @@ function lookup<Service extends string>(table: Readonly<Record<string, OpSpec<Se
 }
 
 /** The entry of a request a server received; HPCKV_ERR_UNKNOWN_OP for a name the protocol lacks. */
-export function serverOp(op: unknown): OpSpec<ServerService> {
-  return lookup(SERVER_OPS, op, 'server');
+export function serverOp(op: unknown): ServerOpSpec<OpName> {
+  return lookup<ServerService, ServerOpSpec<OpName>>(SERVER_OPS, op, 'server');
 }
 
 /** The entry of a back-channel request a client received; HPCKV_ERR_UNKNOWN_OP for a name the protocol lacks. */
-export function clientOp(op: unknown): OpSpec<ClientService> {
-  return lookup(CLIENT_OPS, op, 'back-channel');
+export function clientOp(op: unknown): ClientOpSpec<BackChannelOpName> {
+  return lookup<ClientService, ClientOpSpec<BackChannelOpName>>(CLIENT_OPS, op, 'back-channel');
 }

@@ -4,7 +4,7 @@ import { checkEntries, checkKey, checkValue, limitExceeded } from '../../core/pr
 import { PACKED_ABSENT, packedCount, packedHeaderBytes, packedLayout } from '../../core/regions/packed-pairs.js';
 import type { Partitioner } from '../../partition/partitioner.js';
 import type { Database } from '../database.js';
-import type { ValidRegionPut } from '../validate-region-request.js';
+import type { ValidRegionPut } from '../../core/protocol/validate/region-requests.js';
 import { RegionReader, coalesceSpans } from './region-reader.js';
 import type { RegionTransfers } from './region-transfers.js';
 

@@ -1,5 +1,5 @@
 import { ClassicLevel } from 'classic-level';
-import type { DatabaseStats } from '../../core/protocol.js';
+import type { DatabaseStats } from '../../core/protocol/messages.js';
 
 /** What a closed store really holds, counted with a raw classic-level scan of its directory. */
 export async function scanDirectory(location: string): Promise<DatabaseStats> {

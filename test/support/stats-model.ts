@@ -1,4 +1,4 @@
-import type { DatabaseStats } from '../../core/protocol.js';
+import type { DatabaseStats } from '../../core/protocol/messages.js';
 
 /** What a test expects a database to hold: each key (as text) and its value's length. */
 export type StatsModel = Map<string, number>;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../client/client.js';
 import { ErrorCodes, isHpckvError } from '../../core/errors.js';
-import type { DatabaseStartup, DatabaseStats } from '../../core/protocol.js';
+import type { DatabaseStartup, DatabaseStats } from '../../core/protocol/messages.js';
 import { launchLocalGroup } from '../../server/launcher.js';
 import { rejoinRank } from '../support/rejoin-rank.js';
 import { statsOf, type StatsModel } from '../support/stats-model.js';

@@ -80,7 +80,8 @@ test('classifyFrame: hpckv files and msgpackr by stage, V8 pseudo-frames as them
   t.is(classifyFrame('decodeFramePayload', `${dist}/core/wire/tail-frames.js`), 'decode');
   t.is(classifyFrame('push', `${dist}/core/wire/frame-codec.js`), 'decode');
   t.is(classifyFrame('unpackList', `${dist}/core/wire/packed-list.js`), 'validate');
-  t.is(classifyFrame('validatePutRequest', `${dist}/server/validate-request.js`), 'validate');
+  t.is(classifyFrame('validatePutRequest', `${dist}/core/protocol/validate/kv-requests.js`), 'validate');
+  t.is(classifyFrame('validateKey', `${dist}/core/protocol/validate/request-fields.js`), 'validate');
   t.is(classifyFrame('acquire', `${dist}/server/key-locks.js`), 'lock');
   t.is(classifyFrame('add', `${dist}/server/key-filter.js`), 'stats/filter');
   t.is(classifyFrame('#writeNext', `${dist}/server/group-commit.js`), 'store');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from '../../../client/client.js';
 import { ErrorCodes, HpckvError, type ErrorCode, type ErrorDetails, type WireError } from '../../../core/errors.js';
 import { resolveLimits, type Limits } from '../../../core/limits.js';
-import type { DatabaseStats, StatReply } from '../../../core/protocol.js';
+import type { DatabaseStats, StatReply } from '../../../core/protocol/messages.js';
 import { RpcClient } from '../../../core/rpc/rpc-client.js';
 import { FrameDecoder, encodeFrame } from '../../../core/wire/frame-codec.js';
 import { launchLocalGroup, type LocalGroup } from '../../../server/launcher.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, HpckvError } from '../../../core/errors.js';
 import { resolveLimits } from '../../../core/limits.js';
-import type { DatabaseStats, OpReply } from '../../../core/protocol.js';
+import type { DatabaseStats, OpReply } from '../../../core/protocol/messages.js';
 import { Provider } from '../../../server/provider.js';
 
 async function setup(t: ExecutionContext): Promise<Provider> {

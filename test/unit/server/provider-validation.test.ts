@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, HpckvError, type ErrorCode, type ErrorDetails } from '../../../core/errors.js';
 import { resolveLimits } from '../../../core/limits.js';
-import type { OpReply } from '../../../core/protocol.js';
+import type { OpReply } from '../../../core/protocol/messages.js';
 import { Provider } from '../../../server/provider.js';
 
 /** Small limits, so every limit can be crossed with a few bytes. */

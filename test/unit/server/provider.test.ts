@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, HpckvError, type ErrorCode } from '../../../core/errors.js';
 import { resolveLimits } from '../../../core/limits.js';
-import type { DatabaseStats, OpReply, OpRequest } from '../../../core/protocol.js';
+import type { DatabaseStats, OpReply, OpRequest } from '../../../core/protocol/messages.js';
 import { Provider, type ProviderOp } from '../../../server/provider.js';
 import { scanDirectory } from '../../support/scan-directory.js';
 import { seededUint32 } from '../../../examples/seeded-random.js';

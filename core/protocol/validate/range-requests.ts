@@ -1,5 +1,5 @@
-import type { Limits } from '../core/limits.js';
-import { badRequest, validateBody, validateDbName, validateKey, type ValidationContext } from './validate-request.js';
+import type { Limits } from '../../limits.js';
+import { badRequest, validateBody, validateDbName, validateKey, type ValidationContext } from './request-fields.js';
 
 /** A validated scan page request. Bounds are views of the request's bytes. */
 export interface ValidScanRequest {

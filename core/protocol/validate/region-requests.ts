@@ -1,11 +1,12 @@
-import { checkEntries } from '../core/protocol/field-checks.js';
-import { checkRegionDescriptor, type RegionDescriptor } from '../core/regions/region-descriptor.js';
-import { unpackList } from '../core/wire/packed-list.js';
-import { asBuffer, badRequest, validateBody, validateDbName, validateKey, validateSync, type ValidationContext } from './validate-request.js';
-import { validateScanRequest } from './validate-range-request.js';
-import type { Limits } from '../core/limits.js';
+import { checkEntries } from '../field-checks.js';
+import { checkRegionDescriptor, type RegionDescriptor } from '../../regions/region-descriptor.js';
+import { unpackList } from '../../wire/packed-list.js';
+import { badRequest, validateBody, validateDbName, validateKey, validateSync, type ValidationContext } from './request-fields.js';
+import { asBuffer } from '../../wire/as-buffer.js';
+import { validateScanRequest } from './range-requests.js';
+import type { Limits } from '../../limits.js';
 
-/** Requests of client-memory operations (core/region-protocol.ts), checked before any transfer or store access. */
+/** Requests of client-memory operations (core/protocol/region-messages.ts), checked before any transfer or store access. */
 
 export interface ValidRegionPut { db: string; region: RegionDescriptor; indices: number[] | null; sync: boolean; data: Buffer | null }
 export interface ValidRegionStage {
@@ -16,6 +17,9 @@ export interface ValidRegionStage {
   /** get only: lay out and push at once (every key of the get is on this server). */
   push: { region: RegionDescriptor; layout: 'packed' | 'slots'; slotBytes: number } | null;
 }
+export interface ValidRegionAttach { owner: string }
+export interface ValidRegionRelease { op: number }
+export interface ValidTestHold { hold: boolean; afterChunks: number }
 export interface ValidRegionPush { op: number; region: RegionDescriptor; placements: number[]; block: Buffer | null; blockOffset: number }
 
 function opId(value: unknown): number {
@@ -23,7 +27,7 @@ function opId(value: unknown): number {
   return value;
 }
 
-export function validateRegionAttach(body: unknown): { owner: string } {
+export function validateRegionAttach(body: unknown): ValidRegionAttach {
   const b = validateBody(body);
   if (typeof b['owner'] !== 'string' || !/^[0-9a-f]{32}$/.test(b['owner'])) throw badRequest('field "owner" must be a 32-digit hex id', { field: 'owner' });
   return { owner: b['owner'] };
@@ -114,11 +118,11 @@ export function validatePushRequest(body: unknown): ValidRegionPush {
   return { op: opId(b['op']), region: checkRegionDescriptor(b['region']), placements, block: block instanceof Uint8Array ? asBuffer(block) : null, blockOffset };
 }
 
-export function validateReleaseRequest(body: unknown): { op: number } {
+export function validateReleaseRequest(body: unknown): ValidRegionRelease {
   return { op: opId(validateBody(body)['op']) };
 }
 
-export function validateTestHold(body: unknown): { hold: boolean; afterChunks: number } {
+export function validateTestHold(body: unknown): ValidTestHold {
   const b = validateBody(body);
   const hold = b['hold'];
   if (typeof hold !== 'boolean') throw badRequest('field "hold" must be a boolean', { field: 'hold' });

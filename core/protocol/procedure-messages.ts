@@ -1,7 +1,7 @@
-import type { WireError } from './errors.js';
-import type { ProcedureSpec } from './procedure-spec.js';
-import type { DbRequest, KeyRangeWire } from './protocol.js';
-import type { RegionStageReply } from './region-protocol.js';
+import type { WireError } from '../errors.js';
+import type { ProcedureSpec } from '../procedure-spec.js';
+import type { DbRequest, KeyRangeWire } from './messages.js';
+import type { RegionStageReply } from './region-messages.js';
 
 /**
  * Server-side procedures on the wire. A client names a procedure by its hash (procExecute);
@@ -53,7 +53,7 @@ export interface ProcResultsReply extends ProcPollReply {
 
 /**
  * procStage (a job with `into`): the job's kept entries are staged for a region push instead of
- * sent (as a region scan stages its entries; see core/region-protocol.ts), as many as fit
+ * sent (as a region scan stages its entries; see core/protocol/region-messages.ts), as many as fit
  * `bytesMax`, and the job is forgotten. filter and map jobs only.
  */
 export interface ProcStageRequest extends ProcJobRequest {

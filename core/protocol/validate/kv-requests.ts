@@ -1,23 +1,13 @@
-import { ErrorCodes, HpckvError, type ErrorDetails } from '../core/errors.js';
-import type { Limits } from '../core/limits.js';
-import { BatchOpCode, DATABASE_NAME_PATTERN } from '../core/protocol.js';
-import { checkEntries, checkKey, checkValue, type FieldPlace } from '../core/protocol/field-checks.js';
-import { asBuffer } from '../core/wire/as-buffer.js';
+import { BatchOpCode } from '../messages.js';
+import { checkEntries } from '../field-checks.js';
+import { expandPackedLists, isPackedRequest } from './packed-lists.js';
+import { badRequest, describe, validateBody, validateDbName, validateKey, validateSync, validateValue, type ValidationContext } from './request-fields.js';
 
 /**
- * Checks request bodies before any of them reaches a store: shapes, database names, key and
- * value sizes, entry counts. A request either passes whole or fails with a typed error, so no
- * request is ever partly applied because its tenth entry turned out to be bad.
- *
- * Validated requests carry keys and values as Buffers (a view on the same memory, not a copy),
- * the type classic-level's 'buffer' encoding takes without converting.
+ * Checks the bodies of key-value requests before any of them reaches a store: shapes, database
+ * names, key and value sizes, entry counts. A request either passes whole or fails with a typed
+ * error, so no request is ever partly applied because its tenth entry turned out to be bad.
  */
-
-export interface ValidationContext {
-  readonly limits: Limits;
-  /** Whether this server owns the database `name`. */
-  ownsDatabase(name: string): boolean;
-}
 
 export interface ValidKeyRequest { db: string; key: Buffer }
 export interface ValidKeyWriteRequest extends ValidKeyRequest { sync: boolean }
@@ -27,76 +17,7 @@ export interface ValidKeysWriteRequest extends ValidKeysRequest { sync: boolean 
 /** Puts and deletes side by side: `values[i]` is the value to put at `keys[i]`, or null to delete it. */
 export interface ValidWritesRequest extends ValidKeysWriteRequest { values: Array<Buffer | null> }
 export interface ValidStatRequest { db: string | null }
-
-/** Longest piece of a client's string echoed back in an error. */
-const ECHO_CHARS_MAX = 100;
-
-export function badRequest(message: string, details: ErrorDetails = {}): HpckvError {
-  return new HpckvError(ErrorCodes.BAD_REQUEST, message, { details });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (value instanceof Uint8Array) return 'bytes';
-  return typeof value;
-}
-
-/** The request body as a record; anything but a plain object (arrays, bytes, null) is BAD_REQUEST. */
-export function validateBody(body: unknown): Record<string, unknown> {
-  if (typeof body === 'object' && body !== null) {
-    const proto: unknown = Object.getPrototypeOf(body);
-    if (proto === Object.prototype || proto === null) return body as Record<string, unknown>;
-  }
-  throw badRequest(`request body must be a map, got ${describe(body)}`, { got: describe(body) });
-}
-
-export function validateDbName(value: unknown, context: ValidationContext): string {
-  if (typeof value !== 'string') {
-    throw badRequest(`field "db" must be a string, got ${describe(value)}`, { field: 'db', got: describe(value) });
-  }
-  if (!DATABASE_NAME_PATTERN.test(value) || !context.ownsDatabase(value)) {
-    const echoed = value.slice(0, ECHO_CHARS_MAX);
-    throw new HpckvError(ErrorCodes.UNKNOWN_DATABASE, `this server has no database "${echoed}"`, { details: { db: echoed } });
-  }
-  return value;
-}
-
-export { asBuffer };
-
-/** Where a field sits: `index` is the entry's position in a bulk request, or -1 for a single-key request. */
-function placeOf(field: string, index: number): FieldPlace {
-  return index >= 0 ? { field, index } : { field };
-}
-
-/** `index` is the entry's position in a bulk request, or -1 for a single-key request. */
-function at(details: Record<string, string | number>, index: number): ErrorDetails {
-  if (index >= 0) details['index'] = index;
-  return details;
-}
-
-export function validateKey(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
-  if (!(value instanceof Uint8Array)) {
-    throw badRequest(`${field} must be bytes, got ${describe(value)}`, at({ field, got: describe(value) }, index));
-  }
-  return asBuffer(checkKey(value, context.limits, placeOf(field, index)));
-}
-
-export function validateValue(value: unknown, context: ValidationContext, field: string, index: number): Buffer {
-  if (!(value instanceof Uint8Array)) {
-    throw badRequest(`${field} must be bytes, got ${describe(value)}`, at({ field, got: describe(value) }, index));
-  }
-  return asBuffer(checkValue(value, context.limits, placeOf(field, index)));
-}
-
-export function validateSync(body: Record<string, unknown>): boolean {
-  const sync = body['sync'];
-  if (sync === undefined) return false;
-  if (typeof sync !== 'boolean') {
-    throw badRequest(`field "sync" must be a boolean, got ${describe(sync)}`, { field: 'sync', got: describe(sync) });
-  }
-  return sync;
-}
+export type EmptyRequest = Record<string, never>;
 
 function validateList(value: unknown, context: ValidationContext, field: string): unknown[] {
   if (!Array.isArray(value)) {
@@ -193,7 +114,19 @@ export function validateStatRequest(body: unknown, context: ValidationContext): 
   return { db: db === undefined || db === null ? null : validateDbName(db, context) };
 }
 
-/** hello: no fields, but still a map. */
-export function validateEmptyRequest(body: unknown): void {
+/** getMany: keys as a msgpack array or a packed list; `packed` asks for a packed reply (one copy instead of a msgpack bin per value). */
+export function validateGetManyRequest(body: unknown, context: ValidationContext): ValidKeysRequest & { packed: boolean } {
+  const packed = isPackedRequest(body);
+  return { ...validateKeysRequest(expandPackedLists(body, context.limits.batchEntriesMax), context), packed };
+}
+
+/** putMany: keys and values as msgpack arrays or packed lists. */
+export function validatePutManyBody(body: unknown, context: ValidationContext): ValidWritesRequest {
+  return validatePutManyRequest(expandPackedLists(body, context.limits.batchEntriesMax), context);
+}
+
+/** hello, shutdown: no fields, but still a map. */
+export function validateEmptyRequest(body: unknown): EmptyRequest {
   validateBody(body);
+  return {};
 }

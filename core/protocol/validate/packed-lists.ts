@@ -1,4 +1,4 @@
-import { unpackList } from '../core/wire/packed-list.js';
+import { unpackList } from '../../wire/packed-list.js';
 
 /**
  * Bulk requests may carry their keys and values as packed lists (`packedKeys`, `packedValues`,

@@ -1,6 +1,6 @@
-import type { WireError } from './errors.js';
-import type { DbRequest, KeyRangeWire, WriteOptionsWire } from './protocol.js';
-import type { RegionDescriptor } from './regions/region-descriptor.js';
+import type { WireError } from '../errors.js';
+import type { DbRequest, KeyRangeWire, WriteOptionsWire } from './messages.js';
+import type { RegionDescriptor } from '../regions/region-descriptor.js';
 
 /**
  * Client-memory operations (RDMA style) on the wire. A client hands a server a region

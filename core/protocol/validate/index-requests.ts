@@ -1,15 +1,14 @@
-import { ErrorCodes } from '../core/errors.js';
-import { entryKey, INDEX_NAME_PATTERN, WRITE_ID_BYTES } from '../core/index-entry-key.js';
-import { checkKey, limitExceeded } from '../core/protocol/field-checks.js';
-import { unpackList } from '../core/wire/packed-list.js';
-import { optionalKey, pageSize } from './validate-range-request.js';
-import {
-  asBuffer, badRequest, validateBody, validateDbName, validateKey, validateSync, validateValue, type ValidationContext,
-} from './validate-request.js';
+import { ErrorCodes } from '../../errors.js';
+import { entryKey, INDEX_NAME_PATTERN, WRITE_ID_BYTES } from '../../index-entry-key.js';
+import { checkKey, limitExceeded } from '../field-checks.js';
+import { unpackList } from '../../wire/packed-list.js';
+import { optionalKey, pageSize } from './range-requests.js';
+import { badRequest, validateBody, validateDbName, validateKey, validateSync, validateValue, type ValidationContext } from './request-fields.js';
+import { asBuffer } from '../../wire/as-buffer.js';
 
 /**
  * Validation of the secondary-index ops (indexWrite, indexLookup, indexGet): every field is
- * checked, before any store is touched, like every other request (validate-request.ts).
+ * checked, before any store is touched, like every other request (kv-requests.ts).
  */
 
 export interface ValidIndexScope { db: string; indexDb: string; index: Buffer }

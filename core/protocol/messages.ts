@@ -1,11 +1,11 @@
-import type { PackedListChunks } from './wire/packed-list.js';
+import type { PackedListChunks } from '../wire/packed-list.js';
 import type {
   ProcExecuteRequest, ProcJobRequest, ProcPollReply, ProcRegisterRequest, ProcResultsReply, ProcStageReply, ProcStageRequest,
-} from './procedure-protocol.js';
+} from './procedure-messages.js';
 import type {
   RegionAccepted, RegionAttachRequest, RegionPushRequest, RegionPutRequest, RegionReleaseRequest, RegionStageReply,
   RegionStageRequest, RegionTestHoldRequest,
-} from './region-protocol.js';
+} from './region-messages.js';
 
 /**
  * The data-plane operations between clients and servers: names, request bodies and replies.
@@ -271,7 +271,7 @@ export interface OpTable {
    * scanPageBytesMax; the client asks again for the rest.
    */
   indexGet: { req: IndexGetRequest; res: Uint8Array | PackedListChunks };
-  /** This connection serves the regions of an owner (core/region-protocol.ts). */
+  /** This connection serves the regions of an owner (core/protocol/region-messages.ts). */
   regionAttach: { req: RegionAttachRequest; res: null };
   /** Pulls packed pairs from a region and stores them atomically; answered once accepted. */
   regionPut: { req: RegionPutRequest; res: RegionAccepted };
@@ -283,7 +283,7 @@ export interface OpTable {
   regionRelease: { req: RegionReleaseRequest; res: null };
   /** Test hook (HPCKV_TEST_HOOKS=1 only): holds or releases every region transfer. */
   regionTestHold: { req: RegionTestHoldRequest; res: null };
-  /** Compiles a procedure (core/procedure-protocol.ts); answers its hash. */
+  /** Compiles a procedure (core/protocol/procedure-messages.ts); answers its hash. */
   procRegister: { req: ProcRegisterRequest; res: { hash: string } };
   /** Starts a job over this server's part of a range; answered once accepted. */
   procExecute: { req: ProcExecuteRequest; res: { job: number } };

@@ -1,10 +1,14 @@
-import { checkProcedureSpec, type ProcedureSpec } from '../core/procedure-spec.js';
-import type { Limits } from '../core/limits.js';
-import { badRequest, validateBody } from './validate-request.js';
-import { validateScanRequest } from './validate-range-request.js';
-import type { ValidationContext } from './validate-request.js';
+import { checkProcedureSpec, type ProcedureSpec } from '../../procedure-spec.js';
+import type { Limits } from '../../limits.js';
+import { badRequest, validateBody } from './request-fields.js';
+import { validateScanRequest } from './range-requests.js';
+import type { ValidationContext } from './request-fields.js';
 
-/** Requests of server-side procedures (core/procedure-protocol.ts), checked before any job starts. */
+/** Requests of server-side procedures (core/protocol/procedure-messages.ts), checked before any job starts. */
+
+export interface ValidRegister { spec: ProcedureSpec }
+export interface ValidJob { job: number }
+export interface ValidProcStage extends ValidJob { bytesMax: number }
 
 export interface ValidExecute {
   db: string;
@@ -16,7 +20,7 @@ export interface ValidExecute {
   resultBytesMax: number;
 }
 
-export function validateRegister(body: unknown): { spec: ProcedureSpec } {
+export function validateRegister(body: unknown): ValidRegister {
   return { spec: checkProcedureSpec(validateBody(body)['spec']) };
 }
 
@@ -39,13 +43,13 @@ export function validateExecute(body: unknown, context: ValidationContext & { li
   };
 }
 
-export function validateJobRequest(body: unknown): { job: number } {
+export function validateJobRequest(body: unknown): ValidJob {
   const job = validateBody(body)['job'];
   if (typeof job !== 'number' || !Number.isSafeInteger(job) || job < 1) throw badRequest('field "job" must be a positive integer', { field: 'job' });
   return { job };
 }
 
-export function validateStageRequest(body: unknown): { job: number; bytesMax: number } {
+export function validateStageRequest(body: unknown): ValidProcStage {
   const { job } = validateJobRequest(body);
   const bytesMax = (body as Record<string, unknown>)['bytesMax'];
   if (typeof bytesMax !== 'number' || !Number.isSafeInteger(bytesMax) || bytesMax < 0) {
