@@ -31,8 +31,9 @@ export interface ScanPage {
 /**
  * The pages of `bounds`, each read by `read` from where the previous one ended (strictly after
  * its last key), until a page says done or comes back empty; the caller may stop early. `read`
- * sizes each page as the caller's state requires. Counts, range deletes and region staging page
- * this way.
+ * sizes each page as the caller's state requires, and a caller may ask for the next page before
+ * it is done with this one (a procedure job reads ahead). Counts, range deletes, region staging
+ * and procedure jobs page this way.
  */
 export async function* pagesOf(bounds: Bounds, reverse: boolean, read: (from: Bounds) => Promise<ScanPage>): AsyncGenerator<ScanPage> {
   let from = bounds;

@@ -2,11 +2,10 @@ import { ErrorCodes, HpckvError, errorToWire, type WireError } from '../core/err
 import type { Limits } from '../core/limits.js';
 import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcStageReply, ProcedureJobState } from '../core/protocol/procedure-messages.js';
 import type { ProcedureKind } from '../core/procedure-spec.js';
-import { resumeAfter } from '../core/protocol/resume-after.js';
 import { PackedListChunks } from '../core/wire/packed-list.js';
 import type { MapOutput, ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
 import type { Database } from './database.js';
-import type { ScanPage } from './ordered-reads.js';
+import { pagesOf, type ScanPage } from './ordered-reads.js';
 import type { BackChannel } from './regions/region-transfers.js';
 import type { RegionStageReply } from '../core/protocol/region-messages.js';
 import type { ServiceOps, ValidRequests } from '../core/protocol/op-table.js';
@@ -161,12 +160,12 @@ export class ProcedureJobs {
       job.state = 'running';
       sandbox = await pool.startJob(r.hash, r.args, { cpuMsMax: limits.procedureCpuMsMax, wallMsMax: limits.procedureWallMsMax });
       job.kind = sandbox.kind;
-      const read = (bounds: ValidExecute['range'], room: number): Promise<ScanPage> =>
-        database.scanPage(bounds, { reverse: r.reverse, limit: room, pageBytes: limits.scanPageBytesMax, values: true });
       const batchMax = limits.procedureBatchEntriesMax;
-      let range: ValidExecute['range'] = { ...r.range };
-      let pending: Promise<ScanPage> | undefined = read(range, Math.min(batchMax, r.scanEntriesMax));
       let readEntries = 0;
+      // Each page is sized when it is read: at most a batch, and no more than the scan budget left.
+      const pages = pagesOf(r.range, r.reverse, (from) => database.scanPage(from,
+        { reverse: r.reverse, limit: Math.min(batchMax, r.scanEntriesMax - readEntries), pageBytes: limits.scanPageBytesMax, values: true }));
+      let pending: Promise<IteratorResult<ScanPage, void>> | undefined = pages.next();
       const pipeline: SubmittedBatch[] = [];
       try {
         for (;;) {
@@ -174,17 +173,16 @@ export class ProcedureJobs {
           // back: its process queues them, so it never idles while a batch crosses over and the
           // answer returns (LevelDB, this event loop and the isolate overlap).
           while (pending !== undefined && pipeline.length < SANDBOX_CALLS_IN_FLIGHT) {
-            const page = await pending;
+            const next = await pending;
             pending = undefined;
+            if (next.done === true) break;
+            const page = next.value;
             const n = page.keys.length;
             const last = page.keys[n - 1];
             readEntries += n;
             const more = !page.done && n > 0 && readEntries < r.scanEntriesMax;
-            if (more) {
-              // Later pages run from the previous page's last key (the range narrows as the job goes).
-              range = resumeAfter(range, last!, r.reverse);
-              pending = read(range, Math.min(batchMax, r.scanEntriesMax - readEntries));
-            }
+            // The next page is read from after this one's last key while this one is in the sandbox.
+            if (more) pending = pages.next();
             const work = this.#submit(sandbox, { keys: page.keys, values: page.values! });
             // A batch left behind (cancel, budget, failure) must not surface as an unhandled rejection.
             work.catch(() => undefined);
@@ -210,6 +208,7 @@ export class ProcedureJobs {
         }
       } finally {
         void pending?.catch(() => undefined);
+        void pages.return(undefined).catch(() => undefined);
       }
       if (job.kind === 'reduce') job.acc = await sandbox.result();
       this.#finish(job, 'done');
