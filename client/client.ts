@@ -7,8 +7,6 @@ import {
 } from '../core/protocol.js';
 import { ErrorCodes, HpckvError, isHpckvError } from '../core/errors.js';
 import { packList, unpackList } from '../core/wire/packed-list.js';
-import { createPartitioner, groupByServer, type Partitioner } from '../partition/partitioner.js';
-import { SlicePartitioner } from '../partition/mdhim-slices.js';
 import { MergedScan } from './merged-scan.js';
 import { sendPutMany } from './put-many-parts.js';
 import { asBuffer, checkBatchEntries, keyBytes, valueBytes, type BytesInput } from './bytes.js';
@@ -28,7 +26,8 @@ import { allParts } from './core/fan-out.js';
 import type {
   BatchOperation, ClientOptions, ExecuteOptions, IterateOptions, KeyInput, RangeOptions, RequestOptions, ServerKeyBounds, SliceStat, WriteOptions,
 } from './core/options.js';
-import { encodeBounds, serversInOrder, serversOfRange } from './core/range-routing.js';
+import { encodeBounds } from './core/range-routing.js';
+import { Router } from './core/router.js';
 import { executeRequest, ProcedureHandle, type ProcedureHost } from './procedure-handle.js';
 import { ServerNotices } from './server-notices.js';
 import { SecondaryIndex, type CreateIndexOptions, type IndexHost, type OpenIndexOptions } from './secondary-index.js';
@@ -45,7 +44,8 @@ export type {
 export class Client {
   readonly group: GroupFile;
   readonly limits: Limits;
-  private readonly partitioner: Partitioner;
+  /** Every "which server(s)" of this client: a key, a batch's keys, a range. */
+  private readonly router: Router;
   private readonly connections: ServerConnections;
   private readonly registry = new RegionRegistry();
   private readonly completions = new RegionCompletions();
@@ -61,16 +61,16 @@ export class Client {
     this.group = group;
     this.limits = limits;
     this.codec = group.keyType === 'bytes' ? undefined : keyCodec(parseKeyType(group.keyType));
-    this.partitioner = createPartitioner(group.partition, group.servers.length);
+    this.router = new Router(group);
     this.connections = new ServerConnections(group, limits, (connection, rank) => this.setUpConnection(connection, rank), authSecret);
     this.regionOps = new RegionOps({
-      limits, partitioner: this.partitioner, serverRanks: group.servers.map((server) => server.rank),
+      limits, partitioner: this.router, serverRanks: this.router.ranks,
       registry: this.registry, completions: this.completions,
       call: (rank, op, body, options) => this.call(rank, op, body, options),
       attachOwner: () => this.attachOwner(),
       decodeKey: (bytes) => this.decodeKey(bytes),
       serversOfRange: (range) => {
-        const ranks = this.serversOfRange(range);
+        const ranks = this.router.rangeServers(range);
         // A range no server holds still gets one server, which writes the empty layout's count.
         return ranks.length > 0 ? ranks : [0];
       },
@@ -101,7 +101,7 @@ export class Client {
 
   /** Tells every server that this client's connection serves its regions (once; reconnects attach again). */
   private attachOwner(): Promise<void> {
-    this.attaching ??= Promise.all(this.group.servers.map(async ({ rank }) => {
+    this.attaching ??= Promise.all(this.router.ranks.map(async (rank) => {
       const connection = await this.connections.get(rank);
       await connection.call('regionAttach', { owner: this.registry.owner });
     })).then(() => undefined);
@@ -171,7 +171,7 @@ export class Client {
     }
     const into = options.into === undefined ? undefined : await this.regionOps.intoRegion(options.into);
     try {
-      const parts = await Promise.all(this.serversOfRange(range).map(async (rank) => ({ rank, job: await host.execute(rank, request), request })));
+      const parts = await Promise.all(this.router.rangeServers(range).map(async (rank) => ({ rank, job: await host.execute(rank, request), request })));
       return new ProcedureHandle(host, checked, reverse, parts, into);
     } catch (error) {
       into?.release();
@@ -248,7 +248,7 @@ export class Client {
 
   /** Rank of the server that owns a key. */
   serverFor(key: KeyInput): number {
-    return this.partitioner.serverFor(this.encodeKey(key));
+    return this.router.serverFor(this.encodeKey(key));
   }
 
   /** RequestOptions is a CallOptions (timeoutMs, signal); its other fields are ignored there. */
@@ -259,7 +259,7 @@ export class Client {
   /** A single-key request: its server and body, built as one object (this is every single operation's path). */
   private keyed(key: KeyInput, options: RequestOptions): { rank: number; body: { db: string; key: Uint8Array } } {
     const bytes = this.encodeKey(key);
-    return { rank: this.partitioner.serverFor(bytes), body: { db: options.db ?? DEFAULT_DATABASE, key: bytes } };
+    return { rank: this.router.serverFor(bytes), body: { db: options.db ?? DEFAULT_DATABASE, key: bytes } };
   }
 
   /** A single-key write with a value (put, putIfAbsent, append). */
@@ -267,7 +267,7 @@ export class Client {
     const bytes = this.encodeKey(key);
     const body: { db: string; key: Uint8Array; value: Uint8Array; sync?: boolean } = { db: options.db ?? DEFAULT_DATABASE, key: bytes, value: valueBytes(value, this.limits) };
     if (options.sync !== undefined) body.sync = options.sync;
-    return { rank: this.partitioner.serverFor(bytes), body };
+    return { rank: this.router.serverFor(bytes), body };
   }
 
   // put and get are not async functions: that saves a promise and a turn per call; a bad key or
@@ -421,7 +421,7 @@ export class Client {
       ? this.call(rank, op as 'first' | 'last', { db }, options)
       : this.call(rank, op as 'next' | 'prev', { db, key }, options));
     const range: KeyRangeWire = key === undefined ? {} : largest ? { lt: key } : { gt: key };
-    const inOrder = this.serversInOrder(range, largest);
+    const inOrder = this.router.rangeInOrder(range, largest);
     if (inOrder !== undefined) {
       for (const rank of inOrder) {
         const reply = await ask(rank);
@@ -429,7 +429,7 @@ export class Client {
       }
       return undefined;
     }
-    const replies = await Promise.all(this.group.servers.map((server) => ask(server.rank)));
+    const replies = await Promise.all(this.router.ranks.map((rank) => ask(rank)));
     let best: [Buffer, Buffer] | undefined;
     for (const reply of replies) {
       if (reply === null) continue;
@@ -439,14 +439,6 @@ export class Client {
       if (largest ? order > 0 : order < 0) best = candidate;
     }
     return best === undefined ? undefined : [this.decodeKey(best[0]), best[1]];
-  }
-
-  /**
-   * The servers holding keys of `range` in scan order (descending when `reverse`), when the
-   * partitioning keeps each server's keys contiguous; undefined when they interleave.
-   */
-  private serversInOrder(range: KeyRangeWire, reverse: boolean): number[] | undefined {
-    return serversInOrder(this.partitioner, range, reverse);
   }
 
   /**
@@ -467,8 +459,8 @@ export class Client {
       (rank, request) => this.call(rank, 'scan', { db, ...request }, callOptions),
       {
         range, reverse: options.reverse === true, values: options.values !== false, limit,
-        ranks: this.group.servers.map((server) => server.rank),
-        planner: (bounds, reverse) => this.serversInOrder(bounds, reverse),
+        ranks: this.router.ranks,
+        planner: (bounds, reverse) => this.router.rangeInOrder(bounds, reverse),
         firstPageEntries: Math.min(options.firstPageEntries ?? 64, this.limits.scanPageEntriesMax),
         pageEntries: this.limits.scanPageEntriesMax,
         decodeKey: (bytes) => this.decodeKey(bytes),
@@ -494,20 +486,15 @@ export class Client {
   /** How many keys a range holds (over every server). */
   async count(range: RangeOptions = {}, options: RequestOptions = {}): Promise<number> {
     const body = { db: options.db ?? DEFAULT_DATABASE, ...this.rangeBounds(range) };
-    const counts = await Promise.all(this.serversOfRange(body).map((rank) => this.call(rank, 'count', body, options)));
+    const counts = await Promise.all(this.router.rangeServers(body).map((rank) => this.call(rank, 'count', body, options)));
     return counts.reduce((total, n) => total + n, 0);
   }
 
   /** Deletes every key of a range (each server page by page); returns how many were deleted. */
   async deleteRange(range: RangeOptions = {}, options: WriteOptions = {}): Promise<number> {
     const body = { db: options.db ?? DEFAULT_DATABASE, ...this.rangeBounds(range), ...syncOf(options) };
-    const counts = await Promise.all(this.serversOfRange(body).map((rank) => this.call(rank, 'deleteRange', body, options)));
+    const counts = await Promise.all(this.router.rangeServers(body).map((rank) => this.call(rank, 'deleteRange', body, options)));
     return counts.reduce((total, n) => total + n, 0);
-  }
-
-  /** The servers that may hold keys of a range: those of its part of a range table, or all. */
-  private serversOfRange(range: KeyRangeWire): number[] {
-    return serversOfRange(this.partitioner, range);
   }
 
   private rangeBounds(range: RangeOptions): KeyRangeWire {
@@ -517,7 +504,7 @@ export class Client {
   /** Statistics of every server, by rank. */
   async stat(options: RequestOptions = {}): Promise<StatReply[]> {
     const body = options.db === undefined ? {} : { db: options.db };
-    return Promise.all(this.group.servers.map((server) => this.call(server.rank, 'stat', body, options)));
+    return Promise.all(this.router.ranks.map((rank) => this.call(rank, 'stat', body, options)));
   }
 
   /**
@@ -527,7 +514,7 @@ export class Client {
   async keyBoundsByServer(options: RequestOptions = {}): Promise<ServerKeyBounds[]> {
     const db = options.db ?? DEFAULT_DATABASE;
     const decode = (reply: CursorReply): KeyValue | undefined => (reply === null ? undefined : this.decodeKey(asBuffer(reply[0])));
-    return Promise.all(this.group.servers.map(async ({ rank }) => {
+    return Promise.all(this.router.ranks.map(async (rank) => {
       const [min, max] = await Promise.all([this.call(rank, 'first', { db }, options), this.call(rank, 'last', { db }, options)]);
       return { rank, min: decode(min), max: decode(max) };
     }));
@@ -540,14 +527,14 @@ export class Client {
    * most `slicesMax` slices (default 10000) per server, HPCKV_ERR_BAD_CONFIG for other schemes.
    */
   async sliceStats(options: RequestOptions & { slicesMax?: number } = {}): Promise<SliceStat[]> {
-    const slices = this.partitioner;
-    if (!(slices instanceof SlicePartitioner)) {
-      throw new HpckvError(ErrorCodes.BAD_CONFIG, `sliceStats needs an MDHIM slices group; this group is partitioned by ${slices.scheme}`);
+    const slices = this.router.slices();
+    if (slices === undefined) {
+      throw new HpckvError(ErrorCodes.BAD_CONFIG, `sliceStats needs an MDHIM slices group; this group is partitioned by ${this.router.scheme}`);
     }
     const slicesMax = options.slicesMax ?? 10_000;
     if (!Number.isSafeInteger(slicesMax) || slicesMax < 1) throw new RangeError('sliceStats: slicesMax must be an integer >= 1');
     const db = options.db ?? DEFAULT_DATABASE;
-    const perServer = await Promise.all(this.group.servers.map(async ({ rank }) => {
+    const perServer = await Promise.all(this.router.ranks.map(async (rank) => {
       const out: SliceStat[] = [];
       let entry = await this.call(rank, 'first', { db }, options);
       while (entry !== null && out.length < slicesMax) {
@@ -569,7 +556,7 @@ export class Client {
 
   /** Asks every server to drain and exit (what sdsdkv_destroy and `hpckv launch` do). */
   async shutdownServers(options: RequestOptions = {}): Promise<void> {
-    await Promise.all(this.group.servers.map((server) => this.call(server.rank, 'shutdown', {}, options)));
+    await Promise.all(this.router.ranks.map((rank) => this.call(rank, 'shutdown', {}, options)));
   }
 
   /**
@@ -577,7 +564,7 @@ export class Client {
    * before failing, so a caller never sees an error while parts of its call are still running.
    */
   private async perServer(keys: readonly Uint8Array[], send: (rank: number, indices: number[]) => Promise<unknown>): Promise<void> {
-    const byServer = groupByServer(this.partitioner, keys);
+    const byServer = this.router.byServer(keys);
     const parts: Array<Promise<unknown>> = [];
     byServer.forEach((indices, rank) => { if (indices.length > 0) parts.push(send(rank, indices)); });
     await allParts(parts);
@@ -637,7 +624,7 @@ export class Client {
       call: (rank, op, body, options) => this.call(rank, op, body, options),
       encodeKey: (key) => this.encodeKey(key),
       decodeKey: (bytes) => this.decodeKey(bytes),
-      primaryServerFor: (key) => this.partitioner.serverFor(key),
+      primaryServerFor: (key) => this.router.serverFor(key),
     };
   }
 
