@@ -1,4 +1,4 @@
-import { ErrorCodes, HpckvError, errorFromWire } from '../core/errors.js';
+import { errorFromWire, type HpckvError } from '../core/errors.js';
 import type { RegionDoneNotice } from '../core/protocol/region-messages.js';
 import { ServerNotices } from './server-notices.js';
 
@@ -54,11 +54,8 @@ export class RegionCompletions {
     });
   }
 
-  notice(rank: number, body: unknown): null {
-    const notice = body as RegionDoneNotice;
-    if (typeof notice !== 'object' || notice === null || typeof notice.op !== 'number') {
-      throw new HpckvError(ErrorCodes.BAD_REQUEST, 'regionDone needs { op, records, error }');
-    }
+  /** A server's regionDone, checked by the op table's validator. */
+  notice(rank: number, notice: RegionDoneNotice): null {
     this.#notices.deliver(rank, notice.op, notice);
     return null;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import { unpackList } from '../core/wire/packed-list.js';
+import type { ClientServiceOps, ValidBackChannelRequests } from '../core/protocol/op-table.js';
 import { registerLocalOwner, unregisterLocalOwner, type LocalRegionOwner } from '../core/regions/local-owners.js';
 import {
   canRead, canWrite, checkRegionDescriptor, checkWithin, type RegionAccess, type RegionDescriptor,
@@ -129,26 +129,15 @@ export class RegionRegistry implements LocalRegionOwner {
     for (const [offset, bytes] of pieces) registered.memory.set(bytes, offset);
   }
 
-  /** Answers a server's regionRead / regionWrite (the back channel), checking its shape first. */
-  serve(op: string, body: unknown): unknown {
-    const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const region = b['region'];
-    if (typeof region !== 'number') throw new HpckvError(ErrorCodes.BAD_REQUEST, `${op}: field "region" must be a number`);
+  /** Answers a server's regionRead / regionWrite (the back channel), checked by the op table's validator. */
+  serve<Op extends ClientServiceOps<'regionRegistry'>>(op: Op, request: ValidBackChannelRequests[Op]): Uint8Array | null {
     if (op === 'regionRead') {
-      return this.read(region, b['offset'] as number, b['length'] as number);
+      const { region, offset, length } = request as ValidBackChannelRequests['regionRead'];
+      return this.read(region, offset, length);
     }
-    if (op === 'regionWrite') {
-      const offsets = b['offsets'];
-      const data = b['data'];
-      if (!Array.isArray(offsets) || !offsets.every((o) => typeof o === 'number') || !(data instanceof Uint8Array)) {
-        throw new HpckvError(ErrorCodes.BAD_REQUEST, 'regionWrite: needs offsets (numbers) and data (a packed list)');
-      }
-      const parts = unpackList(data, 'regionWrite data', offsets.length);
-      if (parts.length !== offsets.length) throw new HpckvError(ErrorCodes.BAD_REQUEST, `regionWrite: ${offsets.length} offsets for ${parts.length} parts`);
-      this.write(region, parts.map((part, i): [number, Uint8Array] => [offsets[i] as number, part ?? new Uint8Array(0)]));
-      return null;
-    }
-    throw new HpckvError(ErrorCodes.UNKNOWN_OP, `unknown back-channel operation "${op.slice(0, 100)}"`);
+    const { region, pieces } = request as ValidBackChannelRequests['regionWrite'];
+    this.write(region, pieces);
+    return null;
   }
 
   /** Forgets every region (the client is closing). */

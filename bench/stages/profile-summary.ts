@@ -38,9 +38,11 @@ const FILE_CATEGORIES: Readonly<Record<string, ProfileCategory>> = {
   'group-commit.js': 'store', 'database.js': 'store', 'staged-puts.js': 'store',
   'stream_base_commons': 'socket', 'net': 'socket',
   // Building a request is the client's encode stage, as in the stage timings.
-  'bytes.js': 'encode', 'put-many-parts.js': 'encode', 'partitioner.js': 'encode', 'hash-ring.js': 'encode',
+  'bytes.js': 'encode', 'put-many-parts.js': 'encode', 'partitioner.js': 'encode', 'hash-ring.js': 'encode', 'router.js': 'encode',
   'rpc-client.js': 'rpc + dispatch', 'rpc-server.js': 'rpc + dispatch', 'frame-channel.js': 'rpc + dispatch',
-  'server-connections.js': 'rpc + dispatch', 'client.js': 'rpc + dispatch', 'provider.js': 'rpc + dispatch',
+  'server-connections.js': 'rpc + dispatch', 'provider.js': 'rpc + dispatch',
+  // The Client facade and the client core's modules under it (the single-key and bulk calls).
+  'client.js': 'rpc + dispatch', 'client-core.js': 'rpc + dispatch', 'single-key-ops.js': 'rpc + dispatch', 'bulk-ops.js': 'rpc + dispatch',
   'server-rank.js': 'rpc + dispatch', 'link.js': 'rpc + dispatch', 'transport.js': 'rpc + dispatch',
   'task_queues': 'promises + timers', 'timers': 'promises + timers',
 };

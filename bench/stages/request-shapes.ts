@@ -70,13 +70,13 @@ export function values(count: number, size: number): Buffer[] {
   return Array.from({ length: count }, (_, i) => benchValue(i, size));
 }
 
-/** Client.put's request (keyedWrite in client/client.ts): checked key and value, owner, body. */
+/** Client.put's request (keyedWrite in client/single-key-ops.ts): checked key and value, owner, body. */
 export function putRequest(pieces: ClientPieces, key: Uint8Array, value: Uint8Array): { rank: number; body: { db: string; key: Uint8Array; value: Uint8Array } } {
   const bytes = keyBytes(key, pieces.limits);
   return { rank: pieces.partitioner.serverFor(bytes), body: { db: DEFAULT_DATABASE, key: bytes, value: valueBytes(value, pieces.limits) } };
 }
 
-/** Client.get's request (keyed in client/client.ts). */
+/** Client.get's request (keyed in client/single-key-ops.ts). */
 export function getRequest(pieces: ClientPieces, key: Uint8Array): { rank: number; body: { db: string; key: Uint8Array } } {
   const bytes = keyBytes(key, pieces.limits);
   return { rank: pieces.partitioner.serverFor(bytes), body: { db: DEFAULT_DATABASE, key: bytes } };
@@ -127,7 +127,7 @@ export function asReads(bytes: Buffer, chunkBytes: number): Buffer[] {
   return reads;
 }
 
-/** The Client's view of a get reply's value (toBufferOrUndefined in client/client.ts). */
+/** The Client's view of a get reply's value (toBufferOrUndefined in client/single-key-ops.ts). */
 export function replyValue(value: unknown): Buffer | undefined {
   return value instanceof Uint8Array ? asBuffer(value) : undefined;
 }
