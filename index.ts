@@ -18,7 +18,8 @@ export type { StatReply } from './core/protocol/messages.js';
 export { type Communicator, ANY_SOURCE, ANY_TAG } from './core/comm/communicator.js';
 export { createWorldCommunicator } from './core/comm/create-communicator.js';
 export { createInprocWorld } from './core/comm/inproc-endpoint.js';
-export { mpiUnavailableReason, mpiWorldInfo, type MpiEndpointOptions } from './core/comm/mpi-endpoint.js';
+export { mpiUnavailableReason } from './core/comm/mpi-addon.js';
+export { mpiWorldInfo, type MpiEndpointOptions } from './core/comm/mpi-endpoint.js';
 export { launchLocalGroup, type LaunchOptions, type LocalGroup } from './server/launcher.js';
 export {
   SecondaryIndex, type BuildOptions, type BuildProgress, type CreateIndexOptions, type IndexDefinition, type IndexedKeys,

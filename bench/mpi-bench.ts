@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mpiUnavailableReason } from '../core/comm/mpi-endpoint.js';
+import { mpiUnavailableReason } from '../core/comm/mpi-addon.js';
 import { runIfMain } from './bench-main.js';
 import { mpirunCommand, mpirunUnavailableReason } from './mpirun.js';
 

@@ -1,4 +1,4 @@
-import { sandboxHelpers } from './sandbox-helpers.js';
+import { sandboxHelpersSource, type sandboxHelpers } from './sandbox-helpers.js';
 import type { KeyType } from '../core/keys/index.js';
 
 /** Prefixes of the messages of errors the runtime throws; the isolate runner reads them back. */
@@ -7,11 +7,12 @@ export const MEMORY_TAG = 'hpckv-procedure-memory:';
 export const SHAPE_TAG = 'hpckv-procedure-shape:';
 
 /**
- * The source run first in every sandbox context: `sandboxHelpers` and `sandboxRuntime` as text,
- * applied to the key type. Its completion value is the runtime's `bind` function.
+ * The source run first in every sandbox context: the helpers' maker (`sandboxHelpersSource`) and
+ * `sandboxRuntime` as text, applied to the key type. Its completion value is the runtime's `bind`
+ * function.
  */
 export function sandboxRuntimeSource(keyType: KeyType): string {
-  return `(${sandboxRuntime.toString()})(${sandboxHelpers.toString()}, ${JSON.stringify(keyType)}, ${JSON.stringify([FAILURE_TAG, MEMORY_TAG, SHAPE_TAG])})`;
+  return `(${sandboxRuntime.toString()})(${sandboxHelpersSource()}, ${JSON.stringify(keyType)}, ${JSON.stringify([FAILURE_TAG, MEMORY_TAG, SHAPE_TAG])})`;
 }
 
 type Helpers = ReturnType<typeof sandboxHelpers>;

@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { mpiUnavailableReason } from '../../core/comm/mpi-endpoint.js';
+import { mpiUnavailableReason } from '../../core/comm/mpi-addon.js';
 import { mpirunCommand, mpirunUnavailableReason } from '../../bench/mpirun.js';
 import { runCommand, type ScriptResult } from './run-script.js';
 
