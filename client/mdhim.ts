@@ -1,24 +1,3 @@
-import { join } from 'node:path';
-import type { Communicator } from '../core/comm/communicator.js';
-import { ErrorCodes, HpckvError } from '../core/errors.js';
-import type { GroupFile, SlicePartitionSpec } from '../core/group-file.js';
-import { formGroup } from '../core/group-formation.js';
-import type { KeyValue } from '../core/keys/key-type.js';
-import { resolveLimits } from '../core/limits.js';
-import { DEFAULT_DATABASE } from '../core/protocol/messages.js';
-import { serverListenAddress } from '../core/rpc/listen-address.js';
-import { serverStarter, type EmbeddedServer } from '../core/server-runtime.js';
-import type { BytesInput } from './bytes.js';
-import { Client, type KeyInput, type ServerKeyBounds, type SliceStat } from './client.js';
-import {
-  MDHIM_DB_APPEND, MDHIM_DB_ERROR, MDHIM_ERROR, MDHIM_GET_EQ, MDHIM_GET_FIRST, MDHIM_GET_LAST, MDHIM_GET_NEXT,
-  MDHIM_GET_PREV, MDHIM_LONG_INT_KEY, MDHIM_SUCCESS,
-} from './mdhim-codes.js';
-import { checkMdhimOptions, type MdhimOptions } from './mdhim-options.js';
-
-export * from './mdhim-codes.js';
-export { mdhimOptionsInit, type MdhimOptions } from './mdhim-options.js';
-
 /**
  * MDHIM's C API (mdhim-tng's mdhim.h) in TypeScript: same names, options and codes, with
  * `Promise` where the C call blocks. Every rank of the communicator is a client; ranks with
@@ -27,65 +6,31 @@ export { mdhimOptionsInit, type MdhimOptions } from './mdhim-options.js';
  * (README, "MDHIM facade"): keys of every type keep their natural order, NEXT/PREV need no stat
  * flush and give the true neighbour of a key that is not stored, and mdhimBGetOp continues onto
  * the following servers instead of stopping at the end of one.
+ *
+ * This module starts and ends a store (collectively), writes and flushes; the reads are in
+ * `client/mdhim-reads.ts` and the context every call takes in `client/mdhim-context.ts`, both
+ * re-exported here.
  */
-export class MdhimContext {
-  readonly comm: Communicator;
-  readonly options: Readonly<MdhimOptions>;
-  /** hpckv's key type for opts.keyType (core/keys text form). */
-  readonly keyType: string;
-  readonly client: Client;
-  /** This rank's range server, when it hosts one. */
-  readonly server: EmbeddedServer | undefined;
-  /** Per-server key bounds and record counts from the last mdhimStatFlush. */
-  stats: MdhimServerStat[] = [];
-  /** Per-slice owner, record count and key bounds from the last mdhimStatFlush, in slice order. */
-  sliceStats: SliceStat[] = [];
-  /** The typed error behind the last failed call (MDHIM only logs it). */
-  lastError: unknown;
-  closed = false;
-  private readonly rangeComm: Communicator;
 
-  constructor(comm: Communicator, options: MdhimOptions, keyType: string, client: Client, server: EmbeddedServer | undefined,
-    rangeComm: Communicator) {
-    this.comm = comm;
-    this.options = options;
-    this.keyType = keyType;
-    this.client = client;
-    this.server = server;
-    this.rangeComm = rangeComm;
-  }
+import { join } from 'node:path';
+import type { Communicator } from '../core/comm/communicator.js';
+import { ErrorCodes, HpckvError } from '../core/errors.js';
+import type { GroupFile, SlicePartitionSpec } from '../core/group-file.js';
+import { formGroup } from '../core/group-formation.js';
+import { resolveLimits } from '../core/limits.js';
+import { DEFAULT_DATABASE } from '../core/protocol/messages.js';
+import { serverListenAddress } from '../core/rpc/listen-address.js';
+import { serverStarter, type EmbeddedServer } from '../core/server-runtime.js';
+import type { BytesInput } from './bytes.js';
+import { Client, type SliceStat } from './client.js';
+import { MDHIM_DB_APPEND, MDHIM_ERROR, MDHIM_SUCCESS } from './mdhim-codes.js';
+import { guarded, keyOf, MdhimContext, type MdhimBrm, type MdhimKey, type MdhimServerStat } from './mdhim-context.js';
+import { checkMdhimOptions, type MdhimOptions } from './mdhim-options.js';
 
-  /** Number of range servers. */
-  get rangeServers(): number {
-    return this.client.serverCount;
-  }
-
-  /** @internal mdhimClose's last step. */
-  async release(): Promise<void> {
-    await this.rangeComm.close();
-  }
-}
-
-/** mdhim_brm_t: the answer to a write. */
-export interface MdhimBrm {
-  error: number;
-}
-
-/** mdhim_bgetrm_t: the records a read found (in request order or cursor order). */
-export interface MdhimBGetRm {
-  error: number;
-  keys: KeyValue[];
-  values: Buffer[];
-  numKeys: number;
-}
-
-/** What mdhimStatFlush gathers for each range server (MDHIM keeps it per slice; see README). */
-export interface MdhimServerStat extends ServerKeyBounds {
-  records: number;
-}
-
-/** MDHIM keys: numbers for int/float/double, bigint (or a safe integer) for long, strings, bytes. */
-export type MdhimKey = KeyInput;
+export * from './mdhim-codes.js';
+export { mdhimOptionsInit, type MdhimOptions } from './mdhim-options.js';
+export { MdhimContext, type MdhimBGetRm, type MdhimBrm, type MdhimKey, type MdhimServerStat } from './mdhim-context.js';
+export { mdhimBGet, mdhimBGetOp, mdhimGet } from './mdhim-reads.js';
 
 /**
  * Collective over `comm` (MDHIM's appComm). Validates the options (a bad one throws
@@ -135,34 +80,9 @@ export async function mdhimInit(comm: Communicator, opts: MdhimOptions): Promise
   return new MdhimContext(comm, options, keyType, client, server, rangeComm);
 }
 
-/** Runs a call, turning a failure into MDHIM_ERROR with the typed error kept in md.lastError. */
-async function guarded<T extends { error: number }>(md: MdhimContext, failed: T, run: (client: Client) => Promise<T>): Promise<T> {
-  if (!(md instanceof MdhimContext) || md.closed) {
-    if (md instanceof MdhimContext) md.lastError = new HpckvError(ErrorCodes.BAD_CONFIG, 'the MDHIM context is closed');
-    return failed;
-  }
-  try {
-    return await run(md.client);
-  } catch (error) {
-    md.lastError = error;
-    return failed;
-  }
-}
 
 const writeFailed = (): MdhimBrm => ({ error: MDHIM_ERROR });
-const readFailed = (): MdhimBGetRm => ({ error: MDHIM_ERROR, keys: [], values: [], numKeys: 0 });
 
-/** A long key may be passed as a safe integer for convenience; hpckv's int64 keys are bigints. */
-function keyOf(md: MdhimContext, key: MdhimKey): KeyInput {
-  return md.options.keyType === MDHIM_LONG_INT_KEY && typeof key === 'number' && Number.isSafeInteger(key) ? BigInt(key) : key;
-}
-
-function records(found: Array<[KeyValue, Buffer]>): MdhimBGetRm {
-  return {
-    error: found.length === 0 ? MDHIM_DB_ERROR : MDHIM_SUCCESS,
-    keys: found.map(([key]) => key), values: found.map(([, value]) => value), numKeys: found.length,
-  };
-}
 
 /** mdhimPut: stores (or, with MDHIM_DB_APPEND, appends to) one record. */
 export function mdhimPut(md: MdhimContext, key: MdhimKey, value: BytesInput): Promise<MdhimBrm> {
@@ -191,87 +111,6 @@ export function mdhimBPut(md: MdhimContext, keys: readonly MdhimKey[], values: r
   });
 }
 
-/** One cursor step of `op` from `key` (ignored by FIRST and LAST). */
-async function getOne(md: MdhimContext, client: Client, key: MdhimKey | undefined, op: number): Promise<Array<[KeyValue, Buffer]>> {
-  switch (op) {
-    case MDHIM_GET_EQ: {
-      if (key === undefined) throw new TypeError('MDHIM_GET_EQ needs a key');
-      const k = keyOf(md, key);
-      const value = await client.get(k);
-      // The key as the store types it (e.g. a long passed as a number comes back a bigint).
-      return value === undefined ? [] : [[client.decodeKey(client.encodeKey(k)), value]];
-    }
-    case MDHIM_GET_NEXT:
-    case MDHIM_GET_PREV: {
-      if (key === undefined) throw new TypeError('MDHIM_GET_NEXT and MDHIM_GET_PREV need a key');
-      const found = op === MDHIM_GET_NEXT ? await client.next(keyOf(md, key)) : await client.prev(keyOf(md, key));
-      return found === undefined ? [] : [found];
-    }
-    case MDHIM_GET_FIRST:
-    case MDHIM_GET_LAST: {
-      const found = op === MDHIM_GET_FIRST ? await client.first() : await client.last();
-      return found === undefined ? [] : [found];
-    }
-    default:
-      throw new TypeError(`unknown MDHIM get operation ${String(op)}`);
-  }
-}
-
-/**
- * mdhimGet: EQ gives the key's record; NEXT/PREV the record just after/before the key (stored
- * or not); FIRST/LAST the smallest/largest record. Nothing found is error MDHIM_DB_ERROR.
- */
-export function mdhimGet(md: MdhimContext, key: MdhimKey | undefined, op: number): Promise<MdhimBGetRm> {
-  return guarded(md, readFailed(), async (client) => records(await getOne(md, client, key, op)));
-}
-
-/**
- * mdhimBGet: `op` applied to each key. EQ reads all keys with one message per range server and
- * returns the records found in the caller's order (missing keys are left out, as in MDHIM);
- * NEXT/PREV give each key's neighbour.
- */
-export function mdhimBGet(md: MdhimContext, keys: readonly MdhimKey[], op: number): Promise<MdhimBGetRm> {
-  return guarded(md, readFailed(), async (client) => {
-    if (!Array.isArray(keys)) throw new TypeError('mdhimBGet: keys must be an array');
-    if (op !== MDHIM_GET_EQ) {
-      const found = await Promise.all(keys.map((key) => getOne(md, client, key, op)));
-      return records(found.flat());
-    }
-    const typed = keys.map((key) => keyOf(md, key));
-    const values = await client.getMany(typed);
-    const found: Array<[KeyValue, Buffer]> = [];
-    values.forEach((value, i) => { if (value !== undefined) found.push([client.decodeKey(client.encodeKey(typed[i]!)), value]); });
-    return records(found);
-  });
-}
-
-/**
- * mdhimBGetOp: up to `numRecords` consecutive records: NEXT after `key`, PREV before it
- * (descending), EQ from `key` itself onwards, FIRST from the smallest key, LAST from the largest
- * (descending). Unlike MDHIM, which stops at the end of one range server, the records continue
- * onto the following servers in global key order.
- */
-export function mdhimBGetOp(md: MdhimContext, key: MdhimKey | undefined, numRecords: number, op: number): Promise<MdhimBGetRm> {
-  return guarded(md, readFailed(), async (client) => {
-    if (!Number.isSafeInteger(numRecords) || numRecords < 1) throw new RangeError(`mdhimBGetOp: numRecords must be an integer >= 1, got ${String(numRecords)}`);
-    switch (op) {
-      case MDHIM_GET_NEXT:
-      case MDHIM_GET_PREV:
-        if (key === undefined) throw new TypeError('MDHIM_GET_NEXT and MDHIM_GET_PREV need a key');
-        return records(await client.getRange(keyOf(md, key), numRecords, op === MDHIM_GET_NEXT ? 'next' : 'prev'));
-      case MDHIM_GET_FIRST:
-      case MDHIM_GET_LAST:
-        return records(await client.getRange(undefined, numRecords, op === MDHIM_GET_FIRST ? 'next' : 'prev'));
-      case MDHIM_GET_EQ: {
-        if (key === undefined) throw new TypeError('MDHIM_GET_EQ needs a key');
-        const found = await client.iterate({ gte: keyOf(md, key), limit: numRecords, firstPageEntries: numRecords }).all();
-        return records(found as Array<[KeyValue, Buffer]>);
-      }
-      default:
-        throw new TypeError(`unknown MDHIM get operation ${String(op)}`);
-    }
-  });
-}
 
 /** mdhimDelete: deleting a key that is not stored succeeds. */
 export function mdhimDelete(md: MdhimContext, key: MdhimKey): Promise<MdhimBrm> {

@@ -2,13 +2,13 @@ import type { KeyValue } from '../core/keys/key-type.js';
 import type { KeyRangeWire, ScanReply } from '../core/protocol/messages.js';
 import { resumeAfter } from '../core/protocol/resume-after.js';
 import { unpackList } from '../core/wire/packed-list.js';
+import { OrderedMerge, type MergeCursor, type SortedPage } from './core/ordered-merge.js';
 
-/** One page from one server, unpacked. */
-interface Page {
-  keys: Buffer[];
-  values: Buffer[] | null;
-  done: boolean;
-}
+/** One page from one server, unpacked (an absent value as empty bytes). */
+type Page = SortedPage<Buffer>;
+
+/** The state of one server's part of the scan. */
+type ServerCursor = MergeCursor<Buffer>;
 
 /** Fetches one page of `range` from server `rank` (the client supplies the rpc call). */
 export type PageFetcher = (rank: number, request: KeyRangeWire & { reverse: boolean; limit: number; values: boolean }) => Promise<ScanReply>;
@@ -45,16 +45,6 @@ function unpackPage(reply: ScanReply, itemsMax: number): Page {
   return { keys, values, done: reply.done };
 }
 
-/** The state of one server's part of the scan. */
-class ServerCursor {
-  page: Page | null = null;
-  at = 0;
-  /** The next page, requested as soon as the current one arrives (read-ahead). */
-  ahead: Promise<Page> | null = null;
-
-  constructor(readonly rank: number) {}
-}
-
 /**
  * A scan over many servers in global key order, each server read in bounded pages; the next
  * page of a server is requested while its current page is being consumed. Two plans:
@@ -65,7 +55,8 @@ class ServerCursor {
  *   one's last page arrives) and a scan that stops early never touches the servers after it.
  */
 export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | undefined]> {
-  private cursors: ServerCursor[] = [];
+  /** The servers the scan reads, a cursor each, and the merge of their heads; set by plan(). */
+  private merge = new OrderedMerge<Buffer>([], false);
   /** Ordered plan: cursors are read one after another, from `active` on. */
   private ordered = false;
   private active = 0;
@@ -88,7 +79,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
     const inOrder = this.options.planner(this.range, this.options.reverse);
     this.ordered = inOrder !== undefined;
     this.active = 0;
-    this.cursors = (inOrder ?? this.options.ranks).map((rank) => new ServerCursor(rank));
+    this.merge = new OrderedMerge(inOrder ?? this.options.ranks, this.options.reverse);
   }
 
   /**
@@ -118,7 +109,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
 
   private request(cursor: ServerCursor, entries: number): Promise<Page> {
     const { reverse, values } = this.options;
-    const last = cursor.page?.keys[cursor.page.keys.length - 1];
+    const last = cursor.lastKey();
     const bounds: KeyRangeWire = last === undefined ? this.range : resumeAfter(this.range, last, reverse);
     // Never ask for more than the scan can still return (a getRange of 10 reads 10, not a page).
     const limit = Math.max(1, Math.min(entries, this.options.limit - this.returned));
@@ -126,22 +117,22 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
       .then((reply) => unpackPage(reply, entries));
   }
 
-  private async ensureHead(cursor: ServerCursor): Promise<void> {
-    while (cursor.page === null || cursor.at >= cursor.page.keys.length) {
-      if (cursor.page !== null && cursor.page.done) return;
-      const next = cursor.ahead ?? this.request(cursor, cursor.page === null ? this.options.firstPageEntries : this.options.pageEntries);
-      cursor.ahead = null;
-      cursor.page = await next;
-      cursor.at = 0;
-      if (cursor.page.done) this.readAheadNextServer(cursor);
-      else if (this.wantsMoreThan(cursor.page.keys.length)) cursor.ahead = this.request(cursor, this.options.pageEntries);
-    }
+  private ensureHead(cursor: ServerCursor): Promise<void> {
+    return OrderedMerge.loadHead(cursor,
+      (c) => this.request(c, c.page === null ? this.options.firstPageEntries : this.options.pageEntries),
+      (c) => this.readAhead(c));
+  }
+
+  /** As a server's page arrives: its next page is asked for, or the next server's first one after its last page. */
+  private readAhead(cursor: ServerCursor): void {
+    if (cursor.page!.done) this.readAheadNextServer(cursor);
+    else if (this.wantsMoreThan(cursor.page!.keys.length)) cursor.ahead = this.request(cursor, this.options.pageEntries);
   }
 
   /** Ordered plan: once a server's last page is in, the next server's first page is asked for. */
   private readAheadNextServer(cursor: ServerCursor): void {
-    if (!this.ordered || cursor !== this.cursors[this.active] || !this.wantsMoreThan(cursor.page!.keys.length - cursor.at)) return;
-    const following = this.cursors[this.active + 1];
+    if (!this.ordered || cursor !== this.merge.cursors[this.active] || !this.wantsMoreThan(cursor.buffered())) return;
+    const following = this.merge.cursors[this.active + 1];
     if (following !== undefined && following.page === null && following.ahead === null) {
       following.ahead = this.request(following, this.options.pageEntries);
     }
@@ -154,10 +145,10 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
 
   /** Ordered plan: the active cursor with its head loaded, moving on to the next server at its end. */
   private async activeCursor(): Promise<ServerCursor | undefined> {
-    while (this.active < this.cursors.length) {
-      const cursor = this.cursors[this.active]!;
+    while (this.active < this.merge.cursors.length) {
+      const cursor = this.merge.cursors[this.active]!;
       await this.ensureHead(cursor);
-      if (cursor.page !== null && cursor.at < cursor.page.keys.length) return cursor;
+      if (cursor.hasHead()) return cursor;
       this.active++;
     }
     return undefined;
@@ -175,31 +166,13 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
    */
   private takeBuffered(): [KeyValue, Buffer | undefined] | undefined {
     if (!this.started || this.closed || this.returned >= this.options.limit) return undefined;
-    let best: ServerCursor | undefined;
-    if (this.ordered) {
-      const cursor = this.cursors[this.active];
-      if (cursor?.page == null || cursor.at >= cursor.page.keys.length) return undefined;
-      best = cursor;
-    } else {
-      for (const cursor of this.cursors) {
-        const page = cursor.page;
-        if (page === null) return undefined;
-        if (cursor.at >= page.keys.length) {
-          if (page.done) continue;
-          return undefined;
-        }
-        if (best === undefined) { best = cursor; continue; }
-        const order = Buffer.compare(page.keys[cursor.at]!, best.page!.keys[best.at]!);
-        if (this.options.reverse ? order > 0 : order < 0) best = cursor;
-      }
-      if (best === undefined) return undefined;
-    }
-    return this.take(best);
+    const next = this.ordered ? this.merge.cursors[this.active] : this.merge.next();
+    if (next === undefined || next === 'wait' || !next.hasHead()) return undefined;
+    return this.take(next);
   }
 
   private take(cursor: ServerCursor): [KeyValue, Buffer | undefined] {
-    const page = cursor.page!;
-    const entry: [KeyValue, Buffer | undefined] = [this.options.decodeKey(page.keys[cursor.at]!), page.values?.[cursor.at]];
+    const entry: [KeyValue, Buffer | undefined] = [this.options.decodeKey(cursor.headKey()), cursor.headValue()];
     cursor.at++;
     this.returned++;
     return entry;
@@ -216,7 +189,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
       return cursor === undefined ? this.finish() : { value: this.take(cursor), done: false };
     }
     // A merged scan must know every server's head before it can pick the next entry.
-    await Promise.all(this.cursors.map((c) => this.ensureHead(c)));
+    await Promise.all(this.merge.cursors.map((c) => this.ensureHead(c)));
     const entry = this.takeBuffered();
     return entry === undefined ? this.finish() : { value: entry, done: false };
   }
@@ -247,7 +220,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
 
   /** Pages requested ahead are dropped; their errors must not surface as unhandled rejections. */
   private dropReadAhead(): void {
-    for (const cursor of this.cursors) { cursor.ahead?.catch(() => undefined); cursor.ahead = null; }
+    for (const cursor of this.merge.cursors) { cursor.ahead?.catch(() => undefined); cursor.ahead = null; }
   }
 
   async return(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {

@@ -1,89 +1,17 @@
 import { ErrorCodes, HpckvError } from '../core/errors.js';
-import type { KeyValue } from '../core/keys/key-type.js';
-import type { Limits } from '../core/limits.js';
 import { checkEntries } from '../core/protocol/field-checks.js';
-import { allParts } from './core/fan-out.js';
-import { DEFAULT_DATABASE, type KeyRangeWire, type OpName, type OpReply, type OpRequest } from '../core/protocol/messages.js';
-import type { RegionStageReply } from '../core/protocol/region-messages.js';
-import {
-  PACKED_ABSENT, packHeaderAndKeys, packedCount, packedLayout, regionTooSmall, slotsLayoutBytes,
-} from '../core/regions/packed-pairs.js';
+import { DEFAULT_DATABASE, type KeyRangeWire } from '../core/protocol/messages.js';
+import { PACKED_ABSENT, packedCount, packedLayout, regionTooSmall, slotsLayoutBytes } from '../core/regions/packed-pairs.js';
 import { checkRegionDescriptor, type RegionDescriptor } from '../core/regions/region-descriptor.js';
-import { packList, unpackList } from '../core/wire/packed-list.js';
-import type { Partitioner } from '../partition/partitioner.js';
-import { RegionCompletions, RegionHandle } from './region-handle.js';
-import type { RegionRegistry } from './region-registry.js';
+import { packList } from '../core/wire/packed-list.js';
+import { allParts } from './core/fan-out.js';
+import { RegionHandle } from './region-handle.js';
+import { pushGet, pushScan, releaseStaged } from './region-push.js';
+import type {
+  RegionGetOptions, RegionHost, RegionIntoTarget, RegionPutOptions, RegionScanOptions, RegionScanResult,
+} from './region-types.js';
 
-/** What the region operations need of their Client. */
-export interface RegionHost {
-  readonly limits: Limits;
-  readonly partitioner: Partitioner;
-  readonly serverRanks: readonly number[];
-  readonly registry: RegionRegistry;
-  readonly completions: RegionCompletions;
-  call<O extends OpName>(rank: number, op: O, body: OpRequest<O>, options: RegionCallOptions): Promise<OpReply<O>>;
-  /** Makes sure every server can reach this client's regions (regionAttach on every connection). */
-  attachOwner(): Promise<void>;
-  decodeKey(bytes: Uint8Array): KeyValue;
-  /** The servers that may hold a range's keys (all of them unless the partitioning says fewer). */
-  serversOfRange(range: KeyRangeWire): number[];
-}
-
-export interface RegionCallOptions {
-  db?: string;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-export interface RegionPutOptions extends RegionCallOptions {
-  sync?: boolean;
-}
-
-export interface RegionGetOptions extends RegionCallOptions {
-  /** 'packed' (default): the packed-pairs layout; 'slots': u32 sizes, then one slot of `slotBytes` per key. */
-  layout?: 'packed' | 'slots';
-  slotBytes?: number;
-}
-
-export interface RegionScanOptions extends RegionCallOptions, KeyRangeWire {
-  reverse?: boolean;
-  /** Most entries written. */
-  limit?: number;
-}
-
-/** Where execute's `into` writes (RegionOps.intoRegion). */
-export interface RegionIntoTarget {
-  readonly region: RegionDescriptor;
-  write(staged: Array<{ rank: number; reply: RegionStageReply }>, reverse: boolean): Promise<RegionScanResult>;
-  discard(staged: Array<{ rank: number; reply: RegionStageReply }>): Promise<void>;
-  release(): void;
-}
-
-export interface RegionScanResult {
-  /** Entries written into the region (packed-pairs layout). */
-  count: number;
-  /** Bytes of the region the layout takes. */
-  bytes: number;
-  /**
-   * The last key written when the range holds more than fitted (continue with `gt` of it, or
-   * `lt` for a reverse scan); undefined when the whole range was written.
-   */
-  resume: KeyValue | undefined;
-}
-
-function u32Bytes(values: readonly number[]): Buffer {
-  const out = Buffer.allocUnsafe(4 * values.length);
-  values.forEach((v, i) => out.writeUInt32LE(v, 4 * i));
-  return out;
-}
-
-function readU32s(bytes: Uint8Array, count: number, what: string): number[] {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== 4 * count) {
-    throw new HpckvError(ErrorCodes.PROTOCOL, `${what}: expected ${count} sizes`);
-  }
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Array.from({ length: count }, (_, i) => view.readUInt32LE(4 * i));
-}
+export type * from './region-types.js';
 
 /**
  * Client-memory operations (RDMA style) of a Client: the servers pull pairs out of a registered
@@ -192,50 +120,13 @@ export class RegionOps {
       }
       const staged = await allParts(ranks.map((rank) => host.call(rank, 'regionStage',
         { db, packedKeys: packList(byServer[rank]!.map((i) => keys[i]!)), bytesMax: region.length }, options).then((reply) => ({ rank, reply }))));
-      const done = this.#pushGet(keys, byServer, staged, region, layout, slotBytes, options);
+      const done = pushGet(host, keys, byServer, staged, region, layout, slotBytes, options);
       done.then(release, release);
       return new RegionHandle(done);
     } catch (error) {
       release();
       throw error;
     }
-  }
-
-  async #pushGet(keys: readonly Uint8Array[], byServer: number[][], staged: Array<{ rank: number; reply: RegionStageReply }>,
-    region: RegionDescriptor, layout: 'packed' | 'slots', slotBytes: number, options: RegionCallOptions): Promise<number> {
-    const host = this.#host;
-    const n = keys.length;
-    const sizes = new Array<number>(n);
-    for (const { rank, reply } of staged) {
-      const indices = byServer[rank]!;
-      readU32s(reply.valueSizes, indices.length, `regionStage reply of server ${rank}`).forEach((size, j) => { sizes[indices[j]!] = size; });
-    }
-    // The client writes the header (and, packed, the keys) as one block through one server;
-    // each server then pushes only its values.
-    const valueOffset = new Array<number>(n);
-    let block: Buffer;
-    if (layout === 'packed') {
-      const packed = packHeaderAndKeys(keys, sizes);
-      let at = packed.valuesStart;
-      for (let i = 0; i < n; i++) { valueOffset[i] = at; if (sizes[i] !== PACKED_ABSENT) at += sizes[i]!; }
-      if (at > region.length) {
-        await Promise.all(staged.map(({ rank, reply }) => host.call(rank, 'regionRelease', { op: reply.op }, options).catch(() => undefined)));
-        throw regionTooSmall(at, region.length);
-      }
-      block = packed.block;
-    } else {
-      block = Buffer.allocUnsafe(4 * n);
-      for (let i = 0; i < n; i++) { block.writeUInt32LE(sizes[i]!, 4 * i); valueOffset[i] = 4 * n + i * slotBytes; }
-    }
-    const pushes = staged.map(({ rank, reply }, s) => {
-      const placements: number[] = [];
-      byServer[rank]!.forEach((i, j) => {
-        if (sizes[i] !== PACKED_ABSENT) placements.push(j, valueOffset[i]!, layout === 'slots' ? slotBytes : sizes[i]!);
-      });
-      return host.call(rank, 'regionPush', { op: reply.op, region, placements, block: s === 0 ? block : null, blockOffset: 0 }, options);
-    });
-    await allParts(pushes);
-    return n;
   }
 
   /**
@@ -257,7 +148,7 @@ export class RegionOps {
       // Each server stages at most what the region could hold of its own entries alone.
       const staged = await allParts(ranks.map((rank) => host.call(rank, 'regionStage',
         { db, range: { ...range, reverse, limit }, bytesMax: region.length - 4 }, options).then((reply) => ({ rank, reply }))));
-      const done = this.#pushScan(staged, region, reverse, limit, options);
+      const done = pushScan(host, staged, region, reverse, limit, options);
       done.then(release, release);
       return new RegionHandle(done);
     } catch (error) {
@@ -280,76 +171,15 @@ export class RegionOps {
     const release = host.registry.acquire(region);
     return {
       region,
-      write: (staged, reverse) => this.#pushScan(staged, region, reverse, Number.MAX_SAFE_INTEGER, {}),
-      discard: async (staged) => {
-        await Promise.all(staged.map(({ rank, reply }) => host.call(rank, 'regionRelease', { op: reply.op }, {}).catch(() => undefined)));
-      },
+      write: (staged, reverse) => pushScan(host, staged, region, reverse, Number.MAX_SAFE_INTEGER, {}),
+      discard: (staged) => releaseStaged(host, staged, {}),
       release,
-    };
-  }
-
-  async #pushScan(staged: Array<{ rank: number; reply: RegionStageReply }>, region: RegionDescriptor, reverse: boolean, limit: number,
-    options: RegionCallOptions): Promise<RegionScanResult> {
-    const host = this.#host;
-    const runs = staged.map(({ rank, reply }) => {
-      const keys = unpackList(reply.keys ?? new Uint8Array(4), 'regionStage keys', host.limits.batchEntriesMax).map((k) => k ?? Buffer.alloc(0));
-      return { rank, op: reply.op, done: reply.done, keys, sizes: readU32s(reply.valueSizes, keys.length, `regionStage reply of server ${rank}`), at: 0 };
-    });
-    // Merge the servers' runs; stop where a server that has more than it staged could hold the next key.
-    const taken: Array<{ run: number; entry: number }> = [];
-    let bytes = 4;
-    let more = false;
-    // What the region needs to hold the next entry in order (reported when not even one fits).
-    let firstNeeds = 4;
-    for (;;) {
-      let best = -1;
-      for (let r = 0; r < runs.length; r++) {
-        const run = runs[r]!;
-        if (run.at >= run.keys.length) continue;
-        if (best < 0) { best = r; continue; }
-        const order = Buffer.compare(run.keys[run.at]!, runs[best]!.keys[runs[best]!.at]!);
-        if (reverse ? order > 0 : order < 0) best = r;
-      }
-      const blocked = runs.some((run) => run.at >= run.keys.length && !run.done);
-      if (best < 0 || blocked) { more = blocked || runs.some((run) => run.at < run.keys.length); break; }
-      if (taken.length >= limit) { more = true; break; }
-      const run = runs[best]!;
-      const entryBytes = 8 + run.keys[run.at]!.length + run.sizes[run.at]!;
-      if (bytes + entryBytes > region.length) { more = true; firstNeeds = bytes + entryBytes; break; }
-      taken.push({ run: best, entry: run.at });
-      bytes += entryBytes;
-      run.at++;
-    }
-    if (taken.length === 0 && more) {
-      // The entry that comes first in scan order, not the smallest first entry of any server: a
-      // region of the smallest could still not hold the entry the scan must write first.
-      await Promise.all(runs.map((run) => host.call(run.rank, 'regionRelease', { op: run.op }, options).catch(() => undefined)));
-      throw regionTooSmall(firstNeeds, region.length);
-    }
-    const n = taken.length;
-    // Header and keys (all known here from the stage replies) go as one block; servers push values.
-    const { block, valuesStart } = packHeaderAndKeys(taken.map(({ run, entry }) => runs[run]!.keys[entry]!),
-      taken.map(({ run, entry }) => runs[run]!.sizes[entry]!));
-    let at = valuesStart;
-    const perRun = runs.map(() => [] as number[]);
-    for (const { run, entry } of taken) {
-      const size = runs[run]!.sizes[entry]!;
-      perRun[run]!.push(entry, at, size);
-      at += size;
-    }
-    await allParts(runs.map(async (run, r) => {
-      const placements = perRun[r]!;
-      if (placements.length === 0 && r !== 0) {
-        await host.call(run.rank, 'regionRelease', { op: run.op }, options);
-        return 0;
-      }
-      return host.call(run.rank, 'regionPush', { op: run.op, region, placements, block: r === 0 ? block : null, blockOffset: 0 }, options);
-    }));
-    const last = taken[n - 1];
-    return {
-      count: n, bytes: at,
-      resume: more && last !== undefined ? host.decodeKey(runs[last.run]!.keys[last.entry]!) : undefined,
     };
   }
 }
 
+function u32Bytes(values: readonly number[]): Buffer {
+  const out = Buffer.allocUnsafe(4 * values.length);
+  values.forEach((v, i) => out.writeUInt32LE(v, 4 * i));
+  return out;
+}
