@@ -56,16 +56,11 @@ export class BackChannel {
   /** The region operations over `core`, their regions served and their completions noticed here. */
   regionOps(core: ClientCore): RegionOps {
     return new RegionOps({
-      limits: core.limits, partitioner: core.router, serverRanks: core.router.ranks,
+      limits: core.limits, router: core.router,
       registry: this.registry, completions: this.completions,
       call: (rank, op, body, options) => core.call(rank, op, body, options),
       attachOwner: () => this.attachOwner(core),
       decodeKey: (bytes) => core.decodeKey(bytes),
-      serversOfRange: (range) => {
-        const ranks = core.router.rangeServers(range);
-        // A range no server holds still gets one server, which writes the empty layout's count.
-        return ranks.length > 0 ? ranks : [0];
-      },
     });
   }
 }

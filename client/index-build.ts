@@ -27,7 +27,7 @@ export async function buildIndex(layout: IndexLayout, extract: KeyExtractor, opt
   if (!Number.isSafeInteger(pageEntries) || pageEntries < 1) throw new RangeError('pageEntries must be an integer >= 1');
   const call = callOptions(options);
   const scan = new MergedScan((rank, request) => host.call(rank, 'scan', { db: primaryDb, ...request }, call), {
-    range: {}, reverse: false, values: true, limit: Number.POSITIVE_INFINITY, ranks: host.group.servers.map((s) => s.rank),
+    range: {}, reverse: false, values: true, limit: Number.POSITIVE_INFINITY, ranks: host.router.ranks,
     planner: () => undefined, firstPageEntries: pageEntries, pageEntries,
     decodeKey: (bytes) => bytes, encodeKey: (key) => key as Uint8Array,
   });

@@ -1,7 +1,7 @@
 /**
  * What the reads and writes of one secondary index share: its definition, the client that opened
  * it (`IndexHost`), the codec of its secondary keys, the namespace of its entries and, for a
- * global index, its own partitioner. Apart from `SecondaryIndex` so the modules that look up,
+ * global index, its own router. Apart from `SecondaryIndex` so the modules that look up,
  * write and build an index work on this, not on the class's private state.
  */
 import { ErrorCodes, HpckvError } from '../core/errors.js';
@@ -10,6 +10,7 @@ import { keyCodec, type KeyCodec } from '../core/keys/key-codec.js';
 import { parseKeyType, type KeyValue } from '../core/keys/key-type.js';
 import { checkKey, limitExceeded } from '../core/protocol/field-checks.js';
 import { createPartitioner, type Partitioner } from '../partition/partitioner.js';
+import { Router } from './core/router.js';
 import type { RequestOptions } from './core/options.js';
 import { encodeBounds } from './core/range-routing.js';
 import type { IndexDefinition, IndexHost, IndexMatch, IndexPartitionSpec, SecondaryRange } from './index-types.js';
@@ -20,8 +21,8 @@ export class IndexLayout {
   readonly host: IndexHost;
   /** The prefix of every key of the index in its database (core/index-entry-key.ts). */
   readonly namespace: Buffer;
-  /** The index's own partitioner (global), over encoded secondary keys; null for a local index. */
-  readonly partitioner: Partitioner | null;
+  /** A global index's own router, over encoded secondary keys by the index's partition spec; null for a local index. */
+  readonly router: Router | null;
   readonly #codec: KeyCodec;
 
   constructor(host: IndexHost, definition: IndexDefinition) {
@@ -29,7 +30,7 @@ export class IndexLayout {
     this.definition = definition;
     this.#codec = keyCodec(parseKeyType(definition.keyType));
     this.namespace = indexNamespace(definition.name);
-    this.partitioner = definition.partition === null ? null : indexPartitioner(definition.partition, host.group.servers.length);
+    this.router = definition.partition === null ? null : new Router(indexPartitioner(definition.partition, host.group.servers.length));
   }
 
   get name(): string {

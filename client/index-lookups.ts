@@ -11,11 +11,10 @@ import { decodeEntryKey, entryRange, type DecodedEntry, type SecondaryBounds } f
 import type { KeyValue } from '../core/keys/key-type.js';
 import { resumeAfter } from '../core/protocol/resume-after.js';
 import { packList, unpackList } from '../core/wire/packed-list.js';
-import { groupByServer, type Partitioner } from '../partition/partitioner.js';
 import { callOptions } from './core/call-options.js';
 import type { RequestOptions } from './core/options.js';
 import { OrderedMerge, type PageRequest } from './core/ordered-merge.js';
-import { serversOfRange } from './core/range-routing.js';
+import type { Router } from './core/router.js';
 import type { IndexLayout } from './index-layout.js';
 import type { IndexMatch, LookupOptions } from './index-types.js';
 import { MergedScan } from './merged-scan.js';
@@ -58,7 +57,7 @@ async function* localMatches(layout: IndexLayout, range: { gte: Buffer; lt: Buff
     const max = host.limits.scanPageEntriesMax;
     return { keys: unpackList(reply.keys, 'indexLookup keys', max).map((k) => k ?? EMPTY), values: unpackList(reply.values, 'indexLookup values', max), done: reply.done };
   };
-  const merge = new OrderedMerge<Buffer | null>(host.group.servers.map((s) => s.rank), false);
+  const merge = new OrderedMerge<Buffer | null>(host.router.ranks, false);
   for await (const [entry, value] of merge.entries(request)) {
     const match = matchOf(layout, entry, value ?? null);
     if (match !== null) yield match;
@@ -70,7 +69,7 @@ async function* globalMatches(layout: IndexLayout, bounds: SecondaryBounds, rang
   const indexDb = layout.definition.indexDb;
   const call = callOptions(options);
   const limits = layout.host.limits;
-  const ranks = indexServers(layout.partitioner!, bounds);
+  const ranks = indexServers(layout.router!, bounds);
   // Merged over the index servers of the range (correct whether or not their key ranges are disjoint).
   const scan = new MergedScan((rank, request) => layout.host.call(rank, 'scan', { db: indexDb, ...request }, call), {
     range, reverse: false, values: false, limit: Number.POSITIVE_INFINITY, ranks, planner: () => undefined,
@@ -99,8 +98,7 @@ async function liveValues(layout: IndexLayout, entries: readonly DecodedEntry[],
   const { primaryDb, indexDb } = layout.definition;
   const host = layout.host;
   const values = new Array<Buffer | null>(entries.length).fill(null);
-  const byServer = groupByServer({ scheme: 'primary', serverCount: host.group.servers.length, serverFor: (k) => host.primaryServerFor(k) },
-    entries.map((e) => e.primaryKey));
+  const byServer = host.router.byServer(entries.map((e) => e.primaryKey));
   await Promise.all(byServer.map(async (indices, rank) => {
     // A reply answers a prefix of the keys when their values reach scanPageBytesMax: ask again for the rest.
     for (let from = 0; from < indices.length;) {
@@ -125,9 +123,9 @@ function matchOf(layout: IndexLayout, entry: Buffer, value: Buffer | null): Inde
 }
 
 /** The index servers that may hold entries of the bounds: one for one key, in order for a range table, else all. */
-function indexServers(partitioner: Partitioner, bounds: SecondaryBounds): number[] {
-  if (bounds.gte !== undefined && bounds.lte !== undefined && Buffer.compare(bounds.gte, bounds.lte) === 0) return [partitioner.serverFor(bounds.gte)];
-  return serversOfRange(partitioner, bounds);
+function indexServers(router: Router, bounds: SecondaryBounds): number[] {
+  if (bounds.gte !== undefined && bounds.lte !== undefined && Buffer.compare(bounds.gte, bounds.lte) === 0) return [router.serverFor(bounds.gte)];
+  return router.rangeServers(bounds);
 }
 
 function checkLimit(limit: number | undefined): number {

@@ -8,6 +8,7 @@ import type { KeyValue } from '../core/keys/key-type.js';
 import type { Limits } from '../core/limits.js';
 import type { OpName, OpReply, OpRequest } from '../core/protocol/messages.js';
 import type { KeyInput, RequestOptions, WriteOptions } from './core/options.js';
+import type { Router } from './core/router.js';
 
 export type IndexKind = 'global' | 'local';
 export type IndexPartitionSpec = HashPartitionSpec | RangePartitionSpec;
@@ -87,6 +88,6 @@ export interface IndexHost {
   call<O extends OpName>(rank: number, op: O, body: OpRequest<O>, options: RequestOptions): Promise<OpReply<O>>;
   encodeKey(key: KeyInput): Uint8Array;
   decodeKey(bytes: Uint8Array): KeyValue;
-  /** Rank owning an encoded primary key. */
-  primaryServerFor(key: Uint8Array): number;
+  /** Where the primary records live: the client's router (client/core/router.ts). */
+  readonly router: Router;
 }

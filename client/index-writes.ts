@@ -75,7 +75,7 @@ export async function writeIndexedRecord(host: IndexHost, primaryDb: string, pk:
   // Global: the new entries go first; they are not live until the back-reference names writeId.
   const fresh = prepared.flatMap(({ layout, encoded }) => globalOps((s) => [BatchOpCode.put, entryKey(layout.namespace, s, pk, writeId), EMPTY], layout, encoded));
   await sendEntryOps(host, fresh, sync, options);
-  const reply = await host.call(host.primaryServerFor(pk), 'indexWrite', {
+  const reply = await host.call(host.router.serverFor(pk), 'indexWrite', {
     db: primaryDb, key: pk, value, writeId, ...sync, ...(ifStored ? { ifStored: true } : {}),
     indexes: prepared.map(({ layout, encoded }) => ({
       indexDb: layout.definition.indexDb, index: layout.namespace, local: layout.definition.kind === 'local', secondaryKeys: encoded,
@@ -101,7 +101,7 @@ interface EntryOp { indexDb: string; rank: number; op: BatchEntry }
 
 /** `op` of each of `keys` on the index server of the key; none for a local index (its server writes its entries). */
 function globalOps(op: (s: Buffer) => BatchEntry, layout: IndexLayout, keys: readonly Buffer[]): EntryOp[] {
-  return layout.definition.kind !== 'global' ? [] : keys.map((s) => ({ indexDb: layout.definition.indexDb, rank: layout.partitioner!.serverFor(s), op: op(s) }));
+  return layout.definition.kind !== 'global' ? [] : keys.map((s) => ({ indexDb: layout.definition.indexDb, rank: layout.router!.serverFor(s), op: op(s) }));
 }
 
 /** The ops as one `batch` per (index database, server), all sent at once; the first failure is thrown once all settled. */

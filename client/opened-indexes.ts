@@ -20,7 +20,7 @@ export class OpenedIndexes {
       call: (rank, op, body, options) => core.call(rank, op, body, options),
       encodeKey: (key) => core.encodeKey(key),
       decodeKey: (bytes) => core.decodeKey(bytes),
-      primaryServerFor: (key) => core.router.serverFor(key),
+      router: core.router,
     };
   }
 

@@ -37,9 +37,9 @@ export class RegionOps {
     const sync = options.sync === true ? { sync: true } : {};
     let targets: Array<{ rank: number; indices?: Uint8Array }>;
     let data: Buffer | undefined;
-    if (host.serverRanks.length === 1) {
+    if (host.router.ranks.length === 1) {
       // One server owns every key: it reads the layout itself, the client touches no record.
-      targets = [{ rank: host.serverRanks[0]! }];
+      targets = [{ rank: host.router.ranks[0]! }];
       if (host.registry.owns(region)) {
         // A small region rides with the request (eager), as Mercury does below its eager size.
         if (region.length <= Math.min(host.limits.regionEagerBytesMax, host.limits.regionChunkBytesMax)) data = host.registry.view(region);
@@ -49,12 +49,12 @@ export class RegionOps {
       const bytes = host.registry.view(region);
       const count = packedCount(bytes, bytes.length);
       const layout = packedLayout(count, bytes.subarray(4, 4 + 8 * count), bytes.length);
-      const byServer: number[][] = host.serverRanks.map(() => []);
+      const keys = new Array<Uint8Array>(count);
       for (let i = 0; i < count; i++) {
         if (layout.valueSizes[i] === PACKED_ABSENT) throw new HpckvError(ErrorCodes.BAD_LAYOUT, `pair ${i} has no value (0xFFFFFFFF): a put needs every value`);
-        const key = bytes.subarray(layout.keyOffsets[i]!, layout.keyOffsets[i]! + layout.keySizes[i]!);
-        byServer[host.partitioner.serverFor(key)]!.push(i);
+        keys[i] = bytes.subarray(layout.keyOffsets[i]!, layout.keyOffsets[i]! + layout.keySizes[i]!);
       }
+      const byServer = host.router.byServer(keys);
       targets = byServer.flatMap((indices, rank) => (indices.length === 0 ? [] : [{ rank, indices: u32Bytes(indices) }]));
       const only = targets.length === 1 ? targets[0]! : undefined;
       if (only !== undefined && region.length <= Math.min(host.limits.regionEagerBytesMax, host.limits.regionChunkBytesMax)) {
@@ -65,7 +65,7 @@ export class RegionOps {
         await host.attachOwner();
       }
     } else {
-      targets = host.serverRanks.map((rank) => ({ rank }));
+      targets = host.router.ranks.map((rank) => ({ rank }));
     }
     const release = host.registry.acquire(region);
     try {
@@ -100,11 +100,10 @@ export class RegionOps {
       if (needed > region.length) throw regionTooSmall(needed, region.length);
     }
     checkEntries(keys.length, host.limits, 'the keys');
-    const byServer: number[][] = host.serverRanks.map(() => []);
-    keys.forEach((key, i) => byServer[host.partitioner.serverFor(key)]!.push(i));
+    const byServer = host.router.byServer(keys);
     let ranks = byServer.flatMap((indices, rank) => (indices.length > 0 ? [rank] : []));
     // Even a get of no keys writes its layout's header, through one server.
-    if (ranks.length === 0) ranks = [host.serverRanks[0]!];
+    if (ranks.length === 0) ranks = [host.router.ranks[0]!];
     if (host.registry.owns(region)) await host.attachOwner();
     const release = host.registry.acquire(region);
     try {
@@ -141,7 +140,9 @@ export class RegionOps {
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be an integer >= 1');
     if (region.length < 4) throw regionTooSmall(4, region.length);
-    const ranks = host.serversOfRange(range);
+    const holding = host.router.rangeServers(range);
+    // A range no server holds still gets one server, which writes the empty layout's count.
+    const ranks = holding.length > 0 ? holding : [0];
     if (host.registry.owns(region)) await host.attachOwner();
     const release = host.registry.acquire(region);
     try {

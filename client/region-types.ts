@@ -9,23 +9,21 @@ import type { Limits } from '../core/limits.js';
 import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../core/protocol/messages.js';
 import type { RegionStageReply } from '../core/protocol/region-messages.js';
 import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
-import type { Partitioner } from '../partition/partitioner.js';
+import type { Router } from './core/router.js';
 import type { RegionCompletions } from './region-handle.js';
 import type { RegionRegistry } from './region-registry.js';
 
 /** What the region operations need of their Client. */
 export interface RegionHost {
   readonly limits: Limits;
-  readonly partitioner: Partitioner;
-  readonly serverRanks: readonly number[];
+  /** Which server owns a key, and the servers of a range (client/core/router.ts). */
+  readonly router: Router;
   readonly registry: RegionRegistry;
   readonly completions: RegionCompletions;
   call<O extends OpName>(rank: number, op: O, body: OpRequest<O>, options: RegionCallOptions): Promise<OpReply<O>>;
   /** Makes sure every server can reach this client's regions (regionAttach on every connection). */
   attachOwner(): Promise<void>;
   decodeKey(bytes: Uint8Array): KeyValue;
-  /** The servers that may hold a range's keys (all of them unless the partitioning says fewer). */
-  serversOfRange(range: KeyRangeWire): number[];
 }
 
 export interface RegionCallOptions {

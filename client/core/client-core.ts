@@ -27,7 +27,7 @@ export class ClientCore {
   constructor(group: GroupFile, limits: Limits, connections: ServerConnections) {
     this.group = group;
     this.limits = limits;
-    this.router = new Router(group);
+    this.router = Router.forGroup(group);
     this.connections = connections;
     this.#codec = group.keyType === 'bytes' ? undefined : keyCodec(parseKeyType(group.keyType));
   }

@@ -8,22 +8,27 @@ import { serversInOrder, serversOfRange } from './range-routing.js';
  * The client's one answer to "which server(s)": the owner of a key, the owners of a batch's keys,
  * the servers of a range (in key order when the partitioning allows). Every client path asks
  * here rather than the partitioner, so what routing may grow (a retry budget for a redirect from
- * a server on a newer partition epoch) has one home. It is itself a Partitioner, so the modules
- * that take one (the region operations) route through it too.
+ * a server on a newer partition epoch) has one home. A global secondary index routes its
+ * entries by a router of its own over the index's partition spec (client/index-layout.ts).
  */
 export class Router implements Partitioner {
   readonly scheme: string;
   readonly serverCount: number;
-  /** Every server's rank, in the group file's order: what a call that asks all of them visits. */
+  /** Every server's rank (0 .. serverCount - 1, as in a group file): what a call that asks all of them visits. */
   readonly ranks: readonly number[];
   readonly #partitioner: Partitioner;
 
-  /** Routes by the group's partition spec over its servers. */
-  constructor(group: GroupFile) {
-    this.#partitioner = createPartitioner(group.partition, group.servers.length);
-    this.scheme = this.#partitioner.scheme;
-    this.serverCount = group.servers.length;
-    this.ranks = group.servers.map((server) => server.rank);
+  /** Routes by `partitioner` over servers 0 .. serverCount - 1. */
+  constructor(partitioner: Partitioner) {
+    this.#partitioner = partitioner;
+    this.scheme = partitioner.scheme;
+    this.serverCount = partitioner.serverCount;
+    this.ranks = Array.from({ length: partitioner.serverCount }, (_, rank) => rank);
+  }
+
+  /** Routes the group's keys by its partition spec over its servers. */
+  static forGroup(group: GroupFile): Router {
+    return new Router(createPartitioner(group.partition, group.servers.length));
   }
 
   /** Rank of the server that owns an encoded key (every single-key call's path: no allocation). */
