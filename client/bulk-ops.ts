@@ -89,7 +89,7 @@ export async function delMany(core: ClientCore, keyInputs: readonly KeyInput[], 
 }
 
 function unpackReply(reply: Uint8Array, expected: number): Array<Buffer | null> {
-  const values = unpackList(reply, 'getMany reply', expected);
+  const values = unpackList(reply, 'getMany reply', expected, null);
   if (values.length !== expected) {
     throw new HpckvError(ErrorCodes.PROTOCOL, `getMany reply has ${values.length} values for ${expected} keys`);
   }

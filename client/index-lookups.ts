@@ -55,7 +55,7 @@ async function* localMatches(layout: IndexLayout, range: { gte: Buffer; lt: Buff
     const bounds = after === undefined ? range : resumeAfter<{ gt?: Buffer; gte?: Buffer; lt: Buffer }>(range, after);
     const reply = await host.call(cursor.rank, 'indexLookup', { db: primaryDb, indexDb, index: layout.namespace, ...bounds }, call);
     const max = host.limits.scanPageEntriesMax;
-    return { keys: unpackList(reply.keys, 'indexLookup keys', max).map((k) => k ?? EMPTY), values: unpackList(reply.values, 'indexLookup values', max), done: reply.done };
+    return { keys: unpackList(reply.keys, 'indexLookup keys', max, null).map((k) => k ?? EMPTY), values: unpackList(reply.values, 'indexLookup values', max, null), done: reply.done };
   };
   const merge = new OrderedMerge<Buffer | null>(host.router.ranks, false);
   for await (const [entry, value] of merge.entries(request)) {
@@ -107,7 +107,7 @@ async function liveValues(layout: IndexLayout, entries: readonly DecodedEntry[],
         db: primaryDb, indexDb, index: layout.namespace,
         packedKeys: packList(part.map((i) => entries[i]!.primaryKey)), packedWriteIds: packList(part.map((i) => entries[i]!.writeId)),
       }, call);
-      const got = unpackList(reply, 'indexGet reply', part.length);
+      const got = unpackList(reply, 'indexGet reply', part.length, null);
       if (got.length === 0) throw new HpckvError(ErrorCodes.PROTOCOL, 'indexGet answered no keys');
       got.forEach((value, j) => { values[part[j]!] = value; });
       from += got.length;

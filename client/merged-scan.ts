@@ -40,8 +40,8 @@ export interface MergedScanOptions {
 }
 
 function unpackPage(reply: ScanReply, itemsMax: number): Page {
-  const keys = unpackList(reply.keys, 'scan keys', itemsMax).map((k) => k ?? Buffer.alloc(0));
-  const values = reply.values === null ? null : unpackList(reply.values, 'scan values', itemsMax).map((v) => v ?? Buffer.alloc(0));
+  const keys = unpackList(reply.keys, 'scan keys', itemsMax, null).map((k) => k ?? Buffer.alloc(0));
+  const values = reply.values === null ? null : unpackList(reply.values, 'scan values', itemsMax, null).map((v) => v ?? Buffer.alloc(0));
   return { keys, values, done: reply.done };
 }
 

@@ -226,8 +226,8 @@ export class ProcedureHandle {
     }
     if (results.keys === null || results.values === null) return;
     const max = Number.MAX_SAFE_INTEGER;
-    const keys = unpackList(results.keys, 'procedure result keys', max);
-    const values = unpackList(results.values, 'procedure result values', max);
+    const keys = unpackList(results.keys, 'procedure result keys', max, null);
+    const values = unpackList(results.values, 'procedure result values', max, null);
     // Views of the reply frame (unpackList copies nothing); the frame lives as long as they do.
     for (let i = 0; i < keys.length; i++) this.#kept.push([keys[i] ?? Buffer.alloc(0), values[i] ?? Buffer.alloc(0)]);
   }

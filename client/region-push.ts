@@ -74,7 +74,7 @@ export async function pushGet(host: RegionHost, keys: readonly Uint8Array[], byS
 export async function pushScan(host: RegionHost, staged: readonly StagedPart[], region: RegionDescriptor, reverse: boolean, limit: number,
   options: RegionCallOptions): Promise<RegionScanResult> {
   const runs = staged.map(({ rank, reply }) => {
-    const keys = unpackList(reply.keys ?? new Uint8Array(4), 'regionStage keys', host.limits.batchEntriesMax).map((k) => k ?? Buffer.alloc(0));
+    const keys = unpackList(reply.keys ?? new Uint8Array(4), 'regionStage keys', host.limits.batchEntriesMax, null).map((k) => k ?? Buffer.alloc(0));
     return { rank, op: reply.op, keys, sizes: readU32s(reply.valueSizes, keys.length, `regionStage reply of server ${rank}`) };
   });
   const merge = new OrderedMerge<number>(runs.map((run) => run.rank), reverse);

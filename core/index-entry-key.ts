@@ -126,7 +126,7 @@ export function decodeBackref(bytes: Uint8Array, itemsMax: number): Backref | nu
   const head = WRITE_ID_BYTES + FINGERPRINT_BYTES;
   if (view.length < head + 4) return null;
   try {
-    const keys = unpackList(view.subarray(head), 'back-reference', itemsMax);
+    const keys = unpackList(view.subarray(head), 'back-reference', itemsMax, null);
     if (keys.some((key) => key === null)) return null;
     return { writeId: view.subarray(0, WRITE_ID_BYTES), fingerprint: view.subarray(WRITE_ID_BYTES, head), secondaryKeys: keys as Buffer[] };
   } catch {

@@ -98,15 +98,18 @@ function malformed(what: string, why: string): HpckvError {
 
 /**
  * Reads a packed list; any inconsistency (short buffer, sizes past the end, trailing bytes) is
- * HPCKV_ERR_BAD_REQUEST. More than `itemsMax` items is HPCKV_ERR_BATCH_TOO_LARGE, checked
- * before anything is allocated.
+ * HPCKV_ERR_BAD_REQUEST. More than `itemsMax` items is checked before anything is allocated:
+ * HPCKV_ERR_BATCH_TOO_LARGE when `itemsMax` is the batchEntriesMax limit (a request's list), and
+ * HPCKV_ERR_BAD_REQUEST when it is only what the reader expects (`itemsLimit` null: a reply
+ * longer than its request, a stored list longer than written), which no limit names.
  */
-export function unpackList(packed: unknown, what: string, itemsMax: number): Array<Buffer | null> {
+export function unpackList(packed: unknown, what: string, itemsMax: number, itemsLimit: 'batchEntriesMax' | null = 'batchEntriesMax'): Array<Buffer | null> {
   if (!(packed instanceof Uint8Array)) throw malformed(what, 'not bytes');
   const data = asBuffer(packed);
   if (data.length < 4) throw malformed(what, 'shorter than its count');
   const count = data.readUInt32LE(0);
   if (count > itemsMax) {
+    if (itemsLimit === null) throw malformed(what, `${count} items where at most ${itemsMax} are expected`);
     throw new HpckvError(ErrorCodes.BATCH_TOO_LARGE, `packed list "${what}" has ${count} items, batchEntriesMax is ${itemsMax}`,
       { details: { limit: 'batchEntriesMax', field: what, entries: count, max: itemsMax } });
   }

@@ -38,7 +38,7 @@ export function validateRegionWrite(body: unknown): ValidRegionWrite {
   if (!Array.isArray(offsets) || !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0) || !(data instanceof Uint8Array)) {
     throw badRequest('regionWrite: needs offsets (integers >= 0) and data (a packed list)', { field: 'offsets' });
   }
-  const parts = unpackList(data, 'regionWrite data', offsets.length);
+  const parts = unpackList(data, 'regionWrite data', offsets.length, null);
   if (parts.length !== offsets.length) throw badRequest(`regionWrite: ${offsets.length} offsets for ${parts.length} parts`, { field: 'data' });
   return { region, pieces: parts.map((part, i): [number, Uint8Array] => [offsets[i] as number, part ?? new Uint8Array(0)]) };
 }

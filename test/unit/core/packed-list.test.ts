@@ -25,6 +25,18 @@ test('malformed packed lists are typed errors, checked before allocating', (t) =
   }
 });
 
+test('more items than batchEntriesMax is BATCH_TOO_LARGE naming the limit; more than a reader expects (no limit) is a malformed list', (t) => {
+  const three = packList([Buffer.from('a'), Buffer.from('b'), Buffer.from('c')]);
+  const tooMany = t.throws(() => unpackList(three, 'packedKeys', 2), { instanceOf: HpckvError });
+  t.is(tooMany?.code, ErrorCodes.BATCH_TOO_LARGE);
+  t.deepEqual(tooMany?.details, { limit: 'batchEntriesMax', field: 'packedKeys', entries: 3, max: 2 });
+  const unexpected = t.throws(() => unpackList(three, 'getMany reply', 2, null), { instanceOf: HpckvError });
+  t.is(unexpected?.code, ErrorCodes.BAD_REQUEST);
+  t.is(unexpected?.message, 'packed list "getMany reply" is malformed: 3 items where at most 2 are expected');
+  t.deepEqual(unexpected?.details, { field: 'getMany reply' });
+  t.is(unpackList(three, 'getMany reply', 3, null).length, 3);
+});
+
 test('chunked packed lists hold the same bytes as packList: small items copied into one block per run, large ones their own chunk', (t) => {
   const large = Buffer.alloc(5000, 7);
   const items = [Buffer.from('a'), Buffer.alloc(0), null, Buffer.from('bc'), large, Buffer.from('d'), null, Buffer.alloc(3000, 1)];
