@@ -6,6 +6,7 @@ import { DATABASE_NAME_PATTERN, type DatabaseStartup, type DatabaseStats, type O
 import type { ServiceOps, ValidRequests } from '../core/protocol/op-table.js';
 import type { ValidationContext } from '../core/protocol/validate/request-fields.js';
 import { createRequestDispatch } from './request-dispatch.js';
+import { checkDb } from '../core/protocol/field-checks.js';
 import { Database } from './database.js';
 import { IndexOps } from './index-ops.js';
 
@@ -106,8 +107,7 @@ export class Provider implements ValidationContext {
 
   /** The store of a database this server owns (HPCKV_ERR_UNKNOWN_DATABASE otherwise), for the region service. */
   database(name: string): Database {
-    if (!this.#databases.has(name)) throw new HpckvError(ErrorCodes.UNKNOWN_DATABASE, `this server has no database "${name.slice(0, 100)}"`, { details: { db: name.slice(0, 100) } });
-    return this.#db(name);
+    return this.#db(checkDb(name, (owned) => this.#databases.has(owned)));
   }
 
   /**

@@ -1,8 +1,9 @@
 import { ErrorCodes, HpckvError, type ErrorCode } from '../errors.js';
 import type { Limits } from '../limits.js';
+import { DATABASE_NAME_PATTERN } from './messages.js';
 
 /**
- * The checks every path applies to keys, values and entry counts: the client before sending, the
+ * The checks every path applies to keys, values, entry counts and database names: the client before sending, the
  * server before touching a store, the region service on pairs it pulled. One code and one phrasing
  * per fault wherever it is found:
  *   - an empty key is HPCKV_ERR_BAD_REQUEST (a malformed request, not a size);
@@ -67,4 +68,17 @@ export function checkEntries(count: number, limits: Limits, what: string, extra:
   if (count > limits.batchEntriesMax) {
     throw limitExceeded(ErrorCodes.BATCH_TOO_LARGE, 'batchEntriesMax', what, count, limits.batchEntriesMax, 'entries', extra);
   }
+}
+
+/** Longest piece of a database name echoed back in an error. */
+const DB_ECHO_CHARS_MAX = 100;
+
+/**
+ * A database name this server owns: a name outside DATABASE_NAME_PATTERN or not among `owns`
+ * is HPCKV_ERR_UNKNOWN_DATABASE (the name, cut to 100 characters, in the message and details).
+ */
+export function checkDb(name: string, owns: (name: string) => boolean): string {
+  if (DATABASE_NAME_PATTERN.test(name) && owns(name)) return name;
+  const echoed = name.slice(0, DB_ECHO_CHARS_MAX);
+  throw new HpckvError(ErrorCodes.UNKNOWN_DATABASE, `this server has no database "${echoed}"`, { details: { db: echoed } });
 }

@@ -1,7 +1,6 @@
 import { ErrorCodes, HpckvError, type ErrorDetails } from '../../errors.js';
 import type { Limits } from '../../limits.js';
-import { DATABASE_NAME_PATTERN } from '../messages.js';
-import { checkKey, checkValue, type FieldPlace } from '../field-checks.js';
+import { checkDb, checkKey, checkValue, type FieldPlace } from '../field-checks.js';
 import { asBuffer } from '../../wire/as-buffer.js';
 
 /**
@@ -18,9 +17,6 @@ export interface ValidationContext {
   /** Whether this server owns the database `name`. */
   ownsDatabase(name: string): boolean;
 }
-
-/** Longest piece of a client's string echoed back in an error. */
-const ECHO_CHARS_MAX = 100;
 
 export function badRequest(message: string, details: ErrorDetails = {}): HpckvError {
   return new HpckvError(ErrorCodes.BAD_REQUEST, message, { details });
@@ -46,11 +42,7 @@ export function validateDbName(value: unknown, context: ValidationContext): stri
   if (typeof value !== 'string') {
     throw badRequest(`field "db" must be a string, got ${describe(value)}`, { field: 'db', got: describe(value) });
   }
-  if (!DATABASE_NAME_PATTERN.test(value) || !context.ownsDatabase(value)) {
-    const echoed = value.slice(0, ECHO_CHARS_MAX);
-    throw new HpckvError(ErrorCodes.UNKNOWN_DATABASE, `this server has no database "${echoed}"`, { details: { db: echoed } });
-  }
-  return value;
+  return checkDb(value, (name) => context.ownsDatabase(name));
 }
 
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ErrorCodes, HpckvError } from '../../../core/errors.js';
 import { resolveLimits } from '../../../core/limits.js';
-import { checkEntries, checkKey, checkValue, limitExceeded } from '../../../core/protocol/field-checks.js';
+import { checkDb, checkEntries, checkKey, checkValue, limitExceeded } from '../../../core/protocol/field-checks.js';
 
 const limits = resolveLimits({ keyBytesMax: 8, valueBytesMax: 16, batchEntriesMax: 3 });
 
@@ -42,4 +42,16 @@ test('entry counts and other limits read the same way', (t) => {
     code: ErrorCodes.BATCH_TOO_LARGE, message: 'the pairs for this server is 10 bytes, more than regionOpBytesMax 5',
     details: { staging: 1, limit: 'regionOpBytesMax', bytes: 10, max: 5 },
   });
+});
+
+test('checkDb: an owned name passes; a name outside the pattern or not owned is UNKNOWN_DATABASE, echoed at most 100 characters', (t) => {
+  const owns = (name: string): boolean => name === 'default' || name === 'x'.repeat(64);
+  t.is(checkDb('default', owns), 'default');
+  for (const name of ['other', '', '.hidden', 'a/b', 'x'.repeat(65)]) {
+    const error = t.throws(() => checkDb(name, owns), { instanceOf: HpckvError });
+    t.is(error?.code, ErrorCodes.UNKNOWN_DATABASE, name);
+    t.deepEqual(error?.details, { db: name.slice(0, 100) });
+  }
+  const long = t.throws(() => checkDb('y'.repeat(300), () => true), { instanceOf: HpckvError });
+  t.is(long?.message, `this server has no database "${'y'.repeat(100)}"`);
 });
