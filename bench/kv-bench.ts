@@ -7,7 +7,8 @@ import { benchKey } from './bench-records.js';
 import { bulkKeyBase, bulkRows, DEFAULT_ROUNDS } from './suite/kv-rows.js';
 import { hpckvTarget, levelTarget } from './suite/kv-targets.js';
 import { hpckvSetup } from './suite/suite-row.js';
-import { machineInfo, type MachineInfo } from './machine.js';
+import { formatTable, type BenchReport, type BenchRow } from './bench-report.js';
+import { machineInfo } from './machine.js';
 import { percentile, secondsSince } from './stats.js';
 
 /**
@@ -15,24 +16,6 @@ import { percentile, secondsSince } from './stats.js';
  * Throughput rows report records/s with ratio = hpckv / raw; latency rows report µs with
  * ratio = raw / hpckv (so above 1 is always "hpckv is better").
  */
-
-export interface BenchRow {
-  id: string;
-  what: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  ratio: number;
-  extra?: Record<string, number>;
-}
-
-export interface BenchReport {
-  machine: MachineInfo;
-  servers: number;
-  transport: string;
-  startedAt: string;
-  rows: BenchRow[];
-}
 
 const BATCH = 1000;
 
@@ -118,23 +101,6 @@ export async function runKvBench(options: { servers: number; quick: boolean; tra
     }
   });
   return { machine: machineInfo(), servers: options.servers, transport: options.transport, startedAt: new Date().toISOString(), rows };
-}
-
-function formatNumber(value: number): string {
-  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
-}
-
-export function formatTable(report: BenchReport): string {
-  const header = ['row', 'hpckv', 'raw classic-level', 'unit', 'ratio'];
-  const lines = report.rows.map((row) => [row.id, formatNumber(row.value), formatNumber(row.baseline), row.unit, row.ratio.toFixed(2) + 'x'
-    + (row.extra?.['p99'] !== undefined ? `  (p99 ${formatNumber(row.extra['p99'])} vs ${formatNumber(row.extra['rawP99'] ?? NaN)})` : '')]);
-  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
-  const fmt = (cells: string[]): string => cells.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  return [
-    `hpckv kv bench: ${report.servers} server(s) over ${report.transport}, ${report.machine.cores} cores (${report.machine.cpuModel}), node ${report.machine.node}`,
-    fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt),
-    'ratio = hpckv / raw for throughput, raw / hpckv for latency (above 1 means hpckv is better)',
-  ].join('\n');
 }
 
 async function main(): Promise<void> {

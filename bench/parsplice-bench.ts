@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { formatTable, type BenchReport, type BenchRow } from './kv-bench.js';
+import { formatTable, type BenchReport, type BenchRow } from './bench-report.js';
 import { machineInfo } from './machine.js';
 import { printReport, runIfMain } from './bench-main.js';
 import { runCampaign, type CampaignOptions } from '../examples/parsplice/campaign.js';

@@ -5,7 +5,7 @@ import { Client } from '../client/client.js';
 import { withLocalGroup } from '../examples/local-group.js';
 import { Packr } from 'msgpackr';
 import { SandboxPool } from '../procedures/sandbox-pool.js';
-import { formatTable, type BenchReport, type BenchRow } from './kv-bench.js';
+import { formatTable, type BenchReport, type BenchRow } from './bench-report.js';
 import { machineInfo } from './machine.js';
 import { printReport, runIfMain } from './bench-main.js';
 import { benchKey } from './bench-records.js';

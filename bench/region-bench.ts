@@ -4,7 +4,7 @@ import { Client } from '../client/client.js';
 import { packPairs, packedPairsBytes, unpackPairs } from '../core/regions/packed-pairs.js';
 import type { RegionDescriptor } from '../core/regions/region-descriptor.js';
 import { withLocalGroup } from '../examples/local-group.js';
-import type { BenchReport, BenchRow } from './kv-bench.js';
+import type { BenchReport, BenchRow } from './bench-report.js';
 import { benchKey, benchValue } from './bench-records.js';
 import { machineInfo } from './machine.js';
 
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     json: { type: 'string' }, servers: { type: 'string' }, quick: { type: 'boolean' }, transport: { type: 'string' },
   } });
-  const { formatTable } = await import('./kv-bench.js');
+  const { formatTable } = await import('./bench-report.js');
   const report = await runRegionBench({
     servers: Number(values.servers ?? 1), quick: values.quick === true, transport: values.transport === 'tcp' ? 'tcp' : 'unix',
   });

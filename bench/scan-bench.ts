@@ -6,7 +6,7 @@ import { Client } from '../client/client.js';
 import type { PartitionSpec } from '../core/group-file.js';
 import { RangeTable } from '../partition/range-table.js';
 import { withLocalGroup } from '../examples/local-group.js';
-import type { BenchReport, BenchRow } from './kv-bench.js';
+import type { BenchReport, BenchRow } from './bench-report.js';
 import { machineInfo } from './machine.js';
 import { percentile, secondsSince } from './stats.js';
 
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   } });
   const partitions: ScanBenchPartition[] = values.partition === undefined ? ['hash', 'range'] : [values.partition as ScanBenchPartition];
   if (!partitions.every((p) => p === 'hash' || p === 'range')) throw new TypeError('--partition is hash or range');
-  const { formatTable } = await import('./kv-bench.js');
+  const { formatTable } = await import('./bench-report.js');
   const report = await runScanBench({
     servers: Number(values.servers ?? 2), records: Number(values.records ?? (values.quick ? 20_000 : 200_000)), valueBytes: 100,
     transport: values.transport === 'tcp' ? 'tcp' : 'unix', partitions,

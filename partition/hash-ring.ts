@@ -1,4 +1,4 @@
-import type { Partitioner } from './partitioner.js';
+import type { Partitioner } from './partitioner-contract.js';
 import { xxhash64 } from './xxhash64.js';
 
 /** Upper bound on virtual nodes per server; the same bound the group file enforces. */

@@ -1,5 +1,5 @@
 import type { SlicePartitionSpec } from '../core/group-file.js';
-import type { KeyBound, Partitioner } from './partitioner.js';
+import type { KeyBound, Partitioner } from './partitioner-contract.js';
 import { parseSliceSize } from '../core/partition-spec.js';
 import { isSliceKeyType, keyCodec, type KeyCodec, type SliceKeyType } from './slice-key-codec.js';
 

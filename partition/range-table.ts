@@ -1,6 +1,6 @@
 import type { RangePartitionSpec } from '../core/group-file.js';
 import { checkRangeBoundaries, decodeBase64 } from '../core/partition-spec.js';
-import type { KeyBound, Partitioner } from './partitioner.js';
+import type { KeyBound, Partitioner } from './partitioner-contract.js';
 
 export { decodeBase64 };
 

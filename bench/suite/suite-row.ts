@@ -1,4 +1,4 @@
-import type { BenchReport } from '../kv-bench.js';
+import type { BenchReport } from '../bench-report.js';
 import { medianAndRange, type Range } from '../stats.js';
 
 export type Transport = 'unix' | 'tcp';

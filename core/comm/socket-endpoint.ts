@@ -11,7 +11,7 @@ import type { Endpoint, PeerDeparture } from './endpoint.js';
 import { RootJoins } from './root-joins.js';
 import { endConnections, SocketConnection } from './socket-connection.js';
 import {
-  helloFrame, isBye, isDataFrame, parseHello, parseWelcome, welcomeFrame, type PeerRecord,
+  helloFrame, isBye, isDataFrame, parseHello, parseWelcome, welcomeFrame, type PeerRecord, type SocketRendezvous,
 } from './socket-protocol.js';
 import { StartupAbort } from './startup-abort.js';
 import { describeStartupWait } from './startup-wait-report.js';
@@ -34,7 +34,7 @@ import { WorldEndpoint } from './world-endpoint.js';
  * Not detected: a peer that hangs without closing its sockets (there are no heartbeats).
  */
 
-export type SocketRendezvous = { dir: string } | { rootAddress: string };
+export type { SocketRendezvous };
 
 export interface SocketEndpointOptions {
   rank: number;

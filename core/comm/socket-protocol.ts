@@ -10,6 +10,9 @@
  * knows that nobody still needs the rendezvous (files may then be removed).
  */
 
+/** Where the ranks of a socket world meet: a shared directory of rendezvous files, or rank 0's address. */
+export type SocketRendezvous = { dir: string } | { rootAddress: string };
+
 /** One rank's entry in the address table (and its rendezvous file). */
 export interface PeerRecord {
   rank: number;

@@ -1,7 +1,6 @@
 import { readdirSync } from 'node:fs';
 import type { RootJoins } from './root-joins.js';
-import type { SocketRendezvous } from './socket-endpoint.js';
-import type { PeerRecord } from './socket-protocol.js';
+import type { PeerRecord, SocketRendezvous } from './socket-protocol.js';
 
 /** Where a socket endpoint's start-up stands: what the message of its timeout is made from. */
 export interface StartupProgress {

@@ -6,11 +6,15 @@ import type {
   RegionAccepted, RegionAttachRequest, RegionPushRequest, RegionPutRequest, RegionReleaseRequest, RegionStageReply,
   RegionStageRequest, RegionTestHoldRequest,
 } from './region-messages.js';
+import type { DbRequest, KeyRangeWire, WriteOptionsWire } from './request-basics.js';
+
+export type { DbRequest, KeyRangeWire, WriteOptionsWire };
 
 /**
- * The data-plane operations between clients and servers: names, request bodies and replies.
- * Keys and values travel as raw bytes (msgpack bin). Client and server both import this file,
- * so it is the single source of truth for the protocol.
+ * The wire shapes of the data-plane operations between clients and servers: request bodies and
+ * replies, keyed by op name in `OpTable`. Keys and values travel as raw bytes (msgpack bin). The
+ * op table (op-table.ts) declares each op's service, validator and retry rule under the same
+ * names; client and server both import these types.
  */
 
 /** Opcode of each batch entry. */
@@ -19,18 +23,8 @@ export const BatchOpCode = { put: 0, del: 1 } as const;
 /** One entry of a mixed batch: [0, key, value] puts, [1, key] deletes. */
 export type BatchEntry = [typeof BatchOpCode.put, Uint8Array, Uint8Array] | [typeof BatchOpCode.del, Uint8Array];
 
-export interface DbRequest {
-  /** Database name (one of the server's databases). */
-  db: string;
-}
-
 export interface KeyRequest extends DbRequest {
   key: Uint8Array;
-}
-
-export interface WriteOptionsWire {
-  /** Flush LevelDB's log to disk (fsync) before answering. */
-  sync?: boolean;
 }
 
 export interface PutRequest extends KeyRequest, WriteOptionsWire {
@@ -68,14 +62,6 @@ export interface PutManyPartRequest extends PackedPutManyRequest {
   /** 0, 1, 2, ... in order: a part after the first needs its staging open at exactly that part. */
   part: number;
   last: boolean;
-}
-
-/** Bounds of a key range; at most one lower (gt/gte) and one upper (lt/lte) bound. */
-export interface KeyRangeWire {
-  gt?: Uint8Array;
-  gte?: Uint8Array;
-  lt?: Uint8Array;
-  lte?: Uint8Array;
 }
 
 export interface ScanRequest extends DbRequest, KeyRangeWire {

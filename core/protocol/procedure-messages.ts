@@ -1,6 +1,6 @@
 import type { WireError } from '../errors.js';
 import type { ProcedureSpec } from '../procedure-spec.js';
-import type { DbRequest, KeyRangeWire } from './messages.js';
+import type { DbRequest, KeyRangeWire } from './request-basics.js';
 import type { RegionStageReply } from './region-messages.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { WireError } from '../errors.js';
-import type { DbRequest, KeyRangeWire, WriteOptionsWire } from './messages.js';
+import type { DbRequest, KeyRangeWire, WriteOptionsWire } from './request-basics.js';
 import type { RegionDescriptor } from '../regions/region-descriptor.js';
 
 /**

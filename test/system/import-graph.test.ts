@@ -1,5 +1,5 @@
 // The import rules of docs/design.md, checked on the sources: which top-level folder may import
-// which, no cycle of runtime imports, and nothing a server or client process loads at run time
+// which, no import cycle (type imports included), and nothing a server or client process loads at run time
 // reaches bench/, examples/, test/ or a devDependency.
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
@@ -59,8 +59,43 @@ function layerOf(file: string): string {
   return relative(ROOT, file).split('/')[0]!.replace(/\.ts$/, '');
 }
 
+/** Imports of types only (`import type`, `export type ... from`), resolved like the others. */
+function typeImportsOf(file: string, source: string): Import[] {
+  const pattern = /^\s*(?:import|export)\s+type\b[^;'"]*?\sfrom\s+'([^']+)'/gm;
+  return [...source.matchAll(pattern)].map((match) => {
+    const spec = match[1]!;
+    return { target: spec.startsWith('.') ? resolve(dirname(file), spec).replace(/\.js$/, '.ts') : spec, dynamic: false };
+  });
+}
+
 const graph = new Map<string, Import[]>();
-for (const file of await sourceFiles()) graph.set(file, importsOf(file, await readFile(file, 'utf8')));
+/** Every static import, types included: what a reader follows from file to file. */
+const readingGraph = new Map<string, Import[]>();
+for (const file of await sourceFiles()) {
+  const source = await readFile(file, 'utf8');
+  graph.set(file, importsOf(file, source));
+  readingGraph.set(file, [...graph.get(file)!.filter((i) => !i.dynamic), ...typeImportsOf(file, source)]);
+}
+
+/** The import cycles of a graph, each as a path of files that returns to its start. */
+function cyclesOf(edges: ReadonlyMap<string, Import[]>): string[] {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const cycles: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    path.push(file);
+    for (const { target, dynamic } of edges.get(file) ?? []) {
+      if (dynamic || !edges.has(target)) continue;
+      if (state.get(target) === 'open') cycles.push(path.slice(path.indexOf(target)).concat(target).map((p) => relative(ROOT, p)).join(' -> '));
+      else if (!state.has(target)) visit(target);
+    }
+    path.pop();
+    state.set(file, 'done');
+  };
+  for (const file of edges.keys()) if (!state.has(file)) visit(file);
+  return cycles;
+}
 
 test('every import between folders follows the layer rules', (t) => {
   const broken: string[] = [];
@@ -79,22 +114,13 @@ test('every import between folders follows the layer rules', (t) => {
 });
 
 test('no cycle of runtime imports', (t) => {
-  const state = new Map<string, 'open' | 'done'>();
-  const path: string[] = [];
-  const cycles: string[] = [];
-  const visit = (file: string): void => {
-    state.set(file, 'open');
-    path.push(file);
-    for (const { target, dynamic } of graph.get(file) ?? []) {
-      if (dynamic || !graph.has(target)) continue;
-      if (state.get(target) === 'open') cycles.push(path.slice(path.indexOf(target)).concat(target).map((p) => relative(ROOT, p)).join(' -> '));
-      else if (!state.has(target)) visit(target);
-    }
-    path.pop();
-    state.set(file, 'done');
-  };
-  for (const file of graph.keys()) if (!state.has(file)) visit(file);
-  t.deepEqual(cycles, []);
+  t.deepEqual(cyclesOf(graph), []);
+});
+
+test('no cycle of imports at all, type imports included: files can be read from the bottom up', (t) => {
+  t.deepEqual(cyclesOf(readingGraph), []);
+  const typeEdges = [...readingGraph.values()].flat().length - [...graph.values()].flat().filter((i) => !i.dynamic).length;
+  t.true(typeEdges > 100, `${typeEdges} type imports read`);
 });
 
 test('what the CLI and the package entries load at run time reaches no bench/ code and no devDependency', async (t) => {
