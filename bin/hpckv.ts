@@ -42,7 +42,8 @@ Usage:
       The benchmark suite (npm run bench): every row next to its anchor (raw classic-level, Redis);
       bulk and single rows are the median (min-max) of N interleaved rounds (default 3). A JSON,
       Markdown and HTML/SVG report in bench/results/. --network (root) adds rows with the client
-      across a tbf-shaped veth link from the servers.
+      across a tbf-shaped veth link from the servers. A development command: it runs in a checkout
+      of hpckv after npm ci (the installed package has no benchmarks).
   hpckv mixed [--servers N] [--ops N]
       A mixed put/get/del/batch/write-once workload checked against a model, then per-server stats.
 Keys and values on the command line are UTF-8 strings.`;
@@ -89,6 +90,26 @@ function need(flags: Flags, name: keyof Flags): string {
 }
 
 class UsageError extends Error {}
+
+/** A command whose code is not in this installation; reported in one line, without a stack. */
+class CommandUnavailableError extends Error {}
+
+/**
+ * Imports the code of the bench, demo or mixed command when it runs. The package ships examples/
+ * (demo, mixed) but not bench/: the benchmarks need devDependencies (ioredis, benchmark), so
+ * `hpckv bench` is a development command, run from a checkout after `npm ci`.
+ */
+async function importCommand<T>(command: 'bench' | 'demo' | 'mixed', load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    const why = (error as Error).message.split('\n')[0];
+    throw new CommandUnavailableError(command === 'bench'
+      ? `bench is a development command: run it in a checkout of hpckv after npm ci (npm run bench); this installation has no benchmarks (${why})`
+      : `${command} cannot run: this installation lacks part of hpckv (${why})`);
+  }
+}
 
 function integerFlag(flags: Flags, name: keyof Flags, fallback: number): number {
   const text = flags[name];
@@ -150,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
   // The bench suite has flags of its own (bench/suite/suite-main.ts). It, the demo and the
   // mixed workload are imported when run: loading them took about 200 ms of every server's start.
   if (argv[0] === 'bench') {
-    await (await import('../bench/suite/suite-main.js')).suiteMain(argv.slice(1));
+    await (await importCommand('bench', () => import('../bench/suite/suite-main.js'))).suiteMain(argv.slice(1));
     return 0;
   }
   const { values: flags, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -254,10 +275,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo':
-      await (await import('../examples/parsplice/demo.js')).runDemo({ servers: integerFlag(flags, 'servers', 4), workers: integerFlag(flags, 'workers', 3), seconds: integerFlag(flags, 'seconds', 25) });
+      await (await importCommand('demo', () => import('../examples/parsplice/demo.js'))).runDemo({ servers: integerFlag(flags, 'servers', 4), workers: integerFlag(flags, 'workers', 3), seconds: integerFlag(flags, 'seconds', 25) });
       return 0;
     case 'mixed':
-      await (await import('../examples/mixed-workload.js')).runMixedWorkload({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });
+      await (await importCommand('mixed', () => import('../examples/mixed-workload.js'))).runMixedWorkload({ servers: integerFlag(flags, 'servers', 4), operations: integerFlag(flags, 'ops', 20_000) });
       return 0;
     default:
       throw new UsageError(`unknown command ${command}`);
@@ -272,7 +293,8 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
     } else {
       process.stderr.write(isHpckvError(error) ? `hpckv: ${error.code}: ${error.message}\n`
-        : `hpckv: ${error instanceof Error ? error.stack : String(error)}\n`);
+        : error instanceof CommandUnavailableError ? `hpckv: ${error.message}\n`
+          : `hpckv: ${error instanceof Error ? error.stack : String(error)}\n`);
       // A failed command must not linger on open handles (a half-started server rank, say).
       process.stderr.write('', () => process.exit(1));
     }

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import type { MpiAddon, MpiInitInfo } from 'hpckv-mpi';
 import { ErrorCodes, HpckvError } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { Endpoint } from './endpoint.js';
-import { loadMpi } from './mpi-addon.js';
+import { loadMpi, type MpiAddon, type MpiInitInfo } from './mpi-addon.js';
 import { MpiPoller } from './mpi-poller.js';
 import { BYE_TAG, decodeDataFrames, encodeDataFrame } from './mpi-protocol.js';
 import { MpiSendGathering } from './mpi-send-gathering.js';

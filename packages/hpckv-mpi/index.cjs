@@ -29,7 +29,7 @@ function load() {
   const status = readStatus();
   if (status !== undefined && status.built === false) return { available: false, reason: status.reason };
   if (!existsSync(ADDON)) {
-    return { available: false, reason: `the MPI addon is not built (${ADDON} is missing; install MPI, then run npm rebuild hpckv-mpi)` };
+    return { available: false, reason: `the MPI addon is not built (${ADDON} is missing; install MPI, then run "npm rebuild hpckv" where hpckv is installed, or "npm run install" in a checkout of hpckv)` };
   }
   try {
     const module = { exports: {} };

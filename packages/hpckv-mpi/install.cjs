@@ -1,6 +1,7 @@
 'use strict';
 /**
- * The package's install step: builds the addon with node-gyp only when an MPI compiler wrapper
+ * hpckv's install step (its package.json `install` script, in a checkout and where hpckv is
+ * installed as a dependency): builds the addon with node-gyp only when an MPI compiler wrapper
  * answers (see mpi-flags.cjs), and always exits 0, so `npm install` succeeds on a machine
  * without MPI. What happened is written to install-status.json, which index.cjs reads to say why
  * the backend is unavailable.

@@ -8,6 +8,8 @@ export interface ScriptResult {
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
+  /** The child's working directory (default: this process's). */
+  cwd?: string;
   /** Kills the child (SIGKILL) if it runs longer, so a hung child never outlives its test. */
   timeoutMs?: number;
 }
@@ -15,7 +17,7 @@ export interface RunOptions {
 /** Runs a command and collects its output. */
 export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<ScriptResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });

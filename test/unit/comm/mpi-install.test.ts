@@ -3,15 +3,16 @@ import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { MPI_ADDON_LOADER } from '../../../core/comm/mpi-addon.js';
 import { runScript } from '../../support/run-script.js';
 
 /**
- * The addon package's install step and loader on a machine without MPI: a copy of the package's
+ * The addon's install step and loader on a machine without MPI: a copy of the addon's
  * scripts in a temporary directory, run with a PATH where no mpicc answers.
  */
 
 const require = createRequire(import.meta.url);
-const PACKAGE_DIR = dirname(require.resolve('hpckv-mpi/package.json'));
+const PACKAGE_DIR = dirname(MPI_ADDON_LOADER);
 
 interface MpiFlags {
   parseFlags(line: string): { includeDirs: string[]; defines: string[]; libraries: string[] };
