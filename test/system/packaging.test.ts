@@ -2,6 +2,9 @@
 // with production dependencies only into a temporary project, then the installed package at work.
 // Found by a user: the tarball could not be installed (the MPI addon was a registry dependency
 // under a name hpckv does not own), and the installed CLI crashed on a devDependency it loaded.
+// Offline works after the repository's `npm ci`: it cached every package with its registry
+// metadata, and node-gyp's node headers (or isolated-vm's prebuilt binary, where it could be
+// downloaded), which isolated-vm's and the MPI addon's builds need again here.
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
