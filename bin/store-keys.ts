@@ -75,6 +75,8 @@ export class StoreKeys {
     if (value === undefined) return printableBytes(stored);
     if (this.type === 'string') return printableText(value as string);
     if (this.type === 'bytes') return printableBytes(value as Uint8Array);
+    // A number as its argument is written: -0 and Infinity unquoted.
+    if (typeof value === 'number') return numberText(value);
     return jsonKey(value, this.type);
   }
 
@@ -184,12 +186,14 @@ function describe(json: JsonValue): string {
 function jsonKey(value: KeyValue, type: KeyType): string {
   if (!isScalarKeyType(type)) return `[${(value as readonly KeyValue[]).map((item, i) => jsonKey(item, type.tuple[i]!)).join(',')}]`;
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') {
-    if (Object.is(value, -0)) return '-0';
-    return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
-  }
+  if (typeof value === 'number') return Number.isFinite(value) ? numberText(value) : JSON.stringify(String(value));
   if (typeof value === 'string') return JSON.stringify(value);
   return jsonBytes(value as Uint8Array);
+}
+
+/** A number the way the CLI reads it back: -0 kept. */
+function numberText(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value);
 }
 
 /** The smallest byte string after every string that starts with `prefix`; none when it is all 0xff. */

@@ -85,10 +85,13 @@ async function supervise(group: LocalGroup, dataDir: string): Promise<number> {
   const exits = await Promise.all(group.rankExits);
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  if (!stopping) {
-    process.stdout.write('all servers have exited\n');
-    return exits.every((exit) => exit.code === 0) ? EXIT.ok : EXIT.failed;
-  }
+  if (stopping) return sayWhatStopped(group, exits);
+  process.stdout.write('all servers have exited\n');
+  return exits.every((exit) => exit.code === 0) ? EXIT.ok : EXIT.failed;
+}
+
+/** After Ctrl-C: the ranks this launcher stopped, and the ones running that it did not start. */
+async function sayWhatStopped(group: LocalGroup, exits: readonly RankExit[]): Promise<number> {
   const stopped = exits.filter((exit) => exit.stopped).map((exit) => exit.rank);
   process.stdout.write(stopped.length === exits.length ? `stopped all ${exits.length} servers\n`
     : stopped.length === 0 ? 'stopped no server: none of those it started was running\n'

@@ -71,6 +71,15 @@ test('an int64 store from the CLI: keys are read as int64 (exact beyond 2^53), a
   t.deepEqual(twoLower, { code: 2, stdout: '', stderr: 'hpckv: give --gte or --gt, not both\nrun "hpckv help scan" for usage\n' });
 });
 
+test('a float64 store from the CLI: -0, 0 and the infinities are keys, written back the way they are read', async (t) => {
+  const { groupFile } = await group(t, 'float64');
+  for (const key of ['0', '-0', '-Infinity', '1.5', 'Infinity', '-2.25e300']) t.is((await run(['put', '--group', groupFile, '--', key, `v${key}`])).code, 0, key);
+  await expectOut(t, groupFile, ['scan'], '-Infinity\tv-Infinity\n-2.25e+300\tv-2.25e300\n-0\tv-0\n0\tv0\n1.5\tv1.5\nInfinity\tvInfinity\n');
+  await expectOut(t, groupFile, ['scan', '--json', '--gte=-0', '--lt', 'Infinity'], '{"key":-0,"value":"v-0"}\n{"key":0,"value":"v0"}\n{"key":1.5,"value":"v1.5"}\n');
+  await expectOut(t, groupFile, ['last', '--json'], '{"key":"Infinity","value":"vInfinity"}\n');
+  t.deepEqual(await run(['get', '--group', groupFile, '--', '-0']), { code: 0, stdout: 'v-0\n', stderr: '' });
+});
+
 test('a tuple store from the CLI: keys as JSON arrays, --prefix by first components, unprintable bytes escaped and in JSON as base64', async (t) => {
   const { groupFile } = await group(t, 'tuple(string,uint64,bytes)');
   const entries: Array<[string, string]> = [['["run",1,"a"]', 'one'], ['["run",2,"a"]', 'two\tcols\nlines'], ['["runner",1,"a"]', 'other'],
