@@ -6,7 +6,7 @@
  */
 import { Client } from '../client/client.js';
 import { ErrorCodes, HpckvError, isHpckvError } from '../core/errors.js';
-import { readGroupFile } from '../core/group-file.js';
+import { readGroupFile, type GroupFile } from '../core/group-file.js';
 import { need, type Flags } from './cli-args.js';
 import { StoreKeys } from './store-keys.js';
 
@@ -14,6 +14,11 @@ export interface CliClient {
   client: Client;
   keys: StoreKeys;
   groupFile: string;
+}
+
+/** A client of the group that takes keys as the stored bytes (StoreKeys encodes them); routing is the group's own. */
+export function storedKeysClient(group: GroupFile): Promise<Client> {
+  return Client.fromGroup({ ...group, keyType: 'bytes' });
 }
 
 /** A server could not be reached, or its connection was lost. */
@@ -40,7 +45,7 @@ export async function withClient<T>(flags: Flags, use: (cli: CliClient) => Promi
   const groupFile = need(flags, 'group');
   const group = await readGroupFile(groupFile);
   const keys = StoreKeys.of(group);
-  const client = await Client.fromGroup({ ...group, keyType: 'bytes' });
+  const client = await storedKeysClient(group);
   try {
     return await use({ client, keys, groupFile });
   } catch (error) {

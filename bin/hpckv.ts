@@ -19,14 +19,15 @@ const COMMANDS: readonly CliCommand[] = [
   launch, serve, shutdown, put, get, del, where, scan, count, first, last, next, prev, stat, exec, demo, mixed, bench,
 ];
 
-/** The command being run, once known: a usage error's hint points at its help. */
-let current: CliCommand | undefined;
-
 function commandNamed(name: string): CliCommand | undefined {
   return COMMANDS.find((command) => command.name === name);
 }
 
-class UnknownCommand extends Error {}
+/** A usage error: one line, then which help to read (never the whole usage). */
+function usageError(message: string, command: CliCommand | undefined): number {
+  process.stderr.write(`hpckv: ${message}\nrun "hpckv help${command === undefined ? '' : ` ${command.name}`}" for usage\n`);
+  return EXIT.usage;
+}
 
 /** `hpckv help [COMMAND]`. */
 async function help(words: readonly string[]): Promise<number> {
@@ -35,10 +36,20 @@ async function help(words: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const command = commandNamed(words[0]!);
-  if (command === undefined || words.length > 1) throw new UnknownCommand(`no help for ${words.join(' ')}: hpckv help lists the commands`);
+  if (command === undefined || words.length > 1) return usageError(`no help for ${words.join(' ')}`, undefined);
   if (command.ownFlags === true) return command.run({ flags: {}, positionals: [], argv: ['--help'] });
   process.stdout.write(command.usage + '\n');
   return EXIT.ok;
+}
+
+async function runCommand(command: CliCommand, argv: string[]): Promise<number> {
+  if (command.ownFlags === true) return command.run({ flags: {}, positionals: [], argv });
+  const { flags, positionals } = parseCommandLine(command.name, argv, command.flags);
+  if (flags.help === true) {
+    process.stdout.write(command.usage + '\n');
+    return EXIT.ok;
+  }
+  return command.run({ flags, positionals, argv });
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -52,26 +63,19 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   if (name === 'help' || name === '--help' || name === '-h') return help(rest);
-  current = commandNamed(name);
-  if (current === undefined) throw new UnknownCommand(`unknown command ${name}`);
-  if (current.ownFlags === true) return current.run({ flags: {}, positionals: [], argv: rest });
-  const { flags, positionals } = parseCommandLine(name, rest, current.flags);
-  if (flags.help === true) {
-    process.stdout.write(current.usage + '\n');
-    return EXIT.ok;
+  const command = commandNamed(name);
+  if (command === undefined) return usageError(`unknown command ${name}`, undefined);
+  try {
+    return await runCommand(command, rest);
+  } catch (error) {
+    if (isUsageError(error)) return usageError((error as Error).message, command);
+    throw error;
   }
-  return current.run({ flags, positionals, argv: rest });
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => {
-    if (error instanceof UnknownCommand || isUsageError(error)) {
-      const hint = current === undefined ? 'hpckv help' : `hpckv help ${current.name}`;
-      process.stderr.write(`hpckv: ${(error as Error).message}\nrun "${hint}" for usage\n`);
-      process.exitCode = EXIT.usage;
-      return;
-    }
     process.stderr.write(isHpckvError(error) ? `hpckv: ${error.code}: ${error.message}\n`
       : `hpckv: ${error instanceof Error ? error.stack : String(error)}\n`);
     // A failed command must not linger on open handles (a half-started server rank, say).

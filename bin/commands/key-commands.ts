@@ -2,10 +2,9 @@
  * The single-key commands: put, get, del, and where (which server rank holds a key, computed from
  * the group file's partition alone). Keys are read in the store's key type (bin/store-keys.ts).
  */
-import { Client } from '../../client/client.js';
 import { readGroupFile } from '../../core/group-file.js';
 import { dbOption, need, positionalArgs } from '../cli-args.js';
-import { withClient } from '../cli-client.js';
+import { storedKeysClient, withClient } from '../cli-client.js';
 import { EXIT, type CliCommand } from '../cli-command.js';
 import { KEYS_NOTE } from '../cli-usage.js';
 import { StoreKeys } from '../store-keys.js';
@@ -61,7 +60,7 @@ export const where: CliCommand = {
     const group = await readGroupFile(need(flags, 'group'));
     const bytes = StoreKeys.of(group).encode(key!);
     // Routing is local: a client that never calls opens no connection.
-    const client = await Client.fromGroup({ ...group, keyType: 'bytes' });
+    const client = await storedKeysClient(group);
     const rank = client.serverFor(bytes);
     await client.close();
     process.stdout.write(`${rank}\t${group.servers[rank]!.address}\n`);
