@@ -9,7 +9,7 @@ import type { BytesInput } from './bytes.js';
 import { ClientCore } from './core/client-core.js';
 import { openSettings, shareGroup } from './core/opening.js';
 import type {
-  BatchOperation, ClientOptions, ExecuteOptions, IterateOptions, KeyInput, RangeOptions, RequestOptions, ServerKeyBounds, SliceStat, WriteOptions,
+  BatchOperation, ClientOptions, ExecuteOptions, IterateOptions, KeyInput, RangeOptions, RequestOptions, ServerKeyBounds, ServerStat, SliceStat, WriteOptions,
 } from './core/options.js';
 import { BackChannel } from './back-channel.js';
 import * as bulk from './bulk-ops.js';
@@ -27,7 +27,7 @@ import { ServerConnections } from './server-connections.js';
 import * as singleKey from './single-key-ops.js';
 
 export type {
-  BatchOperation, ClientOptions, ExecuteOptions, IterateOptions, KeyInput, RangeOptions, RequestOptions, ServerKeyBounds, SliceStat, WriteOptions,
+  BatchOperation, ClientOptions, ExecuteOptions, IterateOptions, KeyInput, RangeOptions, RequestOptions, ServerKeyBounds, ServerStat, SliceStat, WriteOptions,
 } from './core/options.js';
 
 /**
@@ -267,9 +267,14 @@ export class Client {
     return ranges.deleteRange(this.core, range, options);
   }
 
-  /** Statistics of every server, by rank. */
+  /** Statistics of every server, by rank; fails as a whole when one server does (see statEach). */
   stat(options: RequestOptions = {}): Promise<StatReply[]> {
     return groupCalls.stat(this.core, options);
+  }
+
+  /** Every server's `{ rank, stat }`, or `{ rank, error }` for one that is down or failed: the others still answer. */
+  statEach(options: RequestOptions = {}): Promise<ServerStat[]> {
+    return groupCalls.statEach(this.core, options);
   }
 
   /**

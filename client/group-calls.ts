@@ -1,9 +1,9 @@
-import { ErrorCodes, HpckvError } from '../core/errors.js';
+import { ErrorCodes, HpckvError, isHpckvError } from '../core/errors.js';
 import type { KeyValue } from '../core/keys/key-type.js';
 import { DEFAULT_DATABASE, type CursorReply, type StatReply } from '../core/protocol/messages.js';
 import { asBuffer } from './bytes.js';
 import type { ClientCore } from './core/client-core.js';
-import type { RequestOptions, ServerKeyBounds, SliceStat } from './core/options.js';
+import type { RequestOptions, ServerKeyBounds, ServerStat, SliceStat } from './core/options.js';
 
 /**
  * The Client's calls about the group rather than about keys: statistics and key bounds of every
@@ -15,6 +15,22 @@ import type { RequestOptions, ServerKeyBounds, SliceStat } from './core/options.
 export async function stat(core: ClientCore, options: RequestOptions): Promise<StatReply[]> {
   const body = options.db === undefined ? {} : { db: options.db };
   return Promise.all(core.router.ranks.map((rank) => core.call(rank, 'stat', body, options)));
+}
+
+/**
+ * Every server's statistics or why it did not answer, by rank: one server down (or failing)
+ * leaves the others' answers intact. Only typed failures are answers; a programmer's mistake
+ * (a closed client) still throws.
+ */
+export async function statEach(core: ClientCore, options: RequestOptions): Promise<ServerStat[]> {
+  const body = options.db === undefined ? {} : { db: options.db };
+  return Promise.all(core.router.ranks.map((rank) => core.call(rank, 'stat', body, options).then(
+    (stat): ServerStat => ({ rank, stat }),
+    (error: unknown): ServerStat => {
+      if (!isHpckvError(error)) throw error;
+      return { rank, error };
+    },
+  )));
 }
 
 /** The smallest and largest key each server holds, by rank. */

@@ -1,11 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { readGroupFile, type GroupFile, type PartitionSpec } from '../core/group-file.js';
-import type { Limits } from '../core/limits.js';
+import { parseKeyType } from '../core/keys/key-type.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
+import { LaunchedRank, type RankExit } from './launched-rank.js';
+
+export type { RankExit } from './launched-rank.js';
 
 export interface LaunchOptions {
   /** Number of server processes. */
@@ -38,9 +42,11 @@ export interface LocalGroup {
   readonly groupFile: string;
   readonly group: GroupFile;
   readonly processes: readonly ChildProcess[];
+  /** Each server's end, by rank: settles when that process has exited, saying how and whether stop() asked it to. */
+  readonly rankExits: ReadonlyArray<Promise<RankExit>>;
   /** Settles when every server process has exited (for any reason). */
   readonly exited: Promise<void>;
-  /** SIGTERM to every server (they drain and close their stores), then wait for exit. */
+  /** SIGTERM to every server still running (they drain and close their stores), then wait for every exit. */
   stop(): Promise<void>;
 }
 
@@ -52,15 +58,55 @@ const HPCKV_BIN = fileURLToPath(new URL('../bin/hpckv.js', import.meta.url));
 
 /**
  * Embedded/local group: spawns N `hpckv serve` processes on this machine with hpckv's own rank
- * variables, the same code path mpirun/srun take, and resolves once all report ready.
+ * variables, the same code path mpirun/srun take, and resolves once all report ready. A launch
+ * that fails rejects with the error of the rank that failed first on its own (its peers then
+ * fail only because it is gone), with that rank's code: a data directory made for another
+ * layout is HPCKV_ERR_GROUP_FILE, as when the rank is started by hand.
  */
 export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGroup> {
-  if (!Number.isInteger(options.servers) || options.servers < 1 || options.servers > 1024) {
-    throw new HpckvError(ErrorCodes.BAD_CONFIG, `servers must be an integer in 1..1024, got ${String(options.servers)}`);
-  }
+  checkLaunchOptions(options);
   const dir = resolve(options.dir);
   await mkdir(dir, { recursive: true });
   const launchId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const command = [...(options.commandPrefix ?? []), process.execPath, '--no-node-snapshot', HPCKV_BIN, ...serveArgs(options, dir)];
+  const ranks = Array.from({ length: options.servers }, (_, rank) => new LaunchedRank(rank, command,
+    { ...process.env, HPCKV_RANK: String(rank), HPCKV_SIZE: String(options.servers), HPCKV_LAUNCH_ID: launchId }, options.output ?? 'pipe'));
+  const exits = ranks.map((rank) => rank.exit);
+  const stop = async (): Promise<void> => {
+    for (const rank of ranks) rank.stop();
+    await Promise.all(exits);
+  };
+  try {
+    await allReady(ranks, options.readyTimeoutMs ?? 60_000);
+  } catch (error) {
+    // The other ranks fail too once a peer is gone; give them a moment to say why on their own
+    // (the root cause may be in another rank's words) before stopping whoever is left.
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(exits), new Promise<void>((resolve) => { grace = setTimeout(resolve, FAILED_LAUNCH_GRACE_MS); })]);
+    clearTimeout(grace);
+    await stop();
+    throw launchFailure(ranks, error);
+  }
+  // The IPC channel stays open, unreferenced, as a lifeline: if this process dies, even by
+  // SIGKILL, the servers see it close and shut down instead of running on as orphans.
+  for (const rank of ranks) rank.child.channel?.unref();
+  const groupFile = join(dir, 'group.json');
+  return {
+    groupFile, group: await readGroupFile(groupFile), processes: ranks.map((rank) => rank.child), rankExits: exits,
+    exited: Promise.all(exits).then(() => undefined), stop,
+  };
+}
+
+/** What a launch is given is checked here, once, before any server starts (each would refuse it on its own). */
+function checkLaunchOptions(options: LaunchOptions): void {
+  if (!Number.isInteger(options.servers) || options.servers < 1 || options.servers > 1024) {
+    throw new HpckvError(ErrorCodes.BAD_CONFIG, `servers must be an integer in 1..1024, got ${String(options.servers)}`);
+  }
+  resolveLimits(options.limits);
+  if (options.keyType !== undefined) parseKeyType(options.keyType);
+}
+
+function serveArgs(options: LaunchOptions, dir: string): string[] {
   const args = ['serve', '--group-dir', dir, '--data', join(dir, 'data'),
     '--transport', options.transport ?? 'unix', '--service', options.service ?? 'hpckv',
     '--databases', (options.databases ?? ['default']).join(',')];
@@ -69,66 +115,33 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
   if (options.keyType !== undefined) args.push('--key-type', options.keyType);
   if (options.limits !== undefined) args.push('--limits', JSON.stringify(options.limits));
   if (options.authSecretFile !== undefined) args.push('--auth-secret-file', resolve(options.authSecretFile));
-  const output = options.output ?? 'pipe';
-  const processes: ChildProcess[] = [];
-  const stderrTails: string[] = [];
-  const exits: Array<Promise<void>> = [];
-  const readies: Array<Promise<void>> = [];
-  for (let rank = 0; rank < options.servers; rank++) {
-    const [command, ...prefixArgs] = [...(options.commandPrefix ?? []), process.execPath];
-    const child = spawn(command!, [...prefixArgs, '--no-node-snapshot', HPCKV_BIN, ...args], {
-      env: { ...process.env, HPCKV_RANK: String(rank), HPCKV_SIZE: String(options.servers), HPCKV_LAUNCH_ID: launchId },
-      stdio: ['ignore', output, output, 'ipc'],
-    });
-    processes.push(child);
-    stderrTails[rank] = '';
-    child.stderr?.on('data', (chunk: Buffer) => { stderrTails[rank] = (stderrTails[rank] + chunk.toString()).slice(-4000); });
-    child.stdout?.resume();
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-      // 'close', not 'exit': by then its last words on stderr have been read.
-      child.once('close', (code, signal) => resolveExit({ code, signal }));
-    });
-    exits.push(exited.then(() => undefined));
-    readies.push(new Promise<void>((resolveReady, reject) => {
-      child.on('message', (message: unknown) => {
-        if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready') resolveReady();
-      });
-      void exited.then(({ code, signal }) => reject(new HpckvError(ErrorCodes.CONNECT_FAILED,
-        `server rank ${rank} exited (code ${code}, signal ${signal}) before it was ready` +
-        (stderrTails[rank] ? `:\n${stderrTails[rank]}` : ''), { retryable: false, details: { rank } })));
-    }));
-  }
-  const stop = async (): Promise<void> => {
-    for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.all(exits);
-  };
-  try {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeoutMs = options.readyTimeoutMs ?? 60_000;
-    await Promise.race([
-      Promise.all(readies),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HpckvError(ErrorCodes.TIMEOUT,
-          `servers not ready after ${timeoutMs} ms`, { retryable: false })), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  } catch (error) {
-    // The other ranks fail too once a peer is gone; give them a moment to say why on their own
-    // (the root cause may be in another rank's words) before stopping whoever is left.
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(exits), new Promise<void>((resolve) => { grace = setTimeout(resolve, FAILED_LAUNCH_GRACE_MS); })]);
-    clearTimeout(grace);
-    await stop();
-    // One rank's failure makes the others fail too (their peer is gone); report what every rank
-    // said, so the root cause (say, a data directory made for another layout) is in the message.
-    const said = stderrTails.map((tail, rank) => (tail.trim() === '' ? '' : `rank ${rank}: ${tail.trim()}`)).filter((line) => line !== '');
-    if (said.length === 0) throw error;
-    throw new HpckvError(ErrorCodes.CONNECT_FAILED, `${(error as Error).message.split('\n')[0]}; the servers said:\n${said.join('\n')}`,
-      { retryable: false, cause: error });
-  }
-  // The IPC channel stays open, unreferenced, as a lifeline: if this process dies, even by
-  // SIGKILL, the servers see it close and shut down instead of running on as orphans.
-  for (const child of processes) child.channel?.unref();
-  const groupFile = join(dir, 'group.json');
-  return { groupFile, group: await readGroupFile(groupFile), processes, exited: Promise.all(exits).then(() => undefined), stop };
+  return args;
+}
+
+async function allReady(ranks: readonly LaunchedRank[], timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(ranks.map((rank) => rank.ready)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HpckvError(ErrorCodes.TIMEOUT,
+        `servers not ready after ${timeoutMs} ms`, { retryable: false })), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The error a failed launch rejects with: the first rank's own report that is not about a lost
+ * peer (HPCKV_ERR_COMM is what the others say once it is gone), with its code and details, and
+ * what every rank wrote on stderr (when piped) so nothing it said is lost.
+ */
+function launchFailure(ranks: readonly LaunchedRank[], error: unknown): HpckvError {
+  const reported = ranks.filter((rank) => rank.failure !== undefined);
+  const cause = reported.find((rank) => rank.failure!.code !== ErrorCodes.COMM) ?? reported[0];
+  const said = ranks.filter((rank) => rank.stderrTail !== '').map((rank) => `rank ${rank.rank}: ${rank.stderrTail}`);
+  const root = cause?.failure ?? (error instanceof HpckvError ? error : undefined);
+  if (root === undefined) throw error;
+  const first = cause === undefined ? root.message.split('\n')[0]! : `server rank ${cause.rank}: ${root.message}`;
+  return new HpckvError(root.code, said.length === 0 ? first : `${first}; the servers said:\n${said.join('\n')}`, {
+    retryable: false, cause: error, details: { ...root.details, ...(cause === undefined ? {} : { rank: cause.rank }) },
+  });
 }

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createWorldCommunicator } from '../core/comm/create-communicator.js';
 import { detectLaunch } from '../core/comm/launch-env.js';
-import { ErrorCodes, HpckvError } from '../core/errors.js';
+import type { Communicator } from '../core/comm/communicator.js';
+import { ErrorCodes, errorToWire, HpckvError } from '../core/errors.js';
 import { DEFAULT_PARTITION, parseGroupFile, writeGroupFile, type PartitionSpec } from '../core/group-file.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import { formGroup } from '../core/group-formation.js';
@@ -58,8 +59,19 @@ function launchId(env: NodeJS.ProcessEnv): string {
  * One server rank of a group, as `hpckv serve` runs it: rank and size from the launcher's
  * environment (hpckv launch, mpirun, srun), addresses exchanged through the group directory,
  * group.json written by rank 0, then serve until SIGTERM/SIGINT or a shutdown request.
+ * Under hpckv's launcher a failure is also reported over IPC with its code, so the launcher
+ * rejects with the rank's own error (HPCKV_ERR_GROUP_FILE, say), not a generic one.
  */
 export async function serve(options: ServeOptions): Promise<void> {
+  try {
+    await serveRank(options);
+  } catch (error) {
+    await reportFailure(error);
+    throw error;
+  }
+}
+
+async function serveRank(options: ServeOptions): Promise<void> {
   const launch = detectLaunch();
   if (launch === null) {
     throw new HpckvError(ErrorCodes.BAD_CONFIG,
@@ -67,6 +79,11 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const groupDir = resolve(options.groupDir);
   await mkdir(groupDir, { recursive: true });
+  const groupFile = join(groupDir, GROUP_FILE_NAME);
+  // The previous run's group file names addresses nobody serves any more: a client attaching
+  // during formation must find no file rather than that one. The new file appears whole, by
+  // rename, once every rank listens.
+  if (launch.rank === 0) await rm(groupFile, { force: true });
   const transport = options.transport ?? 'unix';
   const limits = resolveLimits(options.limits);
   const partition = options.partition ?? DEFAULT_PARTITION;
@@ -74,19 +91,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const databases = options.databases ?? ['default'];
   const keyType = formatKeyType(parseKeyType(options.keyType ?? 'bytes'));
   const authSecret = options.authSecretFile === undefined ? undefined : await readAuthSecretFile(options.authSecretFile);
-  let rendezvous: { dir: string } | { rootAddress: string };
-  if (options.rootAddress !== undefined) {
-    rendezvous = { rootAddress: options.rootAddress };
-  } else {
-    const dir = join(groupDir, `rendezvous-${launchId(process.env)}`);
-    await mkdir(dir, { recursive: true });
-    rendezvous = { dir };
-  }
-  const comm = await createWorldCommunicator({
-    rank: launch.rank, size: launch.size, rendezvous, transport,
-    ...(options.host === undefined ? {} : { host: options.host }),
-    timeoutMs: options.rendezvousTimeoutMs ?? 60_000,
-  });
+  const meeting = await meet(options, launch, groupDir, transport);
+  const comm = meeting.comm;
   let server: Awaited<ReturnType<typeof startServerRank>>;
   try {
     // Ranks given different secrets (or some none) would form a group half its clients cannot use.
@@ -102,7 +108,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     });
   } catch (error) {
     // Leave the group at once: the other ranks see this one fail instead of waiting for it.
-    await comm.close().catch(() => undefined);
+    await meeting.leave();
     throw error;
   }
   const stopOnSignal = (): void => { void server.stop(); };
@@ -120,20 +126,58 @@ export async function serve(options: ServeOptions): Promise<void> {
     });
     // The partition spec came from the command line: check it as clients will before anyone relies on it.
     parseGroupFile(group, 'the group being formed');
-    const groupFile = join(groupDir, GROUP_FILE_NAME);
     if (launch.rank === 0) await writeGroupFile(groupFile, group);
     // Nobody reports ready before the group file exists.
     await comm.barrier();
-    await comm.close();
+    await meeting.leave();
     process.stdout.write(`hpckv server rank ${launch.rank}/${launch.size} serving ${server.address}\n`);
+    if (launch.rank === 0) process.stdout.write(`hpckv group of ${launch.size} servers ready; group file written: ${groupFile}\n`);
     process.send?.({ type: 'ready', rank: launch.rank, address: server.address, groupFile });
   } catch (error) {
     await server.stop();
-    await comm.close().catch(() => undefined);
+    await meeting.leave();
     throw error;
   }
   await server.stopped;
   process.off('SIGTERM', stopOnSignal);
   process.off('SIGINT', stopOnSignal);
   process.off('disconnect', stopOnSignal);
+}
+
+/**
+ * The ranks' meeting: a communicator over the group directory (or rank 0's address), and how to
+ * leave it. Leaving closes it (each rank removes its own files) and then tries to remove the
+ * launch's rendezvous directory: every rank tries after removing its files, so the last to leave
+ * finds it empty and removes it, and no launch leaves an empty directory behind.
+ */
+async function meet(options: ServeOptions, launch: { rank: number; size: number }, groupDir: string,
+  transport: 'unix' | 'tcp'): Promise<{ comm: Communicator; leave: () => Promise<void> }> {
+  const dir = options.rootAddress === undefined ? join(groupDir, `rendezvous-${launchId(process.env)}`) : undefined;
+  if (dir !== undefined) await mkdir(dir, { recursive: true });
+  // ENOTEMPTY: another rank has not left yet, and will remove it.
+  const removeDir = (): Promise<void> => (dir === undefined ? Promise.resolve() : rmdir(dir).catch(() => undefined));
+  let comm: Communicator;
+  try {
+    comm = await createWorldCommunicator({
+      rank: launch.rank, size: launch.size, rendezvous: dir === undefined ? { rootAddress: options.rootAddress! } : { dir }, transport,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      timeoutMs: options.rendezvousTimeoutMs ?? 60_000,
+    });
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
+  const leave = async (): Promise<void> => {
+    await comm.close().catch(() => undefined);
+    await removeDir();
+  };
+  return { comm, leave };
+}
+
+/** Tells hpckv's launcher (when it started this process) why this rank failed, before the process exits. */
+async function reportFailure(error: unknown): Promise<void> {
+  if (process.send === undefined || !process.connected) return;
+  await new Promise<void>((resolveSent) => {
+    process.send!({ type: 'failed', error: errorToWire(error) }, undefined, {}, () => resolveSent());
+  });
 }

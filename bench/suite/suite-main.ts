@@ -17,12 +17,25 @@ import type { Transport } from './suite-row.js';
 const DEFAULT_RECORDS = 100_000;
 const QUICK_RECORDS = 20_000;
 
-/** `npm run bench [-- --quick] [--servers N] [--transport unix|tcp] [--rounds N] [--value-sizes 64,4096] [--records N] [--only ROW,...] [--out DIR] [--network 1gbit|10gbit|<N>mbit]` */
+/** What `hpckv bench --help` and `npm run bench -- --help` print. */
+export const BENCH_USAGE = `hpckv bench [--quick] [--servers N] [--transport unix|tcp] [--rounds N] [--value-sizes 64,4096] [--records N]
+            [--only ROW,...] [--out DIR] [--network 1gbit|10gbit|<N>mbit]
+    The benchmark suite (npm run bench): every row next to its anchor (raw classic-level, Redis);
+    bulk and single rows are the median (min-max) of N interleaved rounds (default ${DEFAULT_ROUNDS}), on
+    --servers servers (default 2). --quick runs ${QUICK_RECORDS} records a round (default ${DEFAULT_RECORDS}, or --records).
+    --only runs the sections or rows named. A JSON, Markdown and HTML/SVG report goes to --out (default
+    bench/results/). --network (root) adds rows with the client across a tbf-shaped veth link.`;
+
+/** `npm run bench [-- --help | --quick ...]`: see BENCH_USAGE. */
 export async function suiteMain(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: {
-    quick: { type: 'boolean' }, servers: { type: 'string' }, transport: { type: 'string' }, rounds: { type: 'string' },
+    help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' }, servers: { type: 'string' }, transport: { type: 'string' }, rounds: { type: 'string' },
     'value-sizes': { type: 'string' }, records: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' }, network: { type: 'string' },
   } });
+  if (values.help === true) {
+    process.stdout.write(BENCH_USAGE + '\n');
+    return;
+  }
   const positive = (text: string, name: string): number => {
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${name} takes positive integers, got ${text}`);

@@ -1,4 +1,6 @@
+import type { HpckvError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
+import type { StatReply } from '../../core/protocol/messages.js';
 import type { KeyValue } from '../../core/keys/key-type.js';
 import type { RegionDescriptor } from '../../core/regions/region-descriptor.js';
 import type { BytesInput } from '../bytes.js';
@@ -62,6 +64,9 @@ export interface ServerKeyBounds {
   min: KeyValue | undefined;
   max: KeyValue | undefined;
 }
+
+/** One server's answer to a stat of the group: its statistics, or the typed error it failed with (down: HPCKV_ERR_CONNECT_FAILED). */
+export type ServerStat = { rank: number; stat: StatReply; error?: undefined } | { rank: number; error: HpckvError; stat?: undefined };
 
 /** One non-empty MDHIM slice: its number, owner, record count and key bounds. */
 export interface SliceStat {

@@ -133,7 +133,7 @@ test.serial('the installed bin runs; bench says in one line that it is a develop
   const dist = join(project, 'node_modules', 'hpckv', 'dist');
   t.is(bench.code, 1);
   t.is(bench.stderr, 'hpckv: bench is a development command: run it in a checkout of hpckv after npm ci (npm run bench); this '
-    + `installation has no benchmarks (Cannot find module '${dist}/bench/suite/suite-main.js' imported from ${dist}/bin/hpckv.js)\n`);
+    + `installation has no benchmarks (Cannot find module '${dist}/bench/suite/suite-main.js' imported from ${dist}/bin/commands/workload-commands.js)\n`);
   const demo = await runCommand(bin, ['demo', '--servers', '2', '--workers', '1', '--seconds', '3'], { cwd: project, env: ENV, timeoutMs: 120_000 });
   t.is(demo.code, 0, demo.stderr);
   t.regex(demo.stdout, /^checked from the store: \d+ spliced segments continuous \(0 breaks\), 0 missing states, 0 overwritten$/m);
