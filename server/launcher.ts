@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
@@ -38,9 +39,12 @@ export interface LocalGroup {
   readonly groupFile: string;
   readonly group: GroupFile;
   readonly processes: readonly ChildProcess[];
-  /** Settles when every server process has exited (for any reason). */
+  /**
+   * Settles when every server process has exited (for any reason). Reading it holds this process
+   * open until then (as `hpckv launch` does, waiting for Ctrl-C).
+   */
   readonly exited: Promise<void>;
-  /** SIGTERM to every server (they drain and close their stores), then wait for exit. */
+  /** SIGTERM to every server (they drain and close their stores), then wait for exit, holding this process open until then. */
   stop(): Promise<void>;
 }
 
@@ -99,6 +103,7 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
     }));
   }
   const stop = async (): Promise<void> => {
+    holdOpen(processes);
     for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await Promise.all(exits);
   };
@@ -127,8 +132,36 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
       { retryable: false, cause: error });
   }
   // The IPC channel stays open, unreferenced, as a lifeline: if this process dies, even by
-  // SIGKILL, the servers see it close and shut down instead of running on as orphans.
+  // SIGKILL, the servers see it close and shut down instead of running on as orphans. Nor do the
+  // servers hold this process open: a script that ends without stop() exits (it used to hang),
+  // and its servers, their lifeline closed, drain and close their stores as on stop().
   for (const child of processes) child.channel?.unref();
+  letGo(processes);
   const groupFile = join(dir, 'group.json');
-  return { groupFile, group: await readGroupFile(groupFile), processes, exited: Promise.all(exits).then(() => undefined), stop };
+  const exited = Promise.all(exits).then(() => undefined);
+  return {
+    groupFile, group: await readGroupFile(groupFile), processes, stop,
+    get exited() {
+      holdOpen(processes);
+      return exited;
+    },
+  };
+}
+
+/** The server processes and their output pipes stop holding this process open. */
+function letGo(processes: readonly ChildProcess[]): void {
+  for (const child of processes) {
+    child.unref();
+    (child.stdout as Socket | null)?.unref();
+    (child.stderr as Socket | null)?.unref();
+  }
+}
+
+/** They hold it open again, until they have exited and their output is read ('close'). */
+function holdOpen(processes: readonly ChildProcess[]): void {
+  for (const child of processes) {
+    child.ref();
+    (child.stdout as Socket | null)?.ref();
+    (child.stderr as Socket | null)?.ref();
+  }
 }
