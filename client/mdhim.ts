@@ -26,6 +26,7 @@ import { Client, type SliceStat } from './client.js';
 import { MDHIM_DB_APPEND, MDHIM_ERROR, MDHIM_SUCCESS } from './mdhim-codes.js';
 import { guarded, keyOf, MdhimContext, type MdhimBrm, type MdhimKey, type MdhimServerStat } from './mdhim-context.js';
 import { checkMdhimOptions, type MdhimOptions } from './mdhim-options.js';
+import { shareStartFailure } from './start-failure.js';
 
 export * from './mdhim-codes.js';
 export { mdhimOptionsInit, type MdhimOptions } from './mdhim-options.js';
@@ -35,7 +36,9 @@ export { mdhimBGet, mdhimBGetOp, mdhimGet } from './mdhim-reads.js';
 /**
  * Collective over `comm` (MDHIM's appComm). Validates the options (a bad one throws
  * HPCKV_ERR_BAD_CONFIG where MDHIM returns NULL), starts the range servers, forms the group and
- * connects every rank. Needs a process that can host servers: import "hpckv" first.
+ * connects every rank. A range server that cannot start makes every rank reject with its code
+ * (a store made for another key type, slice size or server count: HPCKV_ERR_GROUP_FILE, where
+ * MDHIM aborts the job). Needs a process that can host servers: import "hpckv" first.
  */
 export async function mdhimInit(comm: Communicator, opts: MdhimOptions): Promise<MdhimContext> {
   const keyType = checkMdhimOptions(opts);
@@ -59,14 +62,13 @@ export async function mdhimInit(comm: Communicator, opts: MdhimOptions): Promise
   } catch (error) {
     failure = error;
   }
-  // Every rank learns whether every server started before anyone waits on the others.
-  const failures = await comm.allgather(failure === undefined ? null : String(failure instanceof Error ? failure.message : failure));
-  const failed = failures.findIndex((message) => message !== null);
-  if (failed >= 0) {
+  try {
+    // Every rank learns whether every server started, and why not, before anyone waits on the others.
+    await shareStartFailure(comm, failure, 'mdhimInit: range server');
+  } catch (error) {
     await server?.stop();
     await rangeComm.close();
-    throw new HpckvError(ErrorCodes.BAD_CONFIG, `mdhimInit: range server on rank ${failed} failed: ${failures[failed]!}`,
-      { cause: failure });
+    throw error;
   }
   if (isRangeServer) {
     group = await formGroup(rangeComm, { address: server!.address, databases: [DEFAULT_DATABASE] },

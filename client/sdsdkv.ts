@@ -7,6 +7,7 @@ import { DEFAULT_DATABASE } from '../core/protocol/messages.js';
 import { serverListenAddress } from '../core/rpc/listen-address.js';
 import { serverStarter, type EmbeddedServer } from '../core/server-runtime.js';
 import { Client } from './client.js';
+import { shareStartFailure } from './start-failure.js';
 import {
   SDSDKV_DB_LEVELDB, SDSDKV_ERR_CALL_BEFORE_INIT, SDSDKV_ERR_INVLD_ARG, SDSDKV_ERR_INVLD_CONFIG,
   SDSDKV_ERR_NOT_SUPPORTED, SDSDKV_ERR_SIZE, SDSDKV_ERR_UNKNOWN_KEY, SDSDKV_HASHING_CH_PLACEMENT,
@@ -123,18 +124,7 @@ export function sdsdkv_open(ctx: SdsdkvContext): Promise<number> {
     if (firstServer < 0) throw new HpckvError(ErrorCodes.BAD_CONFIG, 'no rank has the server personality');
     const personalityComm = await world.split(personality, world.rank);
     context.personalityComm = personalityComm;
-    let group: GroupFile | undefined;
-    if (personality === SDSDKV_PERSONALITY_SERVER) {
-      const server = await serverStarter()({
-        rank: personalityComm.rank, size: personalityComm.size, service: context.config.group_name,
-        dataDir: context.config.db_path, databases: [DEFAULT_DATABASE],
-        listenAddress: serverListenAddress(context.transport, context.config.db_path, personalityComm.rank),
-        limits, partition: DEFAULT_PARTITION, epoch: 0,
-      });
-      context.server = server;
-      group = await formGroup(personalityComm, { address: server.address, databases: [DEFAULT_DATABASE] },
-        { service: context.config.group_name, partition: DEFAULT_PARTITION, epoch: 0, limits: context.config.limits ?? {} });
-    }
+    const group = await startServers(context, personalityComm, limits);
     const shared = await world.bcast<GroupFile | undefined>(firstServer, group);
     if (shared === undefined) throw new HpckvError(ErrorCodes.INTERNAL, 'the first server rank did not share the group');
     context.group = shared;
@@ -146,6 +136,39 @@ export function sdsdkv_open(ctx: SdsdkvContext): Promise<number> {
     if (context.server !== undefined) await context.server.stopped;
     return SDSDKV_SUCCESS;
   });
+}
+
+/**
+ * sdsdkv_open's server side: a server rank starts its server; every rank then learns whether all
+ * of them started (a server that cannot start, say on a db_path made for another server count,
+ * makes every rank fail with its code instead of waiting for it); the servers form the group.
+ * Resolves to the group on server ranks, undefined on client ranks.
+ */
+async function startServers(context: SdsdkvContext, personalityComm: Communicator, limits: Limits): Promise<GroupFile | undefined> {
+  const { init_comm: world, personality, group_name: service, db_path: dataDir } = context.config;
+  let failure: unknown;
+  if (personality === SDSDKV_PERSONALITY_SERVER) {
+    try {
+      context.server = await serverStarter()({
+        rank: personalityComm.rank, size: personalityComm.size, service, dataDir, databases: [DEFAULT_DATABASE],
+        listenAddress: serverListenAddress(context.transport, dataDir, personalityComm.rank), limits, partition: DEFAULT_PARTITION, epoch: 0,
+      });
+    } catch (error) {
+      failure = error;
+    }
+  }
+  try {
+    await shareStartFailure(world, failure, 'sdsdkv_open: server');
+  } catch (error) {
+    await context.server?.stop();
+    context.server = undefined;
+    await personalityComm.close();
+    context.personalityComm = undefined;
+    throw error;
+  }
+  if (context.server === undefined) return undefined;
+  return formGroup(personalityComm, { address: context.server.address, databases: [DEFAULT_DATABASE] },
+    { service, partition: DEFAULT_PARTITION, epoch: 0, limits: context.config.limits ?? {} });
 }
 
 function checkSize(name: string, bytes: Uint8Array, size: number | bigint): number {

@@ -2,6 +2,7 @@ import ivm from 'isolated-vm';
 import { ErrorCodes, HpckvError, type ErrorCode } from '../core/errors.js';
 import type { KeyType } from '../core/keys/index.js';
 import { LruMap } from './lru-map.js';
+import { OverdueCall } from './overdue-call.js';
 import type { ProcedureKind, ProcedureSpec } from './procedure-spec.js';
 import { FAILURE_TAG, MEMORY_TAG, SHAPE_TAG, sandboxRuntimeSource } from './sandbox-runtime.js';
 
@@ -44,18 +45,23 @@ export class IsolateRunner {
   private queue: Promise<unknown> = Promise.resolve();
   compiled = 0;
 
-  private constructor(private readonly isolate: ivm.Isolate, private readonly runtime: ivm.Script, compiledMax: number) {
+  /** A call is stuck in a builtin that cannot be stopped (OverdueCall): the isolate is as good as gone. */
+  private stuck = false;
+
+  private constructor(private readonly isolate: ivm.Isolate, private readonly runtime: ivm.Script, private readonly memoryMb: number,
+    compiledMax: number) {
     this.scripts = new LruMap(compiledMax, (_hash, script) => script.release());
   }
 
   static async create(memoryMb: number, keyType: KeyType, compiledMax: number): Promise<IsolateRunner> {
     const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
     const runtime = await isolate.compileScript(sandboxRuntimeSource(keyType), { filename: 'hpckv-runtime.js' });
-    return new IsolateRunner(isolate, runtime, compiledMax);
+    return new IsolateRunner(isolate, runtime, memoryMb, compiledMax);
   }
 
+  /** The isolate is gone, or stuck for good: the process should end once it has answered. */
   get disposed(): boolean {
-    return this.isolate.isDisposed;
+    return this.isolate.isDisposed || this.stuck;
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -143,17 +149,27 @@ export class IsolateRunner {
   private async timed<T>(job: RunnerJob, task: (timeoutMs: number) => Promise<T>): Promise<T> {
     const cpuLeftMs = job.budget.cpuMsMax - job.cpuMs;
     const byCpu = cpuLeftMs < job.budget.wallMsMax;
+    const timeoutMs = Math.max(1, Math.ceil(byCpu ? cpuLeftMs : job.budget.wallMsMax));
     const before = this.isolate.cpuTime;
+    const overdue = new OverdueCall(timeoutMs, this.memoryMb * 2 ** 20);
     try {
-      const value = await task(Math.max(1, Math.ceil(byCpu ? cpuLeftMs : job.budget.wallMsMax)));
+      const running = task(timeoutMs);
+      running.catch(() => undefined); // still running when the bomb wins; the process ends then
+      const value = await Promise.race([running, overdue.bomb]);
       this.charge(job, before);
       if (job.cpuMs > job.budget.cpuMsMax) throw this.fail(job, budgetError(job), false);
       return value;
     } catch (error) {
       if (error instanceof RunnerFailure) throw error;
+      if (overdue.tripped) {
+        this.stuck = true;
+        throw this.fail(job, error as HpckvError, true);
+      }
       this.charge(job, before);
       const failure = this.classify(error, { wallMsMax: job.budget.wallMsMax, byCpu, job });
       throw this.fail(job, failure, this.isolate.isDisposed);
+    } finally {
+      overdue.stop();
     }
   }
 

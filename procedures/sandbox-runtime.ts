@@ -61,7 +61,9 @@ function sandboxRuntime(makeHelpers: (keyType: unknown) => Helpers, keyType: unk
     }
   };
   const failure = (error: unknown, entry: number): Error => {
-    const memory = error instanceof RangeError && /allocation failed|Invalid array buffer length/.test(error.message);
+    // Refused outside the heap limit, and the isolate lives on: an ArrayBuffer beyond the memory
+    // isolated-vm's allocator allows, a string beyond V8's longest (2 ** 29 - 24 characters).
+    const memory = error instanceof RangeError && /allocation failed|Invalid array buffer length|Invalid string length/.test(error.message);
     return new Error((memory ? MEMORY : FAILED) + JSON.stringify({ message: describe(error), entry }));
   };
   const wrongShape = (why: string, entry: number): Error => new Error(FAILED + JSON.stringify({ message: why, entry }));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { ErrorCodes, errorFromWire, HpckvError } from '../core/errors.js';
 
 /**
@@ -71,8 +72,23 @@ export class LaunchedRank {
 
   /** SIGTERM (it drains and closes its stores) unless it has ended already; its exit then counts as stopped. */
   stop(): void {
+    this.holdOpen();
     if (!this.running) return;
     this.#stopAsked = true;
     this.child.kill('SIGTERM');
+  }
+
+  /** The process and its output pipes stop holding the launching process open. */
+  letGo(): void {
+    this.child.unref();
+    (this.child.stdout as Socket | null)?.unref();
+    (this.child.stderr as Socket | null)?.unref();
+  }
+
+  /** They hold it open again, until the process has exited and its output is read ('close'). */
+  holdOpen(): void {
+    this.child.ref();
+    (this.child.stdout as Socket | null)?.ref();
+    (this.child.stderr as Socket | null)?.ref();
   }
 }

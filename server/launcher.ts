@@ -42,11 +42,17 @@ export interface LocalGroup {
   readonly groupFile: string;
   readonly group: GroupFile;
   readonly processes: readonly ChildProcess[];
-  /** Each server's end, by rank: settles when that process has exited, saying how and whether stop() asked it to. */
+  /**
+   * Each server's end, by rank: settles when that process has exited, saying how and whether
+   * stop() asked it to. Reading it holds this process open until the servers exit.
+   */
   readonly rankExits: ReadonlyArray<Promise<RankExit>>;
-  /** Settles when every server process has exited (for any reason). */
+  /**
+   * Settles when every server process has exited (for any reason). Reading it holds this process
+   * open until then (as `hpckv launch` does, waiting for Ctrl-C).
+   */
   readonly exited: Promise<void>;
-  /** SIGTERM to every server still running (they drain and close their stores), then wait for every exit. */
+  /** SIGTERM to every server still running (they drain and close their stores), then wait for every exit, holding this process open until then. */
   stop(): Promise<void>;
 }
 
@@ -88,12 +94,26 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
     throw launchFailure(ranks, error);
   }
   // The IPC channel stays open, unreferenced, as a lifeline: if this process dies, even by
-  // SIGKILL, the servers see it close and shut down instead of running on as orphans.
-  for (const rank of ranks) rank.child.channel?.unref();
+  // SIGKILL, the servers see it close and shut down instead of running on as orphans. Nor do the
+  // servers hold this process open: a script that ends without stop() exits (it used to hang),
+  // and its servers, their lifeline closed, drain and close their stores as on stop().
+  for (const rank of ranks) {
+    rank.child.channel?.unref();
+    rank.letGo();
+  }
   const groupFile = join(dir, 'group.json');
+  const exited = Promise.all(exits).then(() => undefined);
+  const holdOpen = (): void => { for (const rank of ranks) rank.holdOpen(); };
   return {
-    groupFile, group: await readGroupFile(groupFile), processes: ranks.map((rank) => rank.child), rankExits: exits,
-    exited: Promise.all(exits).then(() => undefined), stop,
+    groupFile, group: await readGroupFile(groupFile), processes: ranks.map((rank) => rank.child), stop,
+    get rankExits() {
+      holdOpen();
+      return exits;
+    },
+    get exited() {
+      holdOpen();
+      return exited;
+    },
   };
 }
 

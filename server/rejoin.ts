@@ -17,7 +17,9 @@ export interface RejoinOptions {
  * the group file already says who is where. It serves at the address the group file gives it,
  * with the group's service, key type, partitioning and limits, on its old stores; the data's
  * recorded identity must match (a store made for another key type, partitioning or server
- * count is refused with HPCKV_ERR_BAD_CONFIG). Clients reconnect on their next call.
+ * count is refused with HPCKV_ERR_GROUP_FILE naming the field, as is a missing or corrupt group
+ * file; a rank the group file does not have is HPCKV_ERR_BAD_CONFIG). Clients reconnect on their
+ * next call.
  */
 export async function rejoin(options: RejoinOptions): Promise<void> {
   const group = await readGroupFile(options.groupFile);

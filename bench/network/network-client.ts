@@ -7,6 +7,7 @@ import { regionVsBulkRound, type RegionRates } from '../region-bench.js';
 import { orderedScan } from '../scan-bench.js';
 import { bulkRows } from '../suite/kv-rows.js';
 import { hpckvTarget } from '../suite/kv-targets.js';
+import { hpckvSetup } from '../suite/suite-row.js';
 import { secondsSince } from '../stats.js';
 import { measureStreamRates, type StreamRates } from './stream-probe.js';
 
@@ -67,7 +68,7 @@ async function measureBulk(client: Client, loopback: Client | undefined, records
   say(`bulk put and get of ${records} × ${KV_VALUE_BYTES} B${loopback === undefined ? '' : ', and on the loopback group'}`);
   const targets = [hpckvTarget(client, KV_DATABASE)];
   if (loopback !== undefined) targets.push({ ...hpckvTarget(loopback, KV_DATABASE), name: 'loopback' });
-  const [put, get] = await bulkRows(targets, KV_VALUE_BYTES, records, 'network', 1, 'network client');
+  const [put, get] = await bulkRows(targets, KV_VALUE_BYTES, records, 'network', 1, hpckvSetup(client.serverCount, 'tcp'));
   return { records, put: put!.value, get: get!.value,
     ...(loopback === undefined ? {} : { loopbackPut: put!.anchors[0]!.value, loopbackGet: get!.anchors[0]!.value }) };
 }

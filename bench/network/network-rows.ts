@@ -17,12 +17,15 @@ export const FILTER_TARGET = { speedup: 5, fewerBytes: 50 };
 
 const mbit = (bytesPerSecond: number): number => (bytesPerSecond * 8) / 1e6;
 
+const group = hpckvSetup(NETWORK_SERVERS, 'tcp');
+const linkSetup = { ...group, setup: `${group.setup}, client across the shaped link` };
+
 function row(id: typeof NETWORK_ROW_IDS[number], what: string, unit: string, value: number,
   anchors: Array<{ name: string; value: number }>, extra?: Record<string, number>): SuiteRow {
   const higherIsBetter = unit !== 'bytes';
   return {
     id, section: 'network', what, unit, higherIsBetter, value, rounds: 1,
-    setup: `${hpckvSetup(NETWORK_SERVERS, 'tcp')}, client across the shaped link`,
+    ...linkSetup,
     anchors: anchors.map((anchor) => ({ ...anchor, ratio: ratioOf(value, anchor.value, higherIsBetter) })),
     ...(extra === undefined ? {} : { extra }),
   };

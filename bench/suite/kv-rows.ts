@@ -1,7 +1,7 @@
 import { benchKey, benchValue } from '../bench-records.js';
 import { percentile } from '../stats.js';
 import type { KvTarget } from './kv-targets.js';
-import { medianExtras, medianFigures, type SuiteRow } from './suite-row.js';
+import { medianExtras, medianFigures, type RowSetup, type SuiteRow } from './suite-row.js';
 
 const BATCH = 1000;
 
@@ -54,11 +54,11 @@ async function bulkRound(targets: readonly KvTarget[], bytes: number, first: num
  * (a compaction or a stall lands on all of them alike), `rounds` rounds of fresh keys: each row is
  * the median over the rounds with its range, for hpckv and every anchor.
  */
-export async function bulkRows(targets: KvTarget[], bytes: number, count: number, label: string, rounds: number, setup: string): Promise<SuiteRow[]> {
+export async function bulkRows(targets: KvTarget[], bytes: number, count: number, label: string, rounds: number, setup: RowSetup): Promise<SuiteRow[]> {
   const rates = await roundsByTarget(targets, rounds, (round) => bulkRound(targets, bytes, bulkKeyBase(bytes) + round * count, count));
   const redis = targets.some((target) => target.name.startsWith('redis'));
   return (['put', 'get'] as const).map((phase) => ({
-    id: `bulk-${phase}-${label}`, section: 'bulk', unit: 'records/s', higherIsBetter: true, setup,
+    id: `bulk-${phase}-${label}`, section: 'bulk', unit: 'records/s', higherIsBetter: true, ...setup,
     what: `${phase === 'put' ? 'putMany' : 'getMany'} of ${BATCH} × ${label} vs raw db.${phase === 'put' ? 'batch' : 'getMany'}(${BATCH})` +
       (redis ? ` and Redis ${phase === 'put' ? 'MSET' : 'MGET'} of ${BATCH}` : ''),
     ...medianFigures(targets.map((target) => target.name), rates.map((perRound) => perRound.map((rate) => rate[phase])), true),
@@ -111,7 +111,7 @@ function latencyExtras(targets: readonly KvTarget[], results: ReadonlyArray<read
  * ops/s, each the median over the rounds with its range; every row carries every target's p50 and
  * p99 (median and range) in `extra` and `extraRange`. Puts write fresh keys in every round.
  */
-export async function singleRows(targets: KvTarget[], bytes: number, count: number, keyCount: number, rounds: number, setup: string): Promise<SuiteRow[]> {
+export async function singleRows(targets: KvTarget[], bytes: number, count: number, keyCount: number, rounds: number, setup: RowSetup): Promise<SuiteRow[]> {
   // The gets read keys every target holds (loadBulkKeys, or the bulk rows' first round).
   const base = bulkKeyBase(bytes);
   const value = benchValue(1, bytes);
@@ -131,7 +131,7 @@ export async function singleRows(targets: KvTarget[], bytes: number, count: numb
       });
       const oneAtATime = window === 1;
       rows.push({
-        id: `single-${kind}-${window}`, section: 'single', higherIsBetter: !oneAtATime, unit: oneAtATime ? 'µs (p50)' : 'ops/s', setup,
+        id: `single-${kind}-${window}`, section: 'single', higherIsBetter: !oneAtATime, unit: oneAtATime ? 'µs (p50)' : 'ops/s', ...setup,
         what: `single ${kind} of ${bytes} B, ${window} in flight${oneAtATime ? ': p50 latency' : ''}`,
         ...medianFigures(targets.map((target) => target.name), results.map((perRound) => perRound.map((r) => (oneAtATime ? r.p50 : r.rate))), !oneAtATime),
         ...latencyExtras(targets, results),

@@ -41,10 +41,9 @@ export async function scalingRows(bytes: number, records: number, serverCounts: 
     for (const servers of serverCounts) {
       const value = results.get(servers)![phase];
       rows.push({
-        id: `scaling-${phase}-${servers}s`, section: 'scaling', unit: 'records/s', higherIsBetter: true, setup: hpckvSetup(servers, transport), rounds: 1, value,
+        id: `scaling-${phase}-${servers}s`, section: 'scaling', unit: 'records/s', higherIsBetter: true, ...hpckvSetup(servers, transport), rounds: 1, value,
         what: `aggregate ${phase === 'put' ? 'putMany' : 'getMany'} of ${bytes} B, ${STREAMS} batches in flight, ${servers} server(s) on ${cores} cores, vs ${serverCounts[0]} server`,
         anchors: [{ name: `${serverCounts[0]} server`, value: one[phase], ratio: value / one[phase] }],
-        extra: { servers },
       });
     }
   }

@@ -14,13 +14,24 @@ export interface AnchorFigure {
   range?: Range;
 }
 
+/** Where a row's hpckv figure was measured: the text the tables print, and its server count apart. */
+export interface RowSetup {
+  /** What was measured on hpckv's side, e.g. "hpckv 2 servers, unix socket". */
+  setup: string;
+  /** hpckv servers behind the figure; 0 when none took part (the sandbox alone). */
+  servers: number;
+}
+
+/** The setup of a row measured with no server at all. */
+export function serverlessSetup(text: string): RowSetup {
+  return { setup: text, servers: 0 };
+}
+
 /** One figure of the suite: hpckv's value and each anchor measured in the same run. */
-export interface SuiteRow {
+export interface SuiteRow extends RowSetup {
   id: string;
   section: string;
   what: string;
-  /** What was measured on hpckv's side, e.g. "hpckv 2 servers, unix socket". */
-  setup: string;
   unit: string;
   /** false for latencies and bytes moved: there, less is better. */
   higherIsBetter: boolean;
@@ -35,9 +46,9 @@ export interface SuiteRow {
   extraRange?: Record<string, Range>;
 }
 
-/** The setup text of rows measured on a local hpckv group. */
-export function hpckvSetup(servers: number, transport: Transport): string {
-  return `hpckv ${servers} server${servers === 1 ? '' : 's'}, ${transport} socket`;
+/** The setup of rows measured on a local hpckv group. */
+export function hpckvSetup(servers: number, transport: Transport): RowSetup {
+  return { setup: `hpckv ${servers} server${servers === 1 ? '' : 's'}, ${transport} socket`, servers };
 }
 
 export function ratioOf(value: number, anchor: number, higherIsBetter: boolean): number {
@@ -82,13 +93,13 @@ export function medianExtras(perName: ReadonlyMap<string, readonly number[]>): P
  * `anchor` (by row id). They are one run of that bench (rounds 1, no range): the suite keeps them
  * to one run so that the whole suite stays within minutes.
  */
-export function fromBenchReport(section: string, anchor: string | ((id: string) => string), setup: string | ((id: string) => string), report: BenchReport): SuiteRow[] {
-  const byId = (text: string | ((id: string) => string), id: string): string => (typeof text === 'string' ? text : text(id));
+export function fromBenchReport(section: string, anchor: string | ((id: string) => string), setup: RowSetup | ((id: string) => RowSetup),
+  report: BenchReport): SuiteRow[] {
   return report.rows.map((row) => {
     const higherIsBetter = !(row.unit.startsWith('µs') || row.unit === 'bytes');
     return {
-      id: row.id, section, what: row.what, setup: byId(setup, row.id), unit: row.unit, higherIsBetter, rounds: 1, value: row.value,
-      anchors: [{ name: byId(anchor, row.id), value: row.baseline, ratio: row.ratio }], ...(row.extra === undefined ? {} : { extra: row.extra }),
+      id: row.id, section, what: row.what, ...(typeof setup === 'function' ? setup(row.id) : setup), unit: row.unit, higherIsBetter, rounds: 1, value: row.value,
+      anchors: [{ name: typeof anchor === 'string' ? anchor : anchor(row.id), value: row.baseline, ratio: row.ratio }], ...(row.extra === undefined ? {} : { extra: row.extra }),
     };
   });
 }

@@ -17,7 +17,7 @@ import { hpckvTarget, levelTarget, redisTarget, type KvTarget } from './kv-targe
 import { REDIS_INSTALL_HINT, redisServerInstalled, startRedis, type RunningRedis } from './redis-server.js';
 import { htmlReport, markdownTable, plots, type SuiteReport } from './report.js';
 import { scalingRows } from './scaling-rows.js';
-import { fromBenchReport, hpckvSetup, type SuiteRow, type Transport } from './suite-row.js';
+import { fromBenchReport, hpckvSetup, serverlessSetup, type RowSetup, type SuiteRow, type Transport } from './suite-row.js';
 
 export interface SuiteOptions {
   quick: boolean;
@@ -136,7 +136,7 @@ const SECTIONS: Section[] = [
     run: async (context) => fromBenchReport('procedure', (id) => ({
       'filter-1pct-msgpack': 'plain JS on the host', 'filter-vs-raw-scan': 'raw classic-level scan' } as Record<string, string>)[id] ?? 'fetch everything, filter in the client',
     // The procedure bench's group is its own: 2 servers on its launcher's default, unix sockets.
-    (id) => (id === 'filter-1pct-msgpack' ? 'isolated-vm sandbox, no server' : hpckvSetup(2, 'unix')), await runProcedureBench({
+    (id) => (id === 'filter-1pct-msgpack' ? serverlessSetup('isolated-vm sandbox, no server') : hpckvSetup(2, 'unix')), await runProcedureBench({
       records: context.options.quick ? 20_000 : 200_000, groupRecords: context.options.quick ? 20_000 : 1_000_000,
     })),
   },
@@ -162,7 +162,7 @@ const SECTIONS: Section[] = [
 ];
 
 /** The setup of the bulk and single rows: the group withKvTargets launches. */
-function kvSetup(context: SectionContext): string {
+function kvSetup(context: SectionContext): RowSetup {
   return hpckvSetup(context.options.servers, context.options.transport);
 }
 

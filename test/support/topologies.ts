@@ -10,7 +10,7 @@ import { RangeTable } from '../../partition/range-table.js';
 import { launchLocalGroup, type LocalGroup } from '../../server/launcher.js';
 
 /**
- * The topologies of the topology suite (DESIGN.md "Tests"): the same scenarios run on a group of
+ * The topologies of the topology suite (docs/design.md, "Conventions", Tests): the same scenarios run on a group of
  * real server processes partitioned by each scheme.
  */
 

@@ -1,7 +1,12 @@
 // The error and limit pages must list exactly what the code has: every HPCKV_ERR_* code in
-// docs/errors.md and every limit (with its default) in docs/limits.md, both ways.
+// docs/errors.md and every limit (with its default) in docs/limits.md, both ways. And every
+// relative link of the Markdown pages reaches a file of the repository (and a heading there).
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ErrorCodes } from '../../core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../../core/limits.js';
 
@@ -53,5 +58,29 @@ test('docs/limits.md lists every limit once with its default, and only limits th
   t.deepEqual([...rows.keys()].sort(), Object.keys(DEFAULT_LIMITS).sort());
   for (const [name, cell] of rows) {
     t.is(parseDefault(cell), DEFAULT_LIMITS[name as keyof Limits], `${name}: the page says ${cell}`);
+  }
+});
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** GitHub's anchor for a heading: lower case, punctuation but hyphens dropped, spaces to hyphens. */
+function anchorOf(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+test('every relative link of the Markdown pages names a file of the repository, and a heading of it when it has an anchor', async (t) => {
+  const pages = execFileSync('git', ['ls-files', '*.md'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((line) => line !== '');
+  t.true(pages.includes('README.md') && pages.includes('docs/design.md'));
+  for (const page of pages) {
+    const text = await readFile(join(ROOT, page), 'utf8');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!) || target!.startsWith('#')) continue; // another site, or a heading of this page
+      const [path, anchor] = target!.split('#') as [string, string | undefined];
+      const file = join(dirname(join(ROOT, page)), path);
+      t.true(existsSync(file) && !relative(ROOT, file).startsWith('..'), `${page} links ${target}, which is no file of the repository`);
+      if (anchor === undefined || !existsSync(file)) continue;
+      const headings = (await readFile(file, 'utf8')).split('\n').filter((line) => line.startsWith('#')).map((line) => anchorOf(line.replace(/^#+/, '')));
+      t.true(headings.includes(anchor), `${page} links ${target}: ${path} has no heading #${anchor}`);
+    }
   }
 });

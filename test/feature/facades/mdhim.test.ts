@@ -181,10 +181,50 @@ test('long keys, append mode, bad options and calls after close', async (t) => {
   // Reopening a store with another slice size is refused: its keys would be unreachable.
   const again = createInprocWorld(1);
   await mdhimClose(await mdhimInit(again[0]!, { ...mdhimOptionsInit(), dbPath, dbName: 'reopen', maxRecsPerSlice: 10 }));
-  const refused = await t.throwsAsync(mdhimInit(again[0]!, { ...mdhimOptionsInit(), dbPath, dbName: 'reopen', maxRecsPerSlice: 20 }));
-  t.regex(refused?.message ?? '', /HPCKV_ERR_GROUP_FILE|partition/);
+  const refused = await t.throwsAsync(mdhimInit(again[0]!, { ...mdhimOptionsInit(), dbPath, dbName: 'reopen', maxRecsPerSlice: 20 }), { instanceOf: HpckvError });
+  t.is(refused?.code, ErrorCodes.GROUP_FILE);
   await again[0]!.close();
   await rm(dbPath, { recursive: true, force: true });
+});
+
+test('reopening a store with another slice size, key type or server count rejects with HPCKV_ERR_GROUP_FILE on every rank, client-only ranks too', async (t) => {
+  const dbPath = await mkdtemp(join(tmpdir(), 'hpckv-mdhim-reopen-'));
+  t.teardown(() => rm(dbPath, { recursive: true, force: true }));
+  const world = createInprocWorld(4);
+  t.teardown(() => Promise.all(world.map((comm) => comm.close())));
+  const store = { ...mdhimOptionsInit(), dbPath, dbName: 'layout', keyType: MDHIM_LONG_INT_KEY, rserverFactor: 2, maxRecsPerSlice: 10 };
+  await Promise.all(world.map(async (comm) => {
+    const md = await mdhimInit(comm, store);
+    if (comm.rank === 0) ok(await mdhimBPut(md, [1n, 15n, 30n], ['a', 'b', 'c']), 'mdhimBPut');
+    t.is(await mdhimClose(md), MDHIM_SUCCESS);
+  }));
+  // Ranks 0 and 2 host the range servers (rserverFactor 2); ranks 1 and 3 are clients only and
+  // learn the servers' failure through the communicator. Rank 0 is the first to fail.
+  const changes: Array<[Partial<MdhimOptions>, string]> = [
+    [{ maxRecsPerSlice: 20 }, 'partition'], [{ keyType: MDHIM_STRING_KEY }, 'keyType'], [{ rserverFactor: 4 }, 'serverCount'],
+  ];
+  for (const [change, field] of changes) {
+    const errors = await Promise.all(world.map((comm) => mdhimInit(comm, { ...store, ...change }).then(
+      () => t.fail(`rank ${comm.rank} opened the store with ${JSON.stringify(change)}`), (error: unknown) => error)));
+    for (const [rank, error] of errors.entries()) {
+      t.true(error instanceof HpckvError, `rank ${rank}, ${field}`);
+      const typed = error as HpckvError;
+      t.is(typed.code, ErrorCodes.GROUP_FILE, `rank ${rank}, ${field}`);
+      t.is(typed.details['field'], field, `rank ${rank}`);
+      t.is(typed.details['failedRank'], 0, `rank ${rank}, ${field}`);
+      t.regex(typed.message, new RegExp(`^mdhimInit: range server on rank 0 failed: data directory .* was created with ${field}=`));
+      // The rank that met the mismatch keeps its own error as the cause; the others its copy.
+      t.is((typed.cause as HpckvError).code, ErrorCodes.GROUP_FILE, `rank ${rank}, ${field}`);
+    }
+  }
+  // The store, opened as it was made, still holds its records.
+  const reads = await Promise.all(world.map(async (comm) => {
+    const md = await mdhimInit(comm, store);
+    const all = await mdhimBGetOp(md, undefined, 10, MDHIM_GET_FIRST);
+    t.is(await mdhimClose(md), MDHIM_SUCCESS);
+    return all.values.map(String);
+  }));
+  t.deepEqual(reads, world.map(() => ['a', 'b', 'c']));
 });
 
 test('an MDHIM job of 3 processes (as under mpirun): range servers on ranks 0 and 2, every rank walks all keys in order', async (t) => {

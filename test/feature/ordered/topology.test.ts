@@ -11,7 +11,7 @@ import {
 } from '../../support/topologies.js';
 
 /**
- * The topology suite (DESIGN.md "Tests"): every scenario runs once per topology, on real server
+ * The topology suite (docs/design.md, "Conventions", Tests): every scenario runs once per topology, on real server
  * processes: a hash group, a range group (boundaries from RangeTable.fromSample) and an MDHIM
  * slices group, 4 servers each. Groups are shared per topology and key type, each scenario has a
  * database of its own, and every expected result comes from an in-memory model ordered by the

@@ -123,6 +123,23 @@ test('memory bombs are PROCEDURE_MEMORY, the isolate is replaced and the next jo
   t.deepEqual(await runFilter(pool, 'return true;'), [0]);
 });
 
+test('string bombs are PROCEDURE_MEMORY: past V8\'s longest string the isolate lives on; a builtin growing past the isolate\'s memory ends it before the watchdog', async (t) => {
+  const pool = await newPool();
+  t.teardown(() => pool.close());
+  await t.throwsAsync(runFilter(pool, 'let s = "x"; for (;;) s += s;'),
+    { code: 'HPCKV_ERR_PROCEDURE_MEMORY', message: /RangeError: Invalid string length/ });
+  t.is(pool.stats.isolatesReplaced, 0);
+  // The replace builds its result in a loop that checks neither the timeout nor the heap limit;
+  // the sandbox process sees the call overdue and grown past the isolate's 32 MiB, long before
+  // the host's watchdog (wall time + 10 s) would call it a timeout.
+  const wallMsMax = 500;
+  const error = await t.throwsAsync(runFilter(pool, 'return "x".repeat(2 ** 25).replace(/x/g, "yy").length > 0;', { cpuMsMax: 10_000, wallMsMax }),
+    { code: 'HPCKV_ERR_PROCEDURE_MEMORY', message: /ran past its 500 ms and grew its sandbox process by \d+ MiB/ });
+  t.is((error as { details?: { limit?: string } }).details?.limit, 'procedureIsolateMemoryMbMax');
+  t.is(pool.stats.isolatesReplaced, 1);
+  t.deepEqual(await runFilter(pool, 'return true;'), [0]);
+});
+
 test('registration: syntax and shape errors, cache hits, LRU eviction', async (t) => {
   const pool = await newPool();
   t.teardown(() => pool.close());
