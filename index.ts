@@ -27,7 +27,7 @@ export {
   type SecondaryRange,
 } from './client/secondary-index.js';
 export {
-  PACKED_ABSENT, packPairs, packedPairsBytes, unpackPairs, unpackSlots, slotsLayoutBytes, type SlotValue,
+  PACKED_ABSENT, packPairs, packedPairsBytes, unpackPairs, unpackSlots, slotsLayoutBytes, type PairInput, type SlotValue,
 } from './core/regions/packed-pairs.js';
 export type { RegionAccess, RegionDescriptor } from './core/regions/region-descriptor.js';
 export { RegionHandle } from './client/region-handle.js';

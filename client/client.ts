@@ -88,7 +88,10 @@ export class Client {
     return this.regionOps.putFromRegion(descriptor, options);
   }
 
-  /** Values of `keys` pushed by their servers into a region (packed pairs, or slots); a handle once accepted. */
+  /**
+   * Values of `keys` pushed by their servers into a region (packed pairs, or slots); a handle once
+   * accepted, whose result is the number of keys found (missing keys are in the layout, not counted).
+   */
   getIntoRegion(keys: readonly KeyInput[], descriptor: RegionDescriptor, options: RegionGetOptions = {}): Promise<RegionHandle<number>> {
     return this.regionOps.getIntoRegion(keys.map((key) => this.core.encodeKey(key)), descriptor, options);
   }
