@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { readGroupFile, type GroupFile, type PartitionSpec } from '../core/group-file.js';
 import type { Limits } from '../core/limits.js';
+import { checkPartitionSpec } from '../core/partition-spec.js';
 
 export interface LaunchOptions {
   /** Number of server processes. */
@@ -58,6 +59,7 @@ export async function launchLocalGroup(options: LaunchOptions): Promise<LocalGro
   if (!Number.isInteger(options.servers) || options.servers < 1 || options.servers > 1024) {
     throw new HpckvError(ErrorCodes.BAD_CONFIG, `servers must be an integer in 1..1024, got ${String(options.servers)}`);
   }
+  if (options.partition !== undefined) checkPartitionSpec(options.partition, options.servers, options.keyType);
   const dir = resolve(options.dir);
   await mkdir(dir, { recursive: true });
   const launchId = `${process.pid}-${randomBytes(4).toString('hex')}`;

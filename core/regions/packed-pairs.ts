@@ -1,4 +1,5 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
+import { toBytes } from '../keys/key-input.js';
 
 /**
  * The packed layout of key-value pairs in client memory, the same for a put's input and a get's
@@ -32,11 +33,9 @@ function pairBytes([key, value]: PairInput, index: number): readonly [Uint8Array
   return [itemBytes(key, index, 'key'), value === null || value === undefined ? null : itemBytes(value, index, 'value')];
 }
 
+// TypedArray.set would take a string or an array as numbers and pack zeros: refuse before any byte is written.
 function itemBytes(item: unknown, index: number, what: string): Uint8Array {
-  if (item instanceof Uint8Array) return item;
-  if (typeof item === 'string') return Buffer.from(item, 'utf8');
-  // TypedArray.set would take a string or an array as numbers and pack zeros: refuse before any byte is written.
-  throw new TypeError(`pair ${index}: the ${what} must be a Uint8Array or a string, got ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}`);
+  return toBytes(item, `pair ${index}: the ${what}`);
 }
 
 function checkPairs(pairs: readonly PairInput[]): void {

@@ -49,7 +49,7 @@ test('packPairs refuses keys and values that are neither bytes nor strings with 
   const cases: Array<[unknown, RegExp]> = [
     [[[1, b('v')]], /^pair 0: the key must be a Uint8Array or a string, got number$/],
     [[[b('k'), b('v')], [b('k'), 7n]], /^pair 1: the value must be a Uint8Array or a string, got bigint$/],
-    [[[['a'], b('v')]], /^pair 0: the key must be a Uint8Array or a string, got an array$/],
+    [[[['a'], b('v')]], /^pair 0: the key must be a Uint8Array or a string, got array$/],
     [[[null, b('v')]], /^pair 0: the key must be a Uint8Array or a string, got null$/],
     [[b('kv')], /^pair 0 must be a \[key, value\] array$/],
     ['pairs', /^pairs must be an array of \[key, value\] pairs$/],
