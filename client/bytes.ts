@@ -1,14 +1,9 @@
+import { toBytes, type BytesInput } from '../core/keys/key-input.js';
 import type { Limits } from '../core/limits.js';
 import { checkEntries, checkKey, checkValue } from '../core/protocol/field-checks.js';
 
 /** What callers may pass as a key or value: bytes, or a string stored as its UTF-8 bytes. */
-export type BytesInput = Uint8Array | string;
-
-export function toBytes(input: BytesInput, what: string): Uint8Array {
-  if (input instanceof Uint8Array) return input;
-  if (typeof input === 'string') return Buffer.from(input, 'utf8');
-  throw new TypeError(`${what} must be a Uint8Array or a string, got ${input === null ? 'null' : typeof input}`);
-}
+export type { BytesInput };
 
 /**
  * Checks a key on the client, so an oversized key fails before it costs a round trip. The

@@ -16,7 +16,7 @@ import * as bulk from './bulk-ops.js';
 import * as groupCalls from './group-calls.js';
 import type { MergedScan } from './merged-scan.js';
 import { OpenedIndexes } from './opened-indexes.js';
-import type { ProcedureHandle } from './procedure-handle.js';
+import type { ProcedureHandle, ProcedureMatches } from './procedure-handle.js';
 import { startProcedure } from './procedure-start.js';
 import * as ranges from './range-ops.js';
 import type { RegionHandle } from './region-handle.js';
@@ -88,7 +88,10 @@ export class Client {
     return this.regionOps.putFromRegion(descriptor, options);
   }
 
-  /** Values of `keys` pushed by their servers into a region (packed pairs, or slots); a handle once accepted. */
+  /**
+   * Values of `keys` pushed by their servers into a region (packed pairs, or slots); a handle once
+   * accepted, whose result is the number of keys found (missing keys are in the layout, not counted).
+   */
   getIntoRegion(keys: readonly KeyInput[], descriptor: RegionDescriptor, options: RegionGetOptions = {}): Promise<RegionHandle<number>> {
     return this.regionOps.getIntoRegion(keys.map((key) => this.core.encodeKey(key)), descriptor, options);
   }
@@ -104,9 +107,15 @@ export class Client {
   /**
    * Runs a procedure (filter, map or reduce; see core/procedure-spec.ts) next to the data on
    * every server that holds part of the range, in the servers' sandboxes. Resolves with a handle
-   * once every one of them accepted its job; `handle.wait()` gives the matches in key order (or
-   * the combined reduction), `handle.poll()` the progress, `handle.cancel()` stops it.
+   * once every one of them accepted its job; `handle.wait()` gives, by the spec's kind: a
+   * filter's or map's [key, value] matches in key order, or with `into` what was written into
+   * the region; a reduce's combined accumulator (`A`, `init(args)` when no server holds the
+   * range). `handle.poll()` gives the progress, `handle.cancel()` stops it.
    */
+  execute<A = unknown>(spec: ProcedureSpec<'reduce'>, options?: ExecuteOptions & { into?: undefined }): Promise<ProcedureHandle<A>>;
+  execute(spec: ProcedureSpec<'filter' | 'map'>, options: ExecuteOptions & { into: RegionDescriptor }): Promise<ProcedureHandle<RegionScanResult>>;
+  execute(spec: ProcedureSpec<'filter' | 'map'>, options?: ExecuteOptions & { into?: undefined }): Promise<ProcedureHandle<ProcedureMatches>>;
+  execute(spec: ProcedureSpec, options?: ExecuteOptions): Promise<ProcedureHandle>;
   execute(spec: ProcedureSpec, options: ExecuteOptions = {}): Promise<ProcedureHandle> {
     return startProcedure(this.core, this.backChannel.procedureNotices, this.regionOps, spec, options);
   }
@@ -240,11 +249,15 @@ export class Client {
 
   /**
    * Entries of a key range in global key order (descending with `reverse`), as an async
-   * iterator with nextv(n), all(), seek(key) and close(). Every server is read in bounded pages
-   * (the first small, later ones read ahead); a range-partitioned group's servers are read one
-   * after another in key order, a hash group's are merged by key.
+   * iterator with nextv(n), all(), seek(key) and close(): [key, value] pairs, or keys alone with
+   * `values: false`. Every server is read in bounded pages (the first small, later ones read
+   * ahead); a range-partitioned group's servers are read one after another in key order, a hash
+   * group's are merged by key.
    */
-  iterate(options: IterateOptions = {}): MergedScan {
+  iterate(options: IterateOptions & { values: false }): MergedScan<KeyValue>;
+  iterate(options?: IterateOptions & { values?: true }): MergedScan<[KeyValue, Buffer]>;
+  iterate(options: IterateOptions): MergedScan<ranges.ScanEntry>;
+  iterate(options: IterateOptions = {}): MergedScan<ranges.ScanEntry> {
     return ranges.iterate(this.core, options);
   }
 

@@ -22,7 +22,8 @@ export async function clearRange(client: Client, source: LevelScanSource,
     for (;;) {
       const page = await scan.nextv(CLEAR_PAGE_KEYS);
       if (page.length === 0) break;
-      await client.delMany(page.map(([key]) => key as Buffer), request);
+      // A scan without values gives the stored keys alone (Buffers: a level's group stores bytes).
+      await client.delMany(page as Buffer[], request);
     }
   } finally {
     await scan.close();

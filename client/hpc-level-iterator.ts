@@ -1,14 +1,18 @@
 import { AbstractIterator } from 'abstract-level';
 import type { RangeOptions } from './core/options.js';
 import type { MergedScan } from './merged-scan.js';
+import type { ScanEntry } from './range-ops.js';
 import { LevelAbortError, toLevelError } from './hpc-level-errors.js';
 import { dataBytes, fromBytes, type KeySpace, type LevelData, type LevelRange } from './hpc-level-keys.js';
 
 /** What an iterator needs of its database: the key space and a scan of stored keys. */
 export interface LevelScanSource {
   readonly space: KeySpace;
-  /** A paged scan of `range` (stored keys) over the group, read ahead, with keys as stored. */
-  scan(range: RangeOptions, options: { reverse: boolean; limit: number; values: boolean; signal?: AbortSignal }): MergedScan;
+  /**
+   * A paged scan of `range` (stored keys) over the group, read ahead, with keys as stored:
+   * [key, value] entries with `values`, keys alone without (Client.iterate).
+   */
+  scan(range: RangeOptions, options: { reverse: boolean; limit: number; values: boolean; signal?: AbortSignal }): MergedScan<ScanEntry>;
 }
 
 /** The options abstract-level hands `_iterator` (range already encoded, encodings as format names). */
@@ -24,7 +28,6 @@ export interface LevelIteratorOptions extends LevelRange {
 }
 
 type Entry = [LevelData | undefined, LevelData | undefined];
-type ScanEntry = [unknown, Buffer | undefined];
 
 /**
  * An abstract-level iterator over an hpckv paged cursor (client.iterate: every server read in
@@ -36,7 +39,7 @@ export class HpcLevelIterator<TDatabase extends object> extends AbstractIterator
   private readonly source: LevelScanSource;
   private readonly options: LevelIteratorOptions;
   private readonly signal: AbortSignal | undefined;
-  private scan: MergedScan;
+  private scan: MergedScan<ScanEntry>;
 
   constructor(db: TDatabase, source: LevelScanSource, options: LevelIteratorOptions) {
     super(db, options as never);
@@ -47,7 +50,7 @@ export class HpcLevelIterator<TDatabase extends object> extends AbstractIterator
   }
 
   /** A scan of the iterator's range narrowed to `range` (the seek target), for what the limit leaves. */
-  private open(range: LevelRange): MergedScan {
+  private open(range: LevelRange): MergedScan<ScanEntry> {
     const { reverse, values, limit } = this.options;
     const remaining = limit < 0 ? Number.POSITIVE_INFINITY : Math.max(0, limit - this.count);
     return this.source.scan(this.source.space.range(range), {
@@ -55,25 +58,28 @@ export class HpcLevelIterator<TDatabase extends object> extends AbstractIterator
     });
   }
 
-  private entry([stored, value]: ScanEntry): Entry {
+  /** A scan entry as abstract-level wants it; the scan reads values only when the iterator asked for them. */
+  private entry(scanned: ScanEntry): Entry {
     const { keys, values, keyEncoding, valueEncoding } = this.options;
+    // A level's group stores bytes, so its keys decode to Buffers.
+    const [stored, value] = values ? scanned as [Buffer, Buffer] : [scanned as Buffer, undefined];
     return [
-      keys ? fromBytes(this.source.space.strip(stored as Buffer), keyEncoding) : undefined,
-      values && value !== undefined ? fromBytes(value, valueEncoding) : undefined,
+      keys ? fromBytes(this.source.space.strip(stored), keyEncoding) : undefined,
+      value !== undefined ? fromBytes(value, valueEncoding) : undefined,
     ];
   }
 
   async _next(): Promise<Entry | undefined> {
     const step = await this.guard(this.scan.next());
-    return step.done === true ? undefined : this.entry(step.value as ScanEntry);
+    return step.done === true ? undefined : this.entry(step.value);
   }
 
   async _nextv(size: number): Promise<Entry[]> {
-    return (await this.guard(this.scan.nextv(size))).map((entry) => this.entry(entry as ScanEntry));
+    return (await this.guard(this.scan.nextv(size))).map((entry) => this.entry(entry));
   }
 
   async _all(): Promise<Entry[]> {
-    return (await this.guard(this.scan.all())).map((entry) => this.entry(entry as ScanEntry));
+    return (await this.guard(this.scan.all())).map((entry) => this.entry(entry));
   }
 
   /** The next entry is the first at or after `target` (at or before it when reversed), within the range. */

@@ -2,6 +2,7 @@ import { AbstractLevel, type AbstractDatabaseOptions } from 'abstract-level';
 import { DEFAULT_DATABASE } from '../core/protocol/messages.js';
 import { Client, type BatchOperation, type ClientOptions, type RangeOptions } from './client.js';
 import type { MergedScan } from './merged-scan.js';
+import type { ScanEntry } from './range-ops.js';
 import { levelCall, LevelError } from './hpc-level-errors.js';
 import { HpcLevelIterator, type LevelIteratorOptions, type LevelScanSource } from './hpc-level-iterator.js';
 import { dataBytes, fromBytes, KeySpace, type LevelData, type LevelRange } from './hpc-level-keys.js';
@@ -176,7 +177,7 @@ export class HpcLevel<K = string, V = string> extends AbstractLevel<LevelData, K
   }
 
   /** A paged scan of stored keys (used by the iterators and by clear). */
-  scan(range: RangeOptions, options: { reverse: boolean; limit: number; values: boolean; signal?: AbortSignal }): MergedScan {
+  scan(range: RangeOptions, options: { reverse: boolean; limit: number; values: boolean; signal?: AbortSignal }): MergedScan<ScanEntry> {
     return this.client.iterate({ ...range, ...options, ...this.request() });
   }
 }

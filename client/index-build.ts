@@ -29,16 +29,14 @@ export async function buildIndex(layout: IndexLayout, extract: KeyExtractor, opt
   const scan = new MergedScan((rank, request) => host.call(rank, 'scan', { db: primaryDb, ...request }, call), {
     range: {}, reverse: false, values: true, limit: Number.POSITIVE_INFINITY, ranks: host.router.ranks,
     planner: () => undefined, firstPageEntries: pageEntries, pageEntries,
-    decodeKey: (bytes) => bytes, encodeKey: (key) => key as Uint8Array,
+    toEntry: (key, value): [Buffer, Buffer] => [key, value ?? EMPTY], encodeKey: (key) => key as Uint8Array,
   });
   const progress: BuildProgress = { scanned: 0, indexed: 0, skipped: 0 };
   try {
     for (;;) {
       const page = await scan.nextv(pageEntries);
       if (page.length === 0) return progress;
-      const applied = await Promise.all(page.map(async ([key, stored]) => {
-        const pk = key as Buffer;
-        const value = stored ?? EMPTY;
+      const applied = await Promise.all(page.map(async ([pk, value]) => {
         const secondaryKeys = await extract(host.decodeKey(pk), value);
         // One index of the record's own database: the checks of an indexed write's parts hold.
         return writeIndexedRecord(host, primaryDb, pk, value, [{ layout, secondaryKeys }], options, true);

@@ -75,11 +75,11 @@ async function* globalMatches(layout: IndexLayout, bounds: SecondaryBounds, rang
     range, reverse: false, values: false, limit: Number.POSITIVE_INFINITY, ranks, planner: () => undefined,
     firstPageEntries: Math.min(checkLimit(options.limit), 64, limits.scanPageEntriesMax) || 1,
     pageEntries: limits.scanPageEntriesMax,
-    decodeKey: (bytes) => bytes, encodeKey: (key) => key as Uint8Array,
+    toEntry: (key) => key, encodeKey: (key) => key as Uint8Array,
   });
   try {
     for (;;) {
-      const batch = (await scan.nextv(limits.scanPageEntriesMax)).map(([key]) => decodeEntryKey(layout.namespace, key as Uint8Array));
+      const batch = (await scan.nextv(limits.scanPageEntriesMax)).map((key) => decodeEntryKey(layout.namespace, key));
       const entries = batch.filter((e) => e !== null);
       if (batch.length === 0) return;
       const values = await liveValues(layout, entries, call);

@@ -20,7 +20,7 @@ export type PageFetcher = (rank: number, request: KeyRangeWire & { reverse: bool
  */
 export type ScanPlanner = (range: KeyRangeWire, reverse: boolean) => number[] | undefined;
 
-export interface MergedScanOptions {
+export interface MergedScanOptions<E> {
   range: KeyRangeWire;
   /** Every server of the group, for a merged scan. */
   ranks: readonly number[];
@@ -33,8 +33,11 @@ export interface MergedScanOptions {
   firstPageEntries: number;
   /** Entries in later pages (read ahead while the current page is consumed). */
   pageEntries: number;
-  /** Turns a stored key into what the caller sees (its typed value; the bytes for a bytes store). */
-  decodeKey: (bytes: Buffer) => KeyValue;
+  /**
+   * Turns a stored key and its value (undefined when values are not read) into the entry the
+   * caller sees: [key, value] with values, the key alone without (Client.iterate).
+   */
+  toEntry: (key: Buffer, value: Buffer | undefined) => E;
   /** Turns a caller's key into its stored bytes (for seek). */
   encodeKey: (key: KeyValue) => Uint8Array;
 }
@@ -53,22 +56,24 @@ function unpackPage(reply: ScanReply, itemsMax: number): Page {
  * - ordered: a range-partitioned group keeps each server's keys contiguous, so the servers of
  *   the range are read one after another (the next one's first page requested as the current
  *   one's last page arrives) and a scan that stops early never touches the servers after it.
+ * Its entries `E` are what `toEntry` makes of each stored key and value: [key, value] pairs, or
+ * keys alone for a scan that reads no values.
  */
-export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | undefined]> {
+export class MergedScan<E> implements AsyncIterableIterator<E> {
   /** The servers the scan reads, a cursor each, and the merge of their heads; set by plan(). */
   private merge = new OrderedMerge<Buffer>([], false);
   /** Ordered plan: cursors are read one after another, from `active` on. */
   private ordered = false;
   private active = 0;
   private readonly fetch: PageFetcher;
-  private readonly options: MergedScanOptions;
+  private readonly options: MergedScanOptions<E>;
   private returned = 0;
   private started = false;
   private closed = false;
   /** The range still to read: the caller's, narrowed by seek(). */
   private range: KeyRangeWire;
 
-  constructor(fetch: PageFetcher, options: MergedScanOptions) {
+  constructor(fetch: PageFetcher, options: MergedScanOptions<E>) {
     this.fetch = fetch;
     this.options = options;
     this.range = { ...options.range };
@@ -154,7 +159,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
     return undefined;
   }
 
-  next(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
+  next(): Promise<IteratorResult<E>> {
     const entry = this.takeBuffered();
     return entry === undefined ? this.nextAfterIo() : Promise.resolve({ value: entry, done: false });
   }
@@ -164,21 +169,21 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
    * request): in an ordered scan the active server's page; in a merged one only while every
    * server's head is known. Undefined when the slow path must fetch or finish.
    */
-  private takeBuffered(): [KeyValue, Buffer | undefined] | undefined {
+  private takeBuffered(): E | undefined {
     if (!this.started || this.closed || this.returned >= this.options.limit) return undefined;
     const next = this.ordered ? this.merge.cursors[this.active] : this.merge.next();
     if (next === undefined || next === 'wait' || !next.hasHead()) return undefined;
     return this.take(next);
   }
 
-  private take(cursor: ServerCursor): [KeyValue, Buffer | undefined] {
-    const entry: [KeyValue, Buffer | undefined] = [this.options.decodeKey(cursor.headKey()), cursor.headValue()];
+  private take(cursor: ServerCursor): E {
+    const entry = this.options.toEntry(cursor.headKey(), cursor.headValue());
     cursor.at++;
     this.returned++;
     return entry;
   }
 
-  private async nextAfterIo(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
+  private async nextAfterIo(): Promise<IteratorResult<E>> {
     if (this.closed || this.returned >= this.options.limit) return this.finish();
     if (!this.started) {
       this.started = true;
@@ -195,8 +200,8 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
   }
 
   /** Up to `n` entries (fewer only at the end). */
-  async nextv(n: number): Promise<Array<[KeyValue, Buffer | undefined]>> {
-    const out: Array<[KeyValue, Buffer | undefined]> = [];
+  async nextv(n: number): Promise<E[]> {
+    const out: E[] = [];
     while (out.length < n) {
       const buffered = this.takeBuffered();
       if (buffered !== undefined) { out.push(buffered); continue; }
@@ -208,11 +213,11 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
   }
 
   /** Every remaining entry. */
-  async all(): Promise<Array<[KeyValue, Buffer | undefined]>> {
+  async all(): Promise<E[]> {
     return this.nextv(Number.MAX_SAFE_INTEGER);
   }
 
-  private finish(): IteratorResult<[KeyValue, Buffer | undefined]> {
+  private finish(): IteratorResult<E> {
     this.closed = true;
     this.dropReadAhead();
     return { value: undefined, done: true };
@@ -223,7 +228,7 @@ export class MergedScan implements AsyncIterableIterator<[KeyValue, Buffer | und
     for (const cursor of this.merge.cursors) { cursor.ahead?.catch(() => undefined); cursor.ahead = null; }
   }
 
-  async return(): Promise<IteratorResult<[KeyValue, Buffer | undefined]>> {
+  async return(): Promise<IteratorResult<E>> {
     return this.finish();
   }
 

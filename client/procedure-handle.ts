@@ -7,7 +7,7 @@ import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../core/protocol/
 import { resumeAfter } from '../core/protocol/resume-after.js';
 import { unpackList } from '../core/wire/packed-list.js';
 import type { ServerNotices } from './server-notices.js';
-import type { RegionIntoTarget } from './region-ops.js';
+import type { RegionIntoTarget, RegionScanResult } from './region-ops.js';
 import type { RegionStageReply } from '../core/protocol/region-messages.js';
 
 /** What a procedure handle needs of its Client. */
@@ -28,11 +28,14 @@ export interface ProcedureProgress {
   matched: number;
 }
 
+/** What a filter or a map gives without `into`: [key, value] in key order (descending for a reverse range). */
+export type ProcedureMatches = Array<[KeyValue, Buffer]>;
+
 /**
- * filter and map: [key, value] in key order (descending for a reverse range), or with `into` a
- * RegionScanResult (what was written into the region); reduce: the combined accumulator.
+ * filter and map: ProcedureMatches, or with `into` a RegionScanResult (what was written into the
+ * region); reduce: the combined accumulator. Client.execute types a handle by its spec's kind.
  */
-export type ProcedureResult = Array<[KeyValue, Buffer]> | unknown;
+export type ProcedureResult = ProcedureMatches | RegionScanResult | unknown;
 
 /** Times a handle reconnects to one server to keep following a job. */
 const RECONNECTS_MAX = 3;
@@ -48,12 +51,15 @@ interface Part {
 /**
  * A running server-side procedure over many servers: returned once every server taking part
  * accepted its job. Pages that stop at a server's scan or result budget are continued from their
- * resume key transparently; `wait()` merges every server's results (or combines the reductions).
+ * resume key transparently; `wait()` merges every server's results (or combines the reductions)
+ * and resolves with `R`, the result of the procedure's kind (ProcedureResult).
  */
-export class ProcedureHandle {
+export class ProcedureHandle<R = ProcedureResult> {
   readonly #host: ProcedureHost;
   readonly #spec: ProcedureSpec;
   readonly #reverse: boolean;
+  /** The procedure's `args` (a reduce no server took part in is `init(args)`). */
+  readonly #args: unknown;
   readonly #parts: Part[];
   /** Progress of pages already finished and fetched. */
   #fetched = { scanned: 0, matched: 0 };
@@ -62,17 +68,18 @@ export class ProcedureHandle {
   /** With `into`: each page's results, staged on its server for the push into the region. */
   #staged: Array<{ rank: number; reply: RegionStageReply }> = [];
   #cancelled = false;
-  #settled: Promise<ProcedureResult> | undefined;
+  #settled: Promise<R> | undefined;
   #state: ProcedureJobState = 'running';
 
   readonly #into: RegionIntoTarget | undefined;
 
-  constructor(host: ProcedureHost, spec: ProcedureSpec, reverse: boolean, parts: Array<{ rank: number; job: number; request: ProcExecuteRequest }>,
-    into?: RegionIntoTarget) {
+  constructor(host: ProcedureHost, spec: ProcedureSpec, request: { reverse: boolean; args: unknown },
+    parts: Array<{ rank: number; job: number; request: ProcExecuteRequest }>, into?: RegionIntoTarget) {
     this.#host = host;
     this.#into = into;
     this.#spec = spec;
-    this.#reverse = reverse;
+    this.#reverse = request.reverse;
+    this.#args = request.args;
     this.#parts = parts.map((p) => ({ ...p, done: false }));
   }
 
@@ -99,8 +106,9 @@ export class ProcedureHandle {
     await Promise.all(this.#parts.filter((p) => !p.done).map((p) => this.#host.call(p.rank, 'procCancel', { job: p.job }, {}).catch(() => undefined)));
   }
 
-  wait(): Promise<ProcedureResult> {
-    this.#settled ??= this.#run();
+  wait(): Promise<R> {
+    // The kind decides the shape (#gather); Client.execute's overloads name it as R.
+    this.#settled ??= this.#run() as Promise<R>;
     return this.#settled;
   }
 
@@ -131,7 +139,7 @@ export class ProcedureHandle {
       throw new HpckvError(ErrorCodes.ABORTED, 'the procedure was cancelled');
     }
     this.#state = 'done';
-    if (this.#spec.kind === 'reduce') return combine(this.#spec, this.#partials);
+    if (this.#spec.kind === 'reduce') return combine(this.#spec, this.#partials, this.#args);
     if (this.#into !== undefined) return this.#into.write(this.#staged, this.#reverse);
     const order = this.#reverse ? -1 : 1;
     this.#kept.sort((a, b) => order * Buffer.compare(a[0], b[0]));
@@ -235,12 +243,19 @@ export class ProcedureHandle {
 
 /**
  * The reduction's combine over the servers' partial accumulators, run here: it is the caller's
- * own code (the servers ran it sandboxed; the client trusts what it wrote itself).
+ * own code (the servers ran it sandboxed; the client trusts what it wrote itself). A range no
+ * server holds (an empty range of a range table) reduces to `init(args)`, as a server's empty
+ * part does, so a reduce always gives an accumulator.
  */
-function combine(spec: ProcedureSpec, partials: unknown[]): unknown {
-  const reduction = new Function(`"use strict"; return (${spec.source});`)() as { combine?: (a: unknown, b: unknown) => unknown };
+function combine(spec: ProcedureSpec, partials: unknown[], args: unknown): unknown {
+  const reduction = new Function(`"use strict"; return (${spec.source});`)() as {
+    init?: (args: unknown) => unknown; combine?: (a: unknown, b: unknown) => unknown;
+  };
   if (typeof reduction?.combine !== 'function') throw new HpckvError(ErrorCodes.BAD_REQUEST, 'a reduce procedure needs combine(a, b)');
-  if (partials.length === 0) return undefined;
+  if (partials.length === 0) {
+    if (typeof reduction.init !== 'function') throw new HpckvError(ErrorCodes.BAD_REQUEST, 'a reduce procedure needs init(args)');
+    return reduction.init(args);
+  }
   return partials.reduce((a, b) => reduction.combine!(a, b));
 }
 

@@ -30,7 +30,7 @@ export async function startProcedure(core: ClientCore, notices: ServerNotices<Pr
   const into = options.into === undefined ? undefined : await regionOps.intoRegion(options.into);
   try {
     const parts = await Promise.all(core.router.rangeServers(range).map(async (rank) => ({ rank, job: await host.execute(rank, request), request })));
-    return new ProcedureHandle(host, checked, reverse, parts, into);
+    return new ProcedureHandle(host, checked, { reverse, args: request.args }, parts, into);
   } catch (error) {
     into?.release();
     throw error;

@@ -45,24 +45,29 @@ export async function cursorStep(core: ClientCore, op: 'first' | 'last' | 'next'
   return best === undefined ? undefined : [core.decodeKey(best[0]), best[1]];
 }
 
-/** A merged scan of a range (Client.iterate). */
-export function iterate(core: ClientCore, options: IterateOptions): MergedScan {
+/** A scan's entries: [key, value] pairs, or keys alone when it reads no values (`values: false`). */
+export type ScanEntry = KeyValue | [KeyValue, Buffer];
+
+/** A merged scan of a range (Client.iterate): [key, value] pairs, or keys alone with `values: false`. */
+export function iterate(core: ClientCore, options: IterateOptions): MergedScan<ScanEntry> {
   const range = core.rangeBounds(options);
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   if (!(limit >= 0)) throw new RangeError('limit must be >= 0');
   const db = options.db ?? DEFAULT_DATABASE;
+  const values = options.values !== false;
   const callOptions: RequestOptions = {};
   if (options.timeoutMs !== undefined) callOptions.timeoutMs = options.timeoutMs;
   if (options.signal !== undefined) callOptions.signal = options.signal;
   return new MergedScan(
     (rank, request) => core.call(rank, 'scan', { db, ...request }, callOptions),
     {
-      range, reverse: options.reverse === true, values: options.values !== false, limit,
+      range, reverse: options.reverse === true, values, limit,
       ranks: core.router.ranks,
       planner: (bounds, reverse) => core.router.rangeInOrder(bounds, reverse),
       firstPageEntries: Math.min(options.firstPageEntries ?? 64, core.limits.scanPageEntriesMax),
       pageEntries: core.limits.scanPageEntriesMax,
-      decodeKey: (bytes) => core.decodeKey(bytes),
+      // With values every entry has one (a page of values carries each, an empty one as empty bytes).
+      toEntry: values ? (key, value): ScanEntry => [core.decodeKey(key), value!] : (key) => core.decodeKey(key),
       encodeKey: (key) => core.encodeKey(key),
     });
 }

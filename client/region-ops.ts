@@ -85,7 +85,8 @@ export class RegionOps {
   /**
    * Values of `keys` (stored bytes, already encoded) pushed into a region by their servers:
    * packed (the packed-pairs layout, keys echoed, missing keys with size 0xFFFFFFFF) or into
-   * slots of `slotBytes` (u32 sizes first; a longer value is cut, its size tells).
+   * slots of `slotBytes` (u32 sizes first; a longer value is cut, its size tells). The handle's
+   * result is the number of keys found (stored), as a put's is the number of records stored.
    */
   async getIntoRegion(keys: readonly Uint8Array[], descriptor: RegionDescriptor, options: RegionGetOptions = {}): Promise<RegionHandle<number>> {
     const region = checkRegionDescriptor(descriptor);
@@ -113,7 +114,8 @@ export class RegionOps {
         const reply = await host.call(rank, 'regionStage', {
           db, packedKeys: packList(keys), bytesMax: region.length, push: { region, layout, slotBytes },
         }, options);
-        const done = host.completions.expect(rank, reply.op).then(() => keys.length);
+        // The server pushes exactly the values it found, and reports that count.
+        const done = host.completions.expect(rank, reply.op);
         done.then(release, release);
         return new RegionHandle(done);
       }

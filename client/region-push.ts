@@ -28,7 +28,7 @@ export async function releaseStaged(host: RegionHost, staged: readonly StagedPar
  * A get's values pushed into the region: packed (header and keys by the client, each value after
  * the previous one; a region too small for them all is HPCKV_ERR_REGION_TOO_SMALL) or into slots
  * of `slotBytes` after the u32 sizes. `byServer[rank]` lists the indices into `keys` each staged
- * server holds. Resolves with the number of keys.
+ * server holds. Resolves with the number of keys found.
  */
 export async function pushGet(host: RegionHost, keys: readonly Uint8Array[], byServer: number[][], staged: readonly StagedPart[],
   region: RegionDescriptor, layout: 'packed' | 'slots', slotBytes: number, options: RegionCallOptions): Promise<number> {
@@ -63,7 +63,7 @@ export async function pushGet(host: RegionHost, keys: readonly Uint8Array[], byS
     return host.call(rank, 'regionPush', { op: reply.op, region, placements, block: s === 0 ? block : null, blockOffset: 0 }, options);
   });
   await allParts(pushes);
-  return n;
+  return sizes.filter((size) => size !== PACKED_ABSENT).length;
 }
 
 /**

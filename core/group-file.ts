@@ -3,8 +3,10 @@ import { AUTH_SCHEME, AUTH_SECRET_BYTES_MAX, AUTH_SECRET_BYTES_MIN } from './rpc
 import { ErrorCodes, HpckvError } from './errors.js';
 import { type Limits } from './limits.js';
 import { DATABASE_NAME_PATTERN } from './protocol/messages.js';
-import { checkRangeBoundaries, decodeBase64, parseSliceSize, slicesKeyTypeMismatch } from './partition-spec.js';
-import { formatKeyType, parseKeyType, SCALAR_KEY_TYPES } from './keys/key-type.js';
+import { decodeBase64, isRecord, parsePartitionSpec, type HashPartitionSpec, type PartitionSpec } from './partition-spec.js';
+import { formatKeyType, parseKeyType } from './keys/key-type.js';
+
+export type { HashPartitionSpec, PartitionSpec, RangePartitionSpec, SlicePartitionSpec } from './partition-spec.js';
 
 /**
  * A group's identity, the way Mochi SSG group files work: servers write it once they all listen,
@@ -20,37 +22,6 @@ export const GROUP_FILE_FORMAT = 1;
  * `tuple(string,uint64)`, ... Kept as text in the group file; parse with parseKeyType.
  */
 export type KeyType = string;
-
-export interface HashPartitionSpec {
-  scheme: 'hash';
-  /** Virtual nodes per server on the ring. */
-  virtualNodes: number;
-  /** Seed of the ring's hash; the same (servers, virtualNodes, seed) always gives the same ring. */
-  seed: number;
-}
-
-/**
- * Contiguous key ranges (partition/range-table.ts): server 0 owns keys < boundaries[0], server i
- * owns boundaries[i-1] <= key < boundaries[i]. Boundaries are base64 of encoded keys (JSON has no
- * bytes), strictly increasing in byte order, one fewer than the servers.
- */
-export interface RangePartitionSpec {
-  scheme: 'range';
-  boundaries: string[];
-  /** The range table's own epoch: bumped whenever the boundaries move. */
-  epoch: number;
-}
-
-/** MDHIM slices (partition/mdhim-slices.ts): slice = floor(key / sliceSize), owner = slice mod N. */
-export interface SlicePartitionSpec {
-  scheme: 'slices';
-  /** A number, or a decimal string for integer sizes above 2^53 (e.g. for uint64 or string keys). */
-  sliceSize: number | string;
-  /** How keys are encoded: int32, uint32, int64, uint64, float32, float64, string or bytes. */
-  keyType: string;
-}
-
-export type PartitionSpec = HashPartitionSpec | RangePartitionSpec | SlicePartitionSpec;
 
 export interface GroupServer {
   rank: number;
@@ -99,10 +70,6 @@ function fail(path: string, what: string): never {
   throw new HpckvError(ErrorCodes.GROUP_FILE, `group file ${path}: ${what}`, { details: { path } });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Checks a parsed group file; `source` names it in errors. */
 export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
   if (!isRecord(value)) fail(source, 'not a JSON object');
@@ -115,10 +82,6 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
     keyType = formatKeyType(parseKeyType(String(keyTypeText)));
   } catch {
     fail(source, `unsupported keyType ${String(keyTypeText)}`);
-  }
-  const partition = value['partition'];
-  if (!isRecord(partition) || !['hash', 'range', 'slices'].includes(partition['scheme'] as string)) {
-    fail(source, 'partition.scheme must be "hash", "range" or "slices"');
   }
   const epoch = value['epoch'];
   if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) fail(source, 'epoch must be a non-negative integer');
@@ -143,9 +106,7 @@ export function parseGroupFile(value: unknown, source = '<memory>'): GroupFile {
     if (typeof server['pid'] === 'number') entry.pid = server['pid'];
     return entry;
   });
-  const partitionSpec = parsePartition(source, partition, parsed.length);
-  const mismatch = partitionSpec.scheme === 'slices' ? slicesKeyTypeMismatch(partitionSpec.keyType, keyType) : undefined;
-  if (mismatch !== undefined) fail(source, mismatch);
+  const partitionSpec = parsePartitionSpec(value['partition'], parsed.length, keyType, (what) => fail(source, what));
   const auth = value['auth'] === undefined ? undefined : parseAuth(source, value['auth']);
   return {
     ...(auth === undefined ? {} : { auth }),
@@ -175,57 +136,6 @@ function parseAuth(source: string, auth: unknown): GroupAuth {
     fail(source, `auth.secret must be ${AUTH_SECRET_BYTES_MIN}..${AUTH_SECRET_BYTES_MAX} bytes, got ${bytes.length}`);
   }
   return { scheme: AUTH_SCHEME, secret };
-}
-
-/** Checks the partition spec of a group of `serverCount` servers and returns a clean copy. */
-function parsePartition(source: string, partition: Record<string, unknown>, serverCount: number): PartitionSpec {
-  switch (partition['scheme']) {
-    case 'hash': {
-      const virtualNodes = partition['virtualNodes'];
-      const seed = partition['seed'];
-      if (typeof virtualNodes !== 'number' || !Number.isInteger(virtualNodes) || virtualNodes < 1 || virtualNodes > 4096) {
-        fail(source, 'partition.virtualNodes must be an integer in 1..4096');
-      }
-      if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
-        fail(source, 'partition.seed must be a 32-bit unsigned integer');
-      }
-      return { scheme: 'hash', virtualNodes, seed };
-    }
-    case 'range': {
-      const boundaries = partition['boundaries'];
-      const epoch = partition['epoch'];
-      if (!Array.isArray(boundaries) || !boundaries.every((b) => typeof b === 'string')) {
-        fail(source, 'partition.boundaries must be an array of base64 strings');
-      }
-      if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) fail(source, 'partition.epoch must be a non-negative integer');
-      if (boundaries.length !== serverCount - 1) {
-        fail(source, `partition.boundaries must have ${serverCount - 1} entries (one fewer than the ${serverCount} servers), got ${boundaries.length}`);
-      }
-      const spec: RangePartitionSpec = { scheme: 'range', boundaries: [...boundaries] as string[], epoch };
-      // The table's own checks (canonical base64, non-empty, strictly increasing) are the rules.
-      checkWith(source, 'partition.boundaries', () => checkRangeBoundaries(spec.boundaries.map((b) => decodeBase64(b)), serverCount));
-      return spec;
-    }
-    default: {
-      const keyType = partition['keyType'];
-      const sliceSize = partition['sliceSize'];
-      if (typeof keyType !== 'string' || !(SCALAR_KEY_TYPES as readonly string[]).includes(keyType)) {
-        fail(source, `partition.keyType must be one of ${SCALAR_KEY_TYPES.join(', ')}, got ${String(keyType)}`);
-      }
-      if (typeof sliceSize !== 'number' && typeof sliceSize !== 'string') fail(source, 'partition.sliceSize must be a number or a decimal string');
-      checkWith(source, 'partition.sliceSize', () => parseSliceSize(keyType, sliceSize));
-      return { scheme: 'slices', sliceSize, keyType };
-    }
-  }
-}
-
-function checkWith(source: string, field: string, check: () => unknown): void {
-  try {
-    check();
-  } catch (error) {
-    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
-    fail(source, `${field}: ${error.message}`);
-  }
 }
 
 export async function readGroupFile(path: string): Promise<GroupFile> {

@@ -13,8 +13,9 @@ import { ErrorCodes, HpckvError } from './errors.js';
  */
 export type ProcedureKind = 'filter' | 'map' | 'reduce';
 
-export interface ProcedureSpec {
-  kind: ProcedureKind;
+/** A procedure; its kind, when the type says which, decides what Client.execute's handle gives. */
+export interface ProcedureSpec<K extends ProcedureKind = ProcedureKind> {
+  kind: K;
   source: string;
 }
 

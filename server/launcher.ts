@@ -7,6 +7,7 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { readGroupFile, type GroupFile, type PartitionSpec } from '../core/group-file.js';
 import { parseKeyType } from '../core/keys/key-type.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
+import { checkPartitionSpec } from '../core/partition-spec.js';
 import { LaunchedRank, type RankExit } from './launched-rank.js';
 
 export type { RankExit } from './launched-rank.js';
@@ -124,6 +125,7 @@ function checkLaunchOptions(options: LaunchOptions): void {
   }
   resolveLimits(options.limits);
   if (options.keyType !== undefined) parseKeyType(options.keyType);
+  if (options.partition !== undefined) checkPartitionSpec(options.partition, options.servers, options.keyType);
 }
 
 function serveArgs(options: LaunchOptions, dir: string): string[] {

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { EmbeddedServer, EmbeddedServerOptions } from '../core/server-runtime.js';
 import { RpcServer } from '../core/rpc/rpc-server.js';
-import { ErrorCodes, HpckvError } from '../core/errors.js';
-import { slicesKeyTypeMismatch } from '../core/partition-spec.js';
+import { checkPartitionSpec } from '../core/partition-spec.js';
 import { createPartitioner } from '../partition/partitioner.js';
 import { checkDataIdentity } from './data-identity.js';
 import { RegionService } from './region-service.js';
@@ -26,9 +25,8 @@ export interface RunningServer extends EmbeddedServer {
 /** Opens this rank's stores and serves them on one address. */
 export async function startServerRank(options: ServerRankOptions): Promise<RunningServer> {
   const dataDir = join(options.dataDir, `rank-${options.rank}`);
-  const keyType = options.keyType ?? 'bytes';
-  const mismatch = options.partition.scheme === 'slices' ? slicesKeyTypeMismatch(options.partition.keyType, keyType) : undefined;
-  if (mismatch !== undefined) throw new HpckvError(ErrorCodes.BAD_CONFIG, `server rank ${options.rank}: ${mismatch}`);
+  // Every way to start a rank ends here: a bad spec is HPCKV_ERR_BAD_CONFIG before any store opens.
+  checkPartitionSpec(options.partition, options.size, options.keyType ?? 'bytes');
   await checkDataIdentity(dataDir, {
     service: options.service, keyType: options.keyType ?? 'bytes', partition: options.partition, serverCount: options.size, rank: options.rank,
   });

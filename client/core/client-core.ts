@@ -1,13 +1,12 @@
 import type { GroupFile } from '../../core/group-file.js';
-import { keyCodec, type KeyCodec } from '../../core/keys/key-codec.js';
-import { parseKeyType, type KeyValue } from '../../core/keys/key-type.js';
+import { keyInputEncoder, type KeyInputEncoder } from '../../core/keys/key-input.js';
+import type { KeyValue } from '../../core/keys/key-type.js';
 import type { Limits } from '../../core/limits.js';
 import type { KeyRangeWire, OpName, OpReply, OpRequest } from '../../core/protocol/messages.js';
 import { checkKey } from '../../core/protocol/field-checks.js';
-import { asBuffer, keyBytes, type BytesInput } from '../bytes.js';
 import type { ServerConnections } from '../server-connections.js';
 import type { KeyInput, RangeOptions, RequestOptions, WriteOptions } from './options.js';
-import { encodeBounds } from './range-routing.js';
+import { encodeBounds, encodePrefix } from './range-routing.js';
 import { Router } from './router.js';
 
 /**
@@ -21,15 +20,15 @@ export class ClientCore {
   readonly limits: Limits;
   readonly router: Router;
   readonly connections: ServerConnections;
-  /** The store's key codec; undefined for `bytes` stores, whose keys are taken as given. */
-  readonly #codec: KeyCodec | undefined;
+  /** How the store's keys are encoded: as given (a string as UTF-8) for `bytes` stores, by the key type's codec otherwise. */
+  readonly #keys: KeyInputEncoder;
 
   constructor(group: GroupFile, limits: Limits, connections: ServerConnections) {
     this.group = group;
     this.limits = limits;
     this.router = Router.forGroup(group);
     this.connections = connections;
-    this.#codec = group.keyType === 'bytes' ? undefined : keyCodec(parseKeyType(group.keyType));
+    this.#keys = keyInputEncoder(group.keyType);
   }
 
   /** RequestOptions is a CallOptions (timeoutMs, signal); its other fields are ignored there. */
@@ -39,18 +38,21 @@ export class ClientCore {
 
   /** A key as the store holds it (Client.encodeKey). */
   encodeKey(key: KeyInput): Uint8Array {
-    if (this.#codec === undefined) return keyBytes(key as BytesInput, this.limits);
-    return checkKey(this.#codec.encode(key as KeyValue), this.limits);
+    return checkKey(this.#keys.key(key), this.limits);
   }
 
   /** The value of a key read back (Client.decodeKey). */
   decodeKey(bytes: Uint8Array): KeyValue {
-    return this.#codec === undefined ? asBuffer(bytes) : this.#codec.decode(bytes);
+    return this.#keys.decode(bytes);
   }
 
-  /** A range's bounds as stored bytes, each key checked. */
+  /** A range's bounds as stored bytes (tuple prefixes and the `prefix` option resolved), each checked. */
   rangeBounds(range: RangeOptions): KeyRangeWire {
-    return encodeBounds(range, (key) => this.encodeKey(key));
+    const bounds = range.prefix === undefined
+      ? encodeBounds(range, (key) => this.#keys.bound(key))
+      : encodePrefix({ ...range, prefix: range.prefix }, (prefix) => this.#keys.prefixRange(prefix));
+    for (const bound of Object.values(bounds)) checkKey(bound, this.limits);
+    return bounds;
   }
 }
 

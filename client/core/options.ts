@@ -40,12 +40,23 @@ export interface WriteOptions extends RequestOptions {
   sync?: boolean;
 }
 
-/** Bounds of a key range: at most one lower (gt/gte) and one upper (lt/lte). */
+/**
+ * Bounds of a key range: at most one lower (gt/gte) and one upper (lt/lte), or a `prefix` alone.
+ * In a tuple store a bound may be a prefix (its leading components), standing for every key that
+ * starts with it: `gte` and `lt` bound at the first of them, `gt` and `lte` just after the last,
+ * so `{ gte: ['mu'], lte: ['mu'] }` is every key of run "mu" and `{ gt: ['mu'] }` what follows it.
+ */
 export interface RangeOptions {
   gt?: KeyInput;
   gte?: KeyInput;
   lt?: KeyInput;
   lte?: KeyInput;
+  /**
+   * Every key starting with this: the leading components of a tuple key (`['mu']`), the leading
+   * bytes of a `bytes` key, the leading characters of a `string` key; other key types have none
+   * (TypeError). A range with a prefix takes no other bound (TypeError).
+   */
+  prefix?: KeyInput;
 }
 
 export interface IterateOptions extends RequestOptions, RangeOptions {

@@ -1,3 +1,4 @@
+import type { PrefixBlock, PrefixRange } from '../../core/keys/key-input.js';
 import type { KeyRangeWire } from '../../core/protocol/messages.js';
 import type { Partitioner } from '../../partition/partitioner.js';
 
@@ -13,17 +14,30 @@ const BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
 
 /**
  * The range's bounds as stored bytes (`encode` also checks each key). Both bounds on one side is
- * a programmer mistake (TypeError), refused before any key is encoded.
+ * a programmer mistake (TypeError), refused before any key is encoded. A bound `encode` gives as
+ * a block (a tuple prefix: the keys extending it, core/keys/key-input.ts) is bounded at the
+ * block's first key by `gte` and `lt`, just after its last by `gt` and `lte`.
  */
-export function encodeBounds<K>(range: RangeBounds<K>, encode: (key: K) => Uint8Array): KeyRangeWire {
+export function encodeBounds<K>(range: RangeBounds<K>, encode: (key: K) => Uint8Array | PrefixBlock): KeyRangeWire {
   if (range.gt !== undefined && range.gte !== undefined) throw new TypeError('a range takes gt or gte, not both');
   if (range.lt !== undefined && range.lte !== undefined) throw new TypeError('a range takes lt or lte, not both');
   const bounds: KeyRangeWire = {};
   for (const bound of BOUNDS) {
     const value = range[bound];
-    if (value !== undefined) bounds[bound] = encode(value);
+    if (value === undefined) continue;
+    const encoded = encode(value);
+    if (encoded instanceof Uint8Array) bounds[bound] = encoded;
+    else if (bound === 'gte' || bound === 'gt') bounds.gte = bound === 'gte' ? encoded.first : encoded.end;
+    else bounds.lt = bound === 'lt' ? encoded.first : encoded.end;
   }
   return bounds;
+}
+
+/** The bounds of every key starting with `prefix` (`prefixRange` encodes it); no other bound may come with it (TypeError). */
+export function encodePrefix<K>(range: RangeBounds<K> & { prefix: K }, prefixRange: (prefix: K) => PrefixRange): KeyRangeWire {
+  if (BOUNDS.some((bound) => range[bound] !== undefined)) throw new TypeError('a range takes a prefix or gt/gte/lt/lte bounds, not both');
+  const { gte, lt } = prefixRange(range.prefix);
+  return { ...(gte === undefined ? {} : { gte }), ...(lt === undefined ? {} : { lt }) };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Validation of keys against a key type, before anything is encoded or compared. Returns the key
  * normalised: float32 values rounded with Math.fround (so that encode, compare and decode all see
- * the same value), integer -0 turned into 0 (integer encodings have no -0). Everything else is
- * returned as given. A value that is not of the type, or cannot be encoded, is HPCKV_ERR_BAD_KEY.
+ * the same value), integer -0 turned into 0 (integer encodings have no -0), a safe-integer number
+ * given for an int64 or uint64 key turned into its bigint. Everything else is returned as given.
+ * A value that is not of the type, or cannot be encoded, is HPCKV_ERR_BAD_KEY.
  */
 
 import { badKey, jsTypeName, type BadKeyReason } from './key-errors.js';
@@ -65,10 +66,11 @@ function checkScalar(type: ScalarKeyType, value: unknown, path: string): KeyValu
     }
     case 'int64':
     case 'uint64': {
-      if (typeof value !== 'bigint') return refuse(type, value, path, 'wrong type', `is a ${jsTypeName(value)}`);
+      const big = typeof value === 'number' ? safeIntegerAsBigint(type, value, path) : value;
+      if (typeof big !== 'bigint') return refuse(type, value, path, 'wrong type', `is a ${jsTypeName(value)}`);
       const [min, max] = BIGINT_RANGES[type];
-      if (value < min || value > max) return refuse(type, value, path, 'out of range', `${value} is out of range`);
-      return value;
+      if (big < min || big > max) return refuse(type, value, path, 'out of range', `${big} is out of range`);
+      return big;
     }
     case 'float32':
     case 'float64': {
@@ -91,6 +93,18 @@ function checkScalar(type: ScalarKeyType, value: unknown, path: string): KeyValu
       if (!(value instanceof Uint8Array)) return refuse(type, value, path, 'wrong type', `is a ${jsTypeName(value)}`);
       return value;
   }
+}
+
+/**
+ * A number given for a 64-bit key, as a bigint: a safe integer is exact, so it is taken (as the
+ * MDHIM facade always took long keys); beyond 2^53 a number may already have lost digits, so it is
+ * refused rather than stored as a neighbouring key.
+ */
+function safeIntegerAsBigint(type: ScalarKeyType, value: number, path: string): bigint {
+  if (Number.isNaN(value)) return refuse(type, value, path, 'NaN', 'is NaN');
+  if (!Number.isInteger(value)) return refuse(type, value, path, 'not an integer', `${value} is not an integer`);
+  if (!Number.isSafeInteger(value)) return refuse(type, value, path, 'out of range', `${value} is beyond the safe integers: pass a bigint`);
+  return BigInt(value);
 }
 
 function checkTuple(type: TupleKeyType, value: unknown, path: string): KeyValue {

@@ -24,8 +24,9 @@ export interface TupleKeyType {
 export type KeyType = ScalarKeyType | TupleKeyType;
 
 /**
- * A key as JS sees it: int32/uint32/float32/float64 are numbers, int64/uint64 bigints, string a JS
- * string, bytes a Uint8Array (a Buffer is one), a tuple an array of its components' values.
+ * A key as JS sees it: int32/uint32/float32/float64 are numbers, int64/uint64 bigints (a safe
+ * integer number is taken too; they decode as bigints), string a JS string, bytes a Uint8Array (a
+ * Buffer is one), a tuple an array of its components' values.
  */
 export type KeyValue = number | bigint | string | Uint8Array | readonly KeyValue[];
 

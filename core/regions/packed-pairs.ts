@@ -1,4 +1,5 @@
 import { ErrorCodes, HpckvError } from '../errors.js';
+import { toBytes } from '../keys/key-input.js';
 
 /**
  * The packed layout of key-value pairs in client memory, the same for a put's input and a get's
@@ -11,7 +12,9 @@ import { ErrorCodes, HpckvError } from '../errors.js';
  *   value bytes             values one after another, in entry order (absent ones take none)
  *
  * Keys are the stored bytes (client.encodeKey for a typed store). Nothing is encoded per record:
- * a server finds entry i's bytes by prefix sums of the sizes.
+ * a server finds entry i's bytes by prefix sums of the sizes. `packPairs` takes strings too, as
+ * their UTF-8 bytes (as every call of the API does): the stored form of a key of a `bytes` or
+ * `string` store; a key of any other type must be encoded first (client.encodeKey).
  *
  * The slots layout (get output into caller-sized slots): u32 valueSize[n], then n slots of
  * slotBytes each; slot i holds value i, cut to slotBytes when it is longer (valueSize tells).
@@ -22,10 +25,32 @@ export function packedHeaderBytes(count: number): number {
   return 4 + 8 * count;
 }
 
-/** Bytes the packed layout of these pairs takes. */
-export function packedPairsBytes(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array | null | undefined]>): number {
+/** A pair as packPairs takes it: bytes, or a string packed as its UTF-8 bytes; no value (null, undefined) for an absent one. */
+export type PairInput = readonly [Uint8Array | string, Uint8Array | string | null | undefined];
+
+/** A pair's bytes; anything but bytes or a string is a TypeError naming the pair. */
+function pairBytes([key, value]: PairInput, index: number): readonly [Uint8Array, Uint8Array | null] {
+  return [itemBytes(key, index, 'key'), value === null || value === undefined ? null : itemBytes(value, index, 'value')];
+}
+
+// TypedArray.set would take a string or an array as numbers and pack zeros: refuse before any byte is written.
+function itemBytes(item: unknown, index: number, what: string): Uint8Array {
+  return toBytes(item, `pair ${index}: the ${what}`);
+}
+
+function checkPairs(pairs: readonly PairInput[]): void {
+  if (!Array.isArray(pairs)) throw new TypeError('pairs must be an array of [key, value] pairs');
+  pairs.forEach((pair, i) => { if (!Array.isArray(pair)) throw new TypeError(`pair ${i} must be a [key, value] array`); });
+}
+
+/** Bytes the packed layout of these pairs takes (a string counts its UTF-8 bytes). */
+export function packedPairsBytes(pairs: readonly PairInput[]): number {
+  checkPairs(pairs);
   let bytes = packedHeaderBytes(pairs.length);
-  for (const [key, value] of pairs) bytes += key.length + (value == null ? 0 : value.length);
+  pairs.forEach((pair, i) => {
+    const [key, value] = pairBytes(pair, i);
+    bytes += key.length + (value === null ? 0 : value.length);
+  });
   return bytes;
 }
 
@@ -56,8 +81,14 @@ export function packHeaderAndKeys(keys: readonly Uint8Array[], valueSizes: reado
   return { block, valuesStart: at };
 }
 
-/** Writes pairs in the packed layout into `target` at `offset` (a new buffer when omitted); returns the bytes written. */
-export function packPairs(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array | null | undefined]>, target?: Uint8Array, offset = 0): Buffer {
+/**
+ * Writes pairs in the packed layout into `target` at `offset` (a new buffer when omitted); returns
+ * the bytes written. Strings are packed as their UTF-8 bytes; a key or value of another type is a
+ * TypeError, thrown before anything is written.
+ */
+export function packPairs(inputs: readonly PairInput[], target?: Uint8Array, offset = 0): Buffer {
+  checkPairs(inputs);
+  const pairs = inputs.map(pairBytes);
   const bytes = packedPairsBytes(pairs);
   const out = target === undefined ? Buffer.allocUnsafe(bytes) : Buffer.from(target.buffer, target.byteOffset, target.byteLength);
   if (offset + bytes > out.length) throw regionTooSmall(bytes, Math.max(0, out.length - offset));

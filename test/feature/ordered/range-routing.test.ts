@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../../client/client.js';
 import { launchLocalGroup, type LocalGroup } from '../../../server/launcher.js';
+import { requestsDuring } from '../../support/requests-during.js';
 import { u64Key as k, u64Of as n } from '../../support/u64-keys.js';
 
 /**
@@ -39,15 +40,6 @@ test.after.always(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Requests each server received while `run` ran (its own stat request not counted). */
-async function requestsDuring(client: Client, run: () => Promise<unknown>): Promise<number[]> {
-  const before = (await client.stat()).map((s) => s.requests);
-  await run();
-  const after = (await client.stat()).map((s) => s.requests);
-  // `before` was read before its own stat request was counted, `after` after: subtract that one.
-  return after.map((count, i) => count - before[i]! - 1);
-}
-
 for (const [name, client] of [['range', () => range], ['hash', () => hash]] as const) {
   test.serial(`getRange NEXT and PREV continue across servers (${name} group)`, async (t) => {
     const c = client();
@@ -67,7 +59,7 @@ for (const [name, client] of [['range', () => range], ['hash', () => hash]] as c
 
 test.serial('a range group scans its servers one after another: an early stop never reaches the later servers', async (t) => {
   t.deepEqual(await requestsDuring(range, async () => {
-    t.deepEqual((await range.iterate({ gte: k(10), limit: 5, values: false }).all()).map(([key]) => n(key)), [10, 11, 12, 13, 14]);
+    t.deepEqual((await range.iterate({ gte: k(10), limit: 5, values: false }).all()).map((key) => n(key)), [10, 11, 12, 13, 14]);
   }), [1, 0, 0, 0]);
   // A scan within servers 1 and 2 asks only those.
   const asked = await requestsDuring(range, async () => {
@@ -78,11 +70,11 @@ test.serial('a range group scans its servers one after another: an early stop ne
   t.true(asked[1]! >= 1 && asked[2]! >= 1);
   // Reverse: from the top server down.
   t.deepEqual(await requestsDuring(range, async () => {
-    t.deepEqual((await range.iterate({ reverse: true, limit: 3, values: false }).all()).map(([key]) => n(key)), [399, 398, 397]);
+    t.deepEqual((await range.iterate({ reverse: true, limit: 3, values: false }).all()).map((key) => n(key)), [399, 398, 397]);
   }), [0, 0, 0, 1]);
   // A full scan still returns everything in order.
-  t.deepEqual((await range.iterate({ values: false }).all()).map(([key]) => n(key)), Array.from({ length: 400 }, (_, i) => i));
-  t.deepEqual((await range.iterate({ values: false, reverse: true, firstPageEntries: 7 }).all()).map(([key]) => n(key)),
+  t.deepEqual((await range.iterate({ values: false }).all()).map((key) => n(key)), Array.from({ length: 400 }, (_, i) => i));
+  t.deepEqual((await range.iterate({ values: false, reverse: true, firstPageEntries: 7 }).all()).map((key) => n(key)),
     Array.from({ length: 400 }, (_, i) => 399 - i));
 });
 
@@ -100,12 +92,26 @@ test.serial('a range group answers NEXT/PREV from the owning server, and count/d
 
 test.serial('seek inside a range-group scan re-plans which servers it reads', async (t) => {
   const scan = range.iterate({ gte: k(50), values: false });
-  t.deepEqual((await scan.nextv(2)).map(([key]) => n(key)), [50, 51]);
+  t.deepEqual((await scan.nextv(2)).map((key) => n(key)), [50, 51]);
   scan.seek(k(305));
-  t.deepEqual((await scan.nextv(3)).map(([key]) => n(key)), [305, 306, 307]);
+  t.deepEqual((await scan.nextv(3)).map((key) => n(key)), [305, 306, 307]);
   scan.seek(k(0));
-  t.deepEqual((await scan.nextv(1)).map(([key]) => n(key)), [50]);
+  t.deepEqual((await scan.nextv(1)).map((key) => n(key)), [50]);
   await scan.close();
+});
+
+test.serial('a prefix range of a bytes store holds exactly the keys starting with those bytes; a range group asks only their servers', async (t) => {
+  // k(256)..k(511) share their first 7 bytes: of the stored 0..399, the keys 256..399.
+  const prefix = k(256).subarray(0, 7);
+  const expected = Array.from({ length: 144 }, (_, i) => 256 + i);
+  for (const c of [range, hash]) {
+    t.deepEqual((await c.iterate({ prefix, values: false }).all()).map((key) => n(key)), expected);
+    t.deepEqual((await c.iterate({ prefix, reverse: true, limit: 2 }).all()).map(([key, value]) => [n(key), value.toString()]), [[399, 'v399'], [398, 'v398']]);
+    t.is(await c.count({ prefix }), 144);
+    t.is(await c.count({ prefix: k(7) }), 1, 'a whole key is a prefix of itself only here');
+  }
+  t.deepEqual(await requestsDuring(range, async () => { t.is(await range.count({ prefix }), 144); }), [0, 0, 1, 1]);
+  t.throws(() => range.iterate({ prefix, gte: k(300) }), { instanceOf: TypeError, message: 'a range takes a prefix or gt/gte/lt/lte bounds, not both' });
 });
 
 test('sliceStats is for MDHIM slices groups only', async (t) => {
@@ -115,7 +121,9 @@ test('sliceStats is for MDHIM slices groups only', async (t) => {
 });
 
 test('a slices spec for another key type than the store has is refused at launch', async (t) => {
+  const { ErrorCodes, HpckvError } = await import('../../../core/errors.js');
   const error = await t.throwsAsync(launchLocalGroup({ servers: 2, dir: join(dir, 'mismatch'), keyType: 'int32',
-    partition: { scheme: 'slices', sliceSize: 10, keyType: 'int64' } }));
-  t.regex(error?.message ?? '', /HPCKV_ERR_BAD_CONFIG|partition\.keyType int64 does not match the store's key type int32/);
+    partition: { scheme: 'slices', sliceSize: 10, keyType: 'int64' } }), { instanceOf: HpckvError });
+  t.is(error?.code, ErrorCodes.BAD_CONFIG);
+  t.is(error?.message, "bad partition spec: partition.keyType int64 does not match the store's key type int32");
 });

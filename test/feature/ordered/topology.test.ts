@@ -142,7 +142,7 @@ async function checkOrder<K extends KeyValue>(t: ExecutionContext, client: Clien
   t.deepEqual(show(await walkForward(client, db)), sorted, 'FIRST/NEXT');
   t.deepEqual(show(await client.iterate({ db }).all()), sorted, 'forward scan');
   t.deepEqual(show(await client.iterate({ db, reverse: true, firstPageEntries: 3 }).all()), reversed, 'reverse scan');
-  t.deepEqual(show(await client.iterate({ db, values: false, firstPageEntries: 1 }).all()), model.keys().map(repr), 'keys-only scan');
+  t.deepEqual((await client.iterate({ db, values: false, firstPageEntries: 1 }).all()).map(repr), model.keys().map(repr), 'keys-only scan: keys alone');
   for (const bounds of ranges) {
     const expected = show(model.range(bounds));
     t.deepEqual(show(await client.iterate({ db, ...bounds }).all()), expected, `scan ${showBounds(bounds)}`);
@@ -395,9 +395,9 @@ scenario('del, delMany, batch dels and deleteRange leave walks, counts and stats
 });
 
 /** Reads what is left of a scan one of three ways, so every way meets every kind of range. */
-async function drain(scan: MergedScan, how: number, random: Random): Promise<Array<[KeyValue, Buffer | undefined]>> {
+async function drain<E>(scan: MergedScan<E>, how: number, random: Random): Promise<E[]> {
   if (how === 0) return scan.all();
-  const out: Array<[KeyValue, Buffer | undefined]> = [];
+  const out: E[] = [];
   if (how === 1) {
     for await (const entry of scan) out.push(entry);
     return out;
@@ -446,7 +446,10 @@ scenario('scans with every bound combination, reverse, limit and small first pag
     if (reverse) expected.reverse();
     if (options.limit !== undefined) expected = expected.slice(0, options.limit);
     const label = JSON.stringify({ round, bounds: showBounds(bounds), reverse, limit: options.limit, firstPageEntries: options.firstPageEntries });
-    t.deepEqual(show(await drain(client.iterate(options), Math.floor(round / 18), random)), show(expected), label);
+    const got = await drain(client.iterate(options), Math.floor(round / 18), random);
+    // A scan with values gives [key, value] pairs, one without the keys alone.
+    const entries = options.values ? got as Array<[KeyValue, Buffer]> : (got as KeyValue[]).map((key): [KeyValue, undefined] => [key, undefined]);
+    t.deepEqual(show(entries), show(expected), label);
     t.is(await client.count(bounds, { db }), model.range(bounds).length, `count ${label}`);
   }
 });
@@ -463,11 +466,11 @@ scenario('seek() inside a scan moves it within its range, forward and reverse', 
   };
   // Stated cases: into the range, before it (back to its start), past it (nothing left).
   const forward = client.iterate({ db, gte: -500n, lt: 500n, values: false, firstPageEntries: 2 });
-  t.deepEqual(keysOf(await forward.nextv(3)), expectKeys({ gte: -500n, lt: 500n }, false, 3));
+  t.deepEqual((await forward.nextv(3)).map(repr), expectKeys({ gte: -500n, lt: 500n }, false, 3));
   forward.seek(1n);
-  t.deepEqual(keysOf(await forward.nextv(3)), expectKeys({ gte: 1n, lt: 500n }, false, 3));
+  t.deepEqual((await forward.nextv(3)).map(repr), expectKeys({ gte: 1n, lt: 500n }, false, 3));
   forward.seek(-3000n);
-  t.deepEqual(keysOf(await forward.nextv(2)), expectKeys({ gte: -500n, lt: 500n }, false, 2));
+  t.deepEqual((await forward.nextv(2)).map(repr), expectKeys({ gte: -500n, lt: 500n }, false, 2));
   forward.seek(1000n);
   t.deepEqual(await forward.nextv(2), []);
   await forward.close();

@@ -43,12 +43,13 @@ test.after.always(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const lowEnergy: ProcedureSpec = { kind: 'filter', source: '(key, value, args) => hpckv.decodeMsgpack(value).energy < args.threshold' };
-const tagOfThirds: ProcedureSpec = {
+const lowEnergy: ProcedureSpec<'filter'> = { kind: 'filter', source: '(key, value, args) => hpckv.decodeMsgpack(value).energy < args.threshold' };
+const tagOfThirds: ProcedureSpec<'map'> = {
   kind: 'map',
   source: '(key, value) => { const row = hpckv.decodeMsgpack(value); return row.id % 3 === 0 ? { value: row.tag + ":" + row.id } : undefined; }',
 };
-const energyStats: ProcedureSpec = {
+interface EnergyStats { n: number; sum: number; min: number | null }
+const energyStats: ProcedureSpec<'reduce'> = {
   kind: 'reduce',
   source: `({
     init: (args) => ({ n: 0, sum: 0, min: null }),
@@ -64,19 +65,20 @@ const energyStats: ProcedureSpec = {
 for (const name of ['hash', 'range'] as const) {
   test(`filter, map and reduce equal the same functions run here (${name} group)`, async (t) => {
     const { client } = groups[name]!;
-    const low = await (await client.execute(lowEnergy, { args: { threshold: -4900 } })).wait() as Array<[Buffer, Buffer]>;
+    // Typed by kind: a filter's and a map's matches are [key, value] pairs, a reduce's the accumulator.
+    const low = await (await client.execute(lowEnergy, { args: { threshold: -4900 } })).wait();
     const expectedLow = ROWS.filter((row) => row.energy < -4900);
     t.true(expectedLow.length > 0);
     t.deepEqual(low.map(([key]) => u64Of(key)), expectedLow.map((row) => row.id), 'matches in key order');
     t.deepEqual(low.map(([, value]) => unpack(value) as Row), expectedLow);
 
-    const ranged = await (await client.execute(lowEnergy, { args: { threshold: 0 }, gte: k(900), lt: k(2100), reverse: true })).wait() as Array<[Buffer, Buffer]>;
+    const ranged = await (await client.execute(lowEnergy, { args: { threshold: 0 }, gte: k(900), lt: k(2100), reverse: true })).wait();
     t.deepEqual(ranged.map(([key]) => u64Of(key)), ROWS.filter((row) => row.id >= 900 && row.id < 2100 && row.energy < 0).map((row) => row.id).reverse());
 
-    const mapped = await (await client.execute(tagOfThirds)).wait() as Array<[Buffer, Buffer]>;
+    const mapped = await (await client.execute(tagOfThirds)).wait();
     t.deepEqual(mapped.map(([key, value]) => [u64Of(key), value.toString()]), ROWS.filter((row) => row.id % 3 === 0).map((row) => [row.id, `${row.tag}:${row.id}`]));
 
-    const stats = await (await client.execute(energyStats)).wait();
+    const stats: EnergyStats = await (await client.execute<EnergyStats>(energyStats)).wait();
     t.deepEqual(stats, { n: ROWS.length, sum: ROWS.reduce((s, row) => s + row.energy, 0), min: Math.min(...ROWS.map((row) => row.energy)) });
   });
 
@@ -126,7 +128,7 @@ for (const name of ['hash', 'range'] as const) {
     const small = new Uint8Array(2000);
     const smallRegion = await client.registerRegion(small, 'rw');
     t.teardown(() => client.deregisterRegion(smallRegion));
-    const part = await (await client.execute(tagOfThirds, { reverse: true, into: smallRegion })).wait() as { count: number; bytes: number; resume: unknown };
+    const part = await (await client.execute(tagOfThirds, { reverse: true, into: smallRegion })).wait();
     t.deepEqual(part, { count: fits, bytes: room, resume: k(mappedRows[fits - 1]!.id) });
     t.deepEqual(unpackPairs(small).map(([key, value]) => [u64Of(key), value!.toString()]), mappedRows.slice(0, fits).map((row) => [row.id, `${row.tag}:${row.id}`]));
   });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { encodeBounds, serversInOrder, serversOfRange } from '../../../client/core/range-routing.js';
+import { encodeBounds, encodePrefix, serversInOrder, serversOfRange } from '../../../client/core/range-routing.js';
 import { DEFAULT_PARTITION } from '../../../core/group-file.js';
 import { createPartitioner } from '../../../partition/partitioner.js';
 import { RangeTable } from '../../../partition/range-table.js';
@@ -15,6 +15,19 @@ test('bounds are encoded one by one; two bounds on one side are refused before a
   t.throws(() => encodeBounds({ gt: 'a', gte: 'b' }, encode), { instanceOf: TypeError, message: 'a range takes gt or gte, not both' });
   t.throws(() => encodeBounds({ lt: 'a', lte: 'b' }, encode), { instanceOf: TypeError, message: 'a range takes lt or lte, not both' });
   t.deepEqual(encoded, []);
+});
+
+test('a bound encoded as a block (a tuple prefix) bounds at its first key with gte and lt, after its last with gt and lte', (t) => {
+  const block = (key: string): { first: Buffer; end: Buffer } => ({ first: b(key), end: b(`${key}~`) });
+  t.deepEqual(encodeBounds({ gte: 'm', lte: 'm' }, block), { gte: b('m'), lt: b('m~') });
+  t.deepEqual(encodeBounds({ gt: 'm', lt: 'p' }, block), { gte: b('m~'), lt: b('p') });
+  t.deepEqual(encodeBounds({ gte: 'a', lt: 'm' }, (key) => (key === 'a' ? b('a') : block(key))), { gte: b('a'), lt: b('m') }, 'keys and blocks mix');
+});
+
+test('a prefix range is the prefix encoder\'s, and takes no other bound', (t) => {
+  t.deepEqual(encodePrefix({ prefix: 'ab' }, (p) => ({ gte: b(p), lt: b('ac') })), { gte: b('ab'), lt: b('ac') });
+  t.deepEqual(encodePrefix({ prefix: '' }, () => ({})), {}, 'an open range');
+  t.throws(() => encodePrefix({ prefix: 'ab', lte: 'az' }, () => ({})), { instanceOf: TypeError, message: 'a range takes a prefix or gt/gte/lt/lte bounds, not both' });
 });
 
 test('a range table names the servers of a range in key order (reversed on request); a hash ring names none, so all are asked', (t) => {

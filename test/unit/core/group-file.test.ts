@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ErrorCodes, HpckvError } from '../../../core/errors.js';
 import { DEFAULT_PARTITION, GROUP_FILE_FORMAT, parseGroupFile, readGroupFile, writeGroupFile, type GroupFile } from '../../../core/group-file.js';
 import { DEFAULT_LIMITS, resolveLimits } from '../../../core/limits.js';
+import { checkPartitionSpec } from '../../../core/partition-spec.js';
 
 const group: GroupFile = {
   format: GROUP_FILE_FORMAT, service: 'svc', keyType: 'bytes', partition: DEFAULT_PARTITION, epoch: 0,
@@ -93,32 +94,51 @@ test('range and slice partition specs parse and round-trip', async (t) => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Partition specs a group of three servers (of bytes keys) must refuse, each with its reason. */
+const BAD_PARTITIONS: Array<[unknown, RegExp]> = [
+  [{ scheme: 'nope' }, /partition\.scheme must be "hash", "range" or "slices"/],
+  [{ scheme: 'range', boundaries: [b64('g')], epoch: 0 }, /must have 2 entries .* got 1/],
+  [{ scheme: 'range', boundaries: [b64('g'), b64('p'), b64('z')], epoch: 0 }, /must have 2 entries/],
+  [{ scheme: 'range', boundaries: [b64('p'), b64('g')], epoch: 0 }, /strictly increasing/],
+  [{ scheme: 'range', boundaries: [b64('g'), b64('g')], epoch: 0 }, /strictly increasing/],
+  [{ scheme: 'range', boundaries: [b64('g'), 'not base64!'], epoch: 0 }, /base64/],
+  [{ scheme: 'range', boundaries: ['', b64('g')], epoch: 0 }, /boundary 0 is empty/],
+  [{ scheme: 'range', boundaries: [1, 2], epoch: 0 }, /array of base64 strings/],
+  [{ scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: -1 }, /partition\.epoch/],
+  [{ scheme: 'range', boundaries: [b64('g'), b64('p')] }, /partition\.epoch/],
+  [{ scheme: 'slices', sliceSize: 50, keyType: 'decimal' }, /partition\.keyType must be one of/],
+  [{ scheme: 'slices', sliceSize: 0, keyType: 'int64' }, /partition\.sliceSize: .*>= 1/],
+  [{ scheme: 'slices', sliceSize: 1.5, keyType: 'int64' }, /partition\.sliceSize/],
+  [{ scheme: 'slices', sliceSize: '12x', keyType: 'uint64' }, /partition\.sliceSize/],
+  [{ scheme: 'slices', sliceSize: '1', keyType: 'float64' }, /partition\.sliceSize: .*positive finite number/],
+  [{ scheme: 'slices', keyType: 'int64' }, /partition\.sliceSize must be a number or a decimal string/],
+  [{ scheme: 'hash', virtualNodes: 8 }, /partition\.seed/],
+  [{ scheme: 'range', boundaries: [10n, 20n], epoch: 0 }, /array of base64 strings/],
+  [{ scheme: 'slices', sliceSize: 10, keyType: 'int64' }, /partition\.keyType int64 does not match the store's key type bytes/],
+];
+
 test('bad partition specs are HPCKV_ERR_GROUP_FILE with the reason', (t) => {
-  const cases: Array<[unknown, RegExp]> = [
-    [{ scheme: 'nope' }, /partition\.scheme must be "hash", "range" or "slices"/],
-    [{ scheme: 'range', boundaries: [b64('g')], epoch: 0 }, /must have 2 entries .* got 1/],
-    [{ scheme: 'range', boundaries: [b64('g'), b64('p'), b64('z')], epoch: 0 }, /must have 2 entries/],
-    [{ scheme: 'range', boundaries: [b64('p'), b64('g')], epoch: 0 }, /strictly increasing/],
-    [{ scheme: 'range', boundaries: [b64('g'), b64('g')], epoch: 0 }, /strictly increasing/],
-    [{ scheme: 'range', boundaries: [b64('g'), 'not base64!'], epoch: 0 }, /base64/],
-    [{ scheme: 'range', boundaries: ['', b64('g')], epoch: 0 }, /boundary 0 is empty/],
-    [{ scheme: 'range', boundaries: [1, 2], epoch: 0 }, /array of base64 strings/],
-    [{ scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: -1 }, /partition\.epoch/],
-    [{ scheme: 'range', boundaries: [b64('g'), b64('p')] }, /partition\.epoch/],
-    [{ scheme: 'slices', sliceSize: 50, keyType: 'decimal' }, /partition\.keyType must be one of/],
-    [{ scheme: 'slices', sliceSize: 0, keyType: 'int64' }, /partition\.sliceSize: .*>= 1/],
-    [{ scheme: 'slices', sliceSize: 1.5, keyType: 'int64' }, /partition\.sliceSize/],
-    [{ scheme: 'slices', sliceSize: '12x', keyType: 'uint64' }, /partition\.sliceSize/],
-    [{ scheme: 'slices', sliceSize: '1', keyType: 'float64' }, /partition\.sliceSize: .*positive finite number/],
-    [{ scheme: 'slices', keyType: 'int64' }, /partition\.sliceSize must be a number or a decimal string/],
-    [{ scheme: 'hash', virtualNodes: 8 }, /partition\.seed/],
-  ];
-  for (const [partition, reason] of cases) {
-    const error = t.throws(() => parseGroupFile({ ...three, partition }, 'g.json'), { instanceOf: HpckvError }, JSON.stringify(partition));
+  for (const [partition, reason] of BAD_PARTITIONS) {
+    const error = t.throws(() => parseGroupFile({ ...three, partition }, 'g.json'), { instanceOf: HpckvError }, String(reason));
     t.is(error?.code, ErrorCodes.GROUP_FILE);
     t.regex(error?.message ?? '', reason);
     t.regex(error?.message ?? '', /^group file g\.json: /);
   }
+});
+
+test('a partition spec given in code is checked by the same rules: HPCKV_ERR_BAD_CONFIG with the reason', (t) => {
+  for (const [partition, reason] of BAD_PARTITIONS) {
+    const error = t.throws(() => checkPartitionSpec(partition, 3), { instanceOf: HpckvError }, String(reason));
+    t.is(error?.code, ErrorCodes.BAD_CONFIG);
+    t.regex(error?.message ?? '', reason);
+    t.regex(error?.message ?? '', /^bad partition spec: /);
+    t.deepEqual(error?.details, { field: 'partition' });
+  }
+  const range = { scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: 2, extra: true };
+  t.deepEqual(checkPartitionSpec(range, 3), { scheme: 'range', boundaries: [b64('g'), b64('p')], epoch: 2 }, 'a clean copy');
+  t.deepEqual(checkPartitionSpec({ scheme: 'slices', sliceSize: 10, keyType: 'int64' }, 2, 'int64'), { scheme: 'slices', sliceSize: 10, keyType: 'int64' });
+  t.is(t.throws(() => checkPartitionSpec(DEFAULT_PARTITION, 2, 'int65'), { instanceOf: HpckvError })?.code, ErrorCodes.BAD_CONFIG);
+  t.throws(() => checkPartitionSpec(DEFAULT_PARTITION, 0), { instanceOf: RangeError });
 });
 
 test('a group with a shared secret round-trips; a bad auth section is HPCKV_ERR_GROUP_FILE with the reason', (t) => {

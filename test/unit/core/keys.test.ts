@@ -228,6 +228,23 @@ test('float32 keys are rounded with Math.fround; integer -0 is 0; float -0 is ke
   t.is(keyCodec('int32').compare(-0, 0), 0);
 });
 
+test('int64 and uint64 keys take safe-integer numbers: the bigint\'s bytes, decoded as bigints, in tuples too', (t) => {
+  for (const [type, values] of [['int64', [0, -1, 42, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]], ['uint64', [0, 7, Number.MAX_SAFE_INTEGER]]] as const) {
+    const codec = keyCodec(type);
+    for (const n of values) {
+      t.deepEqual(codec.encode(n), codec.encode(BigInt(n)), `${type} ${n}`);
+      t.is(codec.decode(codec.encode(n)), BigInt(n));
+      t.is(codec.compare(n, BigInt(n)), 0);
+    }
+  }
+  t.deepEqual(keyCodec('int64').encode(-0), keyCodec('int64').encode(0n));
+  const tuple = keyCodec({ tuple: ['string', 'int64'] });
+  t.deepEqual(tuple.encode(['mu', 17]), tuple.encode(['mu', 17n]));
+  t.deepEqual(tuple.decode(tuple.encode(['mu', 17])), ['mu', 17n]);
+  t.deepEqual(tuple.encodePrefix(['mu', 3]), tuple.encodePrefix(['mu', 3n]));
+  t.is(tuple.compare(['mu', 2], ['mu', 10n]), -1);
+});
+
 test('decode returns fresh values, not views of the encoded bytes', (t) => {
   const codec = keyCodec({ tuple: ['bytes'] });
   const encoded = codec.encode([Uint8Array.of(5)]);

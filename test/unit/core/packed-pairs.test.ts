@@ -36,6 +36,31 @@ test('packPairs into a target at an offset writes only its bytes there; a target
   t.is((error?.details as { bytesNeeded: number }).bytesNeeded, packedHeaderBytes(1) + 8);
 });
 
+test('packPairs packs string keys and values as their UTF-8 bytes, the same layout as the bytes', (t) => {
+  const packed = packPairs([['r1', 'one'], ['κλειδί', b('v')], [b('k'), '']]);
+  t.deepEqual(packed, packPairs([[b('r1'), b('one')], [b('κλειδί'), b('v')], [b('k'), b('')]]));
+  t.deepEqual(unpackPairs(packed).map(([k, v]) => [k.toString(), v?.toString()]), [['r1', 'one'], ['κλειδί', 'v'], ['k', '']]);
+  t.is(packed.readUInt32LE(4 + 4), Buffer.byteLength('κλειδί'), 'a key size counts UTF-8 bytes, not characters');
+  t.is(packedPairsBytes([['r1', 'one'], ['κλειδί', null]]), packedHeaderBytes(2) + 2 + 3 + Buffer.byteLength('κλειδί'));
+});
+
+test('packPairs refuses keys and values that are neither bytes nor strings with a TypeError, writing nothing', (t) => {
+  const target = Buffer.alloc(64, 0xee);
+  const cases: Array<[unknown, RegExp]> = [
+    [[[1, b('v')]], /^pair 0: the key must be a Uint8Array or a string, got number$/],
+    [[[b('k'), b('v')], [b('k'), 7n]], /^pair 1: the value must be a Uint8Array or a string, got bigint$/],
+    [[[['a'], b('v')]], /^pair 0: the key must be a Uint8Array or a string, got array$/],
+    [[[null, b('v')]], /^pair 0: the key must be a Uint8Array or a string, got null$/],
+    [[b('kv')], /^pair 0 must be a \[key, value\] array$/],
+    ['pairs', /^pairs must be an array of \[key, value\] pairs$/],
+  ];
+  for (const [pairs, message] of cases) {
+    t.throws(() => packPairs(pairs as never, target), { instanceOf: TypeError, message });
+    t.throws(() => packedPairsBytes(pairs as never), { instanceOf: TypeError, message });
+  }
+  t.deepEqual(target, Buffer.alloc(64, 0xee), 'nothing was written');
+});
+
 test('round trips of many pairs of varying sizes, with trailing room after the layout', (t) => {
   const pairs = Array.from({ length: 500 }, (_, i) => [Buffer.alloc(1 + (i % 13), i), i % 7 === 0 ? undefined : Buffer.alloc(i % 31, 255 - (i % 256))] as const);
   const bytes = packedPairsBytes(pairs);
