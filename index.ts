@@ -6,7 +6,7 @@ import './server/index.js';
 
 export {
   Client, type BatchOperation, type ClientOptions, type ExecuteOptions, type IterateOptions, type KeyInput, type RangeOptions, type RequestOptions,
-  type WriteOptions,
+  type ServerStat, type WriteOptions,
 } from './client/client.js';
 export type { MergedScan } from './client/merged-scan.js';
 export type { ScanEntry } from './client/range-ops.js';
@@ -33,7 +33,7 @@ export { createWorldCommunicator } from './core/comm/create-communicator.js';
 export { createInprocWorld } from './core/comm/inproc-endpoint.js';
 export { mpiUnavailableReason } from './core/comm/mpi-addon.js';
 export { mpiWorldInfo, type MpiEndpointOptions } from './core/comm/mpi-endpoint.js';
-export { launchLocalGroup, type LaunchOptions, type LocalGroup } from './server/launcher.js';
+export { launchLocalGroup, type LaunchOptions, type LocalGroup, type RankExit } from './server/launcher.js';
 export {
   SecondaryIndex, type BuildOptions, type BuildProgress, type CreateIndexOptions, type IndexDefinition, type IndexedKeys,
   type IndexKind, type IndexMatch, type IndexPartitionSpec, type KeyExtractor, type LookupOptions, type OpenIndexOptions,

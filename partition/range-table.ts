@@ -12,7 +12,7 @@ export { decodeBase64 };
  * instead of merging all of them.
  *
  * The table carries an epoch: a request is routed with the epoch of the table that routed it, and
- * a server holding a newer table can tell the client its map is stale (see DESIGN.md).
+ * a server holding a newer table can tell the client its map is stale (see docs/design.md, "Not built yet").
  */
 export class RangeTable implements Partitioner {
   readonly scheme = 'range';

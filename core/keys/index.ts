@@ -1,4 +1,4 @@
-/** Typed keys and their order-preserving encodings (DESIGN.md "Keys and values"). */
+/** Typed keys and their order-preserving encodings (docs/design.md, "Keys and values"). */
 export { keyCodec, type KeyCodec, type KeyRange } from './key-codec.js';
 export {
   formatKeyType, parseKeyType, isScalarKeyType, KEY_TYPE_DEPTH_MAX, SCALAR_KEY_TYPES,
