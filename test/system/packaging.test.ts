@@ -128,7 +128,8 @@ test.serial('the installed bin runs; bench says in one line that it is a develop
   const bin = join(project, 'node_modules', '.bin', 'hpckv');
   const help = await runCommand(bin, ['--help'], { cwd: project, env: ENV, timeoutMs: 60_000 });
   t.is(help.code, 0, help.stderr);
-  t.true(help.stdout.startsWith('hpckv — a partitioned, ordered key-value store for HPC\n\nUsage:\n'), help.stdout);
+  t.true(help.stdout.startsWith('hpckv — a partitioned, ordered key-value store for HPC\n\nUsage: hpckv COMMAND [options]'), help.stdout);
+  t.regex(help.stdout, /^ +where +which server rank holds a key/m);
   const bench = await runCommand(bin, ['bench', '--quick'], { cwd: project, env: ENV, timeoutMs: 60_000 });
   const dist = join(project, 'node_modules', 'hpckv', 'dist');
   t.is(bench.code, 1);
