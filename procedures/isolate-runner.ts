@@ -109,13 +109,16 @@ export class IsolateRunner {
     this.scripts.delete(hash);
   }
 
-  /** A job's context: the runtime, the procedure, and `bind` (a reduce's `init(args)` runs here, counted to the job). */
-  startJob(id: number, hash: string, spec: ProcedureSpec, args: unknown, budget: JobBudget): Promise<{ compiled: boolean; cpuMs: number }> {
+  /**
+   * A job's context: the runtime, the procedure, and `bind` (a reduce's `init(args)` runs here,
+   * counted to the job). `cpuMsSpent` is what the job used in isolates lost under it: it counts.
+   */
+  startJob(id: number, hash: string, spec: ProcedureSpec, args: unknown, budget: JobBudget, cpuMsSpent = 0): Promise<{ compiled: boolean; cpuMs: number }> {
     return this.exclusive(async () => {
       const compiled = !this.scripts.has(hash);
       const script = await this.script(hash, spec);
       const context = await this.isolate.createContext();
-      const job: RunnerJob = { kind: spec.kind, context, run: undefined as never, budget, cpuMs: 0, failed: undefined };
+      const job: RunnerJob = { kind: spec.kind, context, run: undefined as never, budget, cpuMs: cpuMsSpent, failed: undefined };
       try {
         job.run = await this.timed(job, async (timeout) => {
           const bind = await this.runtime.run(context, { reference: true, timeout });

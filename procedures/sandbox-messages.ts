@@ -13,7 +13,8 @@ export interface SandboxProcessInit {
 /** Host to sandbox process (IPC, advanced serialization: ArrayBuffers travel as they are). */
 export type SandboxRequest =
   | { id: number; op: 'compile'; hash: string; spec: ProcedureSpec; timeoutMs: number }
-  | { id: number; op: 'start'; jobId: number; hash: string; spec: ProcedureSpec; args: unknown; budget: JobBudget }
+  /** `cpuMsSpent`: CPU the job already used in sandbox processes lost under it (counted against its budget). */
+  | { id: number; op: 'start'; jobId: number; hash: string; spec: ProcedureSpec; args: unknown; budget: JobBudget; cpuMsSpent: number }
   | { id: number; op: 'call'; jobId: number; call: CallOp; input: ArrayBuffer | undefined }
   | { id: number; op: 'dispose'; jobId: number };
 

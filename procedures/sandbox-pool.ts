@@ -2,14 +2,16 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { parseKeyType } from '../core/keys/index.js';
 import type { JobBudget } from './isolate-runner.js';
 import { LruMap } from './lru-map.js';
-import { SandboxJob, type ProcedureJob } from './procedure-job.js';
+import { SandboxJob, type JobPlace, type ProcedureJob } from './procedure-job.js';
 import { checkProcedureSpec, procedureHash, type ProcedureSpec } from './procedure-spec.js';
 import type { SandboxProcessInit } from './sandbox-messages.js';
+import { lostTooOften, SANDBOX_LOSSES_MAX, SandboxLost } from './sandbox-lost.js';
 import { SandboxProcess } from './sandbox-process.js';
 
 export type { JobBudget } from './isolate-runner.js';
 export type { MapOutput, PackedEntries } from './batch-layout.js';
 export type { ProcedureJob } from './procedure-job.js';
+export { SANDBOX_LOSSES_MAX, SandboxLost, lostTooOften } from './sandbox-lost.js';
 
 export interface SandboxPoolOptions {
   /** Long-lived isolates in the pool, each in its own process (limits.procedureIsolatesMax). */
@@ -28,11 +30,15 @@ export interface SandboxPoolOptions {
  * The isolates that run procedures. `register` compiles a procedure in one isolate (syntax and
  * shape checked there) and keeps its spec in an LRU by hash; each isolate compiles it again
  * lazily, once, when it first starts a job of it (so a replaced isolate, or a second one, pays
- * only for procedures it runs). Jobs go to the isolates round-robin.
+ * only for procedures it runs). Jobs go to the isolates round-robin. A job stays in its slot: when
+ * the slot's process ends under a request that was not the culprit's (SandboxLost), the request
+ * runs again in the replacement.
  */
 export class SandboxPool {
   private readonly specs: LruMap<string, ProcedureSpec>;
   private readonly slots: Array<Promise<SandboxProcess>>;
+  /** Each slot's process once it is up, so its end is told from an older one's synchronously. */
+  private readonly live: Array<SandboxProcess | undefined> = [];
   private readonly init: SandboxProcessInit;
   private nextSlot = 0;
   private nextJobId = 1;
@@ -60,21 +66,38 @@ export class SandboxPool {
   }
 
   private spawn(slot: number): Promise<SandboxProcess> {
-    return SandboxProcess.spawn(this.init, (ended) => {
-      if (this.closed) return;
-      void this.slots[slot]!.then((current) => {
-        if (current !== ended || this.closed) return;
-        this.stats.isolatesReplaced++;
-        this.slots[slot] = this.spawn(slot);
-      });
+    return SandboxProcess.spawn(this.init, (ended) => this.replace(slot, ended)).then((process) => {
+      this.live[slot] = process;
+      return process;
     });
   }
 
-  private pick(): Promise<SandboxProcess> {
+  /** Called as a process ends, before its bystanders hear of it: their retries find the replacement. */
+  private replace(slot: number, ended: SandboxProcess): void {
+    if (this.closed || this.live[slot] !== ended) return;
+    this.live[slot] = undefined;
+    this.stats.isolatesReplaced++;
+    this.slots[slot] = this.spawn(slot);
+  }
+
+  private pickSlot(): number {
     if (this.closed) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, 'sandbox pool is closed');
     const slot = this.nextSlot;
     this.nextSlot = (this.nextSlot + 1) % this.slots.length;
-    return this.slots[slot]!;
+    return slot;
+  }
+
+  /** Runs `attempt` in the slot's process, again in its replacement while it is only a bystander of its end. */
+  private async inSlot<T>(slot: number, attempt: (process: SandboxProcess) => Promise<T>): Promise<T> {
+    for (let losses = 0; ; losses++) {
+      if (this.closed) throw new HpckvError(ErrorCodes.SHUTTING_DOWN, 'sandbox pool is closed');
+      try {
+        return await attempt(await this.slots[slot]!);
+      } catch (error) {
+        if (!(error instanceof SandboxLost)) throw error;
+        if (losses >= SANDBOX_LOSSES_MAX) throw lostTooOften(losses + 1);
+      }
+    }
   }
 
   /** Compiles (and caches, LRU) a procedure; HPCKV_ERR_PROCEDURE_SYNTAX for a syntax error or a wrong shape. */
@@ -85,8 +108,8 @@ export class SandboxPool {
       this.stats.registrationHits++;
       return hash;
     }
-    const process = await this.pick();
-    const answer = await process.request({ op: 'compile', hash, spec: checked, timeoutMs: this.options.registerWallMsMax ?? 1000 });
+    const answer = await this.inSlot(this.pickSlot(),
+      (process) => process.request({ op: 'compile', hash, spec: checked, timeoutMs: this.options.registerWallMsMax ?? 1000 }));
     if (answer.compiled) this.stats.compiled++;
     this.specs.set(hash, { kind: checked.kind, source: checked.source });
     return hash;
@@ -96,8 +119,12 @@ export class SandboxPool {
     return this.specs.has(hash);
   }
 
-  /** A job's sandbox state; HPCKV_ERR_UNKNOWN_PROCEDURE for a hash not registered (or evicted). */
-  async startJob(hash: string, args: unknown, budget: JobBudget): Promise<ProcedureJob> {
+  /**
+   * A job's sandbox state; HPCKV_ERR_UNKNOWN_PROCEDURE for a hash not registered (or evicted).
+   * `cpuMsSpent`: CPU the job already used in an earlier run (a reduce run again), counted against
+   * `budget.cpuMsMax`.
+   */
+  async startJob(hash: string, args: unknown, budget: JobBudget, cpuMsSpent = 0): Promise<ProcedureJob> {
     const spec = this.specs.get(hash);
     if (spec === undefined) {
       throw new HpckvError(ErrorCodes.UNKNOWN_PROCEDURE, `no procedure ${hash} is registered`, { details: { hash } });
@@ -107,11 +134,16 @@ export class SandboxPool {
         throw new HpckvError(ErrorCodes.BAD_REQUEST, `a job budget's ${name} is a positive number`);
       }
     }
-    const process = await this.pick();
-    const jobId = this.nextJobId++;
-    const answer = await process.request({ op: 'start', jobId, hash, spec, args, budget: { cpuMsMax: budget.cpuMsMax, wallMsMax: budget.wallMsMax } });
-    if (answer.compiled) this.stats.compiled++;
-    return new SandboxJob(spec.kind, jobId, process, budget, answer.cpuMs);
+    const slot = this.pickSlot();
+    const jobBudget = { cpuMsMax: budget.cpuMsMax, wallMsMax: budget.wallMsMax };
+    // The spec is captured here: a start again after a loss does not depend on the LRU keeping it.
+    const start = (spent: number): Promise<JobPlace> => this.inSlot(slot, async (process) => {
+      const jobId = this.nextJobId++;
+      const answer = await process.request({ op: 'start', jobId, hash, spec, args, budget: jobBudget, cpuMsSpent: spent });
+      if (answer.compiled) this.stats.compiled++;
+      return { process, jobId, cpuMs: answer.cpuMs };
+    });
+    return new SandboxJob(spec.kind, await start(cpuMsSpent), budget, start);
   }
 
   async close(): Promise<void> {

@@ -36,7 +36,8 @@ async function handle(runner: IsolateRunner, request: SandboxRequest): Promise<{
       return { value: null, cpuMs: 0, compiled };
     }
     case 'start': {
-      const { compiled, cpuMs } = await runner.startJob(request.jobId, request.hash, request.spec, request.args, request.budget);
+      const { compiled, cpuMs } = await runner.startJob(request.jobId, request.hash, request.spec, request.args, request.budget,
+        request.cpuMsSpent);
       return { value: null, cpuMs, compiled };
     }
     case 'call': {

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { errorFromWire, ErrorCodes, HpckvError } from '../core/errors.js';
 import type { SandboxProcessInit, SandboxReply, SandboxRequest } from './sandbox-messages.js';
+import { SandboxLost } from './sandbox-lost.js';
 
 type RequestBody = SandboxRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -11,21 +12,36 @@ export interface SandboxAnswer {
 }
 
 interface Pending {
+  /** The job the request belongs to (none for a compile). */
+  jobId: number | undefined;
+  watchdogMs: number | undefined;
   resolve(answer: SandboxAnswer): void;
   reject(error: unknown): void;
-  timer: NodeJS.Timeout | undefined;
+}
+
+/** The call that ended the process, and the error every call of its job fails with. */
+interface Culprit {
+  jobId: number | undefined;
+  error: HpckvError;
 }
 
 /**
  * The host's handle on one sandbox process (sandbox-process-main.ts): requests over IPC, each
- * answered once. When the process ends (a fatal reply, a crash, a kill), every pending request
- * fails with HPCKV_ERR_PROCEDURE_MEMORY (V8's out-of-memory abort is what ends it in practice) and
- * `onEnd` runs once so the pool can start a replacement.
+ * answered once. The process runs them one at a time in the order sent (IsolateRunner serializes
+ * every compile, start and call), so the oldest pending request is the one running: the watchdog
+ * watches it alone, from when the one before it was answered, and when the process ends it is the
+ * culprit. The culprit's job fails with the culprit's error (a fatal reply's, the watchdog's
+ * HPCKV_ERR_PROCEDURE_TIMEOUT, or HPCKV_ERR_PROCEDURE_MEMORY for a process that just died: V8's
+ * out-of-memory abort is what ends it in practice); every other pending request is a bystander
+ * and fails with SandboxLost, which its caller may retry on the replacement. `onEnd` runs once,
+ * before the bystanders hear of it, so the pool's replacement is already under way.
  */
 export class SandboxProcess {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private ended = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private culprit: Culprit | undefined;
 
   private constructor(private readonly child: ChildProcess, private readonly onEnd: (process: SandboxProcess) => void) {
     child.on('message', (reply: SandboxReply) => this.receive(reply));
@@ -57,20 +73,39 @@ export class SandboxProcess {
     return !this.ended;
   }
 
-  /** Sends a request; if no answer comes within `watchdogMs` the process is killed (and replaced). */
+  /** Sends a request; if it runs `watchdogMs` without an answer, the process is killed (and replaced). */
   request(body: RequestBody, watchdogMs?: number): Promise<SandboxAnswer> {
-    if (this.ended) return Promise.reject(lostError('the sandbox process of this job ended'));
+    if (this.ended) return Promise.reject(new SandboxLost('the sandbox process of this job ended'));
     const id = this.nextId++;
+    const jobId = 'jobId' in body ? body.jobId : undefined;
     return new Promise((resolve, reject) => {
-      const timer = watchdogMs === undefined ? undefined : setTimeout(() => {
-        this.pending.delete(id);
-        reject(new HpckvError(ErrorCodes.PROCEDURE_TIMEOUT, `sandbox process did not answer within ${watchdogMs} ms; it is replaced`,
-          { details: { limit: 'procedureWallMsMax' } }));
-        this.kill();
-      }, watchdogMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { jobId, watchdogMs, resolve, reject });
+      if (this.pending.size === 1) this.watchRunning();
       this.child.send({ ...body, id } as SandboxRequest);
     });
+  }
+
+  /** Arms the watchdog for the request running now (the oldest pending one). */
+  private watchRunning(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    const [running] = this.pending;
+    if (running === undefined || running[1].watchdogMs === undefined) return;
+    const [id, { watchdogMs }] = running;
+    this.watchdog = setTimeout(() => {
+      const error = new HpckvError(ErrorCodes.PROCEDURE_TIMEOUT, `sandbox process did not answer within ${watchdogMs} ms; it is replaced`,
+        { details: { limit: 'procedureWallMsMax' } });
+      this.blame(id, error);
+      this.kill();
+    }, watchdogMs);
+  }
+
+  /** The request `id` ended the process: it fails now with `error`, and so does the rest of its job (in end). */
+  private blame(id: number, error: HpckvError): void {
+    const pending = this.pending.get(id);
+    this.culprit ??= { jobId: pending?.jobId, error };
+    this.pending.delete(id);
+    pending?.reject(error);
   }
 
   /** Fire and forget (a job's dispose). */
@@ -86,28 +121,36 @@ export class SandboxProcess {
     if ('ready' in reply) return;
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
-    this.pending.delete(reply.id);
-    clearTimeout(pending.timer);
     if (reply.ok) {
+      this.pending.delete(reply.id);
+      this.watchRunning();
       pending.resolve({ value: reply.value, cpuMs: reply.cpuMs, compiled: reply.compiled });
       return;
     }
     const error = errorFromWire(reply.error);
     (error as { cpuMs?: number }).cpuMs = reply.cpuMs;
+    if (reply.fatal) {
+      this.blame(reply.id, error);
+      this.end('the isolate ran out of memory');
+      return;
+    }
+    this.pending.delete(reply.id);
+    this.watchRunning();
     pending.reject(error);
-    if (reply.fatal) this.end('the isolate ran out of memory');
   }
 
   private end(why: string): void {
     if (this.ended) return;
     this.ended = true;
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(lostError(why));
-    }
-    this.pending.clear();
+    clearTimeout(this.watchdog);
+    const [running] = this.pending;
+    if (running !== undefined && this.culprit === undefined) this.blame(running[0], lostError(why));
     this.kill();
     this.onEnd(this);
+    for (const { jobId, reject } of this.pending.values()) {
+      reject(jobId !== undefined && jobId === this.culprit?.jobId ? this.culprit.error : new SandboxLost(why));
+    }
+    this.pending.clear();
   }
 }
 

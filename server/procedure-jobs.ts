@@ -3,7 +3,7 @@ import type { Limits } from '../core/limits.js';
 import type { ProcDoneNotice, ProcPollReply, ProcResultsReply, ProcStageReply, ProcedureJobState } from '../core/protocol/procedure-messages.js';
 import type { ProcedureKind } from '../core/procedure-spec.js';
 import { PackedListChunks } from '../core/wire/packed-list.js';
-import type { MapOutput, ProcedureJob, SandboxPool } from '../procedures/sandbox-pool.js';
+import { lostTooOften, SANDBOX_LOSSES_MAX, SandboxLost, type MapOutput, type ProcedureJob, type SandboxPool } from '../procedures/sandbox-pool.js';
 import type { Database } from './database.js';
 import { pagesOf, type ScanPage } from './ordered-reads.js';
 import type { BackChannel } from './regions/region-transfers.js';
@@ -154,63 +154,25 @@ export class ProcedureJobs {
   async #run(job: Job, database: Database, pool: SandboxPool): Promise<void> {
     if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
     const limits = this.#options.limits;
-    const r = job.request;
+    const budget = { cpuMsMax: limits.procedureCpuMsMax, wallMsMax: limits.procedureWallMsMax };
     let sandbox: ProcedureJob | undefined;
     try {
       job.state = 'running';
-      sandbox = await pool.startJob(r.hash, r.args, { cpuMsMax: limits.procedureCpuMsMax, wallMsMax: limits.procedureWallMsMax });
-      job.kind = sandbox.kind;
-      const batchMax = limits.procedureBatchEntriesMax;
-      let readEntries = 0;
-      // Each page is sized when it is read: at most a batch, and no more than the scan budget left.
-      const pages = pagesOf(r.range, r.reverse, (from) => database.scanPage(from,
-        { reverse: r.reverse, limit: Math.min(batchMax, r.scanEntriesMax - readEntries), pageBytes: limits.scanPageBytesMax, values: true }));
-      let pending: Promise<IteratorResult<ScanPage, void>> | undefined = pages.next();
-      const pipeline: SubmittedBatch[] = [];
-      try {
-        for (;;) {
-          // Pages are read ahead and handed to the sandbox before the previous batch's answer is
-          // back: its process queues them, so it never idles while a batch crosses over and the
-          // answer returns (LevelDB, this event loop and the isolate overlap).
-          while (pending !== undefined && pipeline.length < SANDBOX_CALLS_IN_FLIGHT) {
-            const next = await pending;
-            pending = undefined;
-            if (next.done === true) break;
-            const page = next.value;
-            const n = page.keys.length;
-            const last = page.keys[n - 1];
-            readEntries += n;
-            const more = !page.done && n > 0 && readEntries < r.scanEntriesMax;
-            // The next page is read from after this one's last key while this one is in the sandbox.
-            if (more) pending = pages.next();
-            const work = this.#submit(sandbox, { keys: page.keys, values: page.values! });
-            // A batch left behind (cancel, budget, failure) must not surface as an unhandled rejection.
-            work.catch(() => undefined);
-            pipeline.push({ page, last, more, work });
-          }
-          const batch = pipeline.shift()!;
-          if (job.cancelled) { this.#finish(job, 'cancelled'); return; }
-          const answer = await batch.work;
-          const { keys, values } = batch.page;
-          if (job.kind === 'filter') {
-            for (const i of answer as number[]) this.#keep(job, keys[i]!, values![i]!);
-          } else if (job.kind === 'map') {
-            for (const out of answer as MapOutput[]) {
-              this.#keep(job, out.key === null ? keys[out.index]! : Buffer.from(out.key.buffer, out.key.byteOffset, out.key.byteLength),
-                Buffer.from(out.value.buffer, out.value.byteOffset, out.value.byteLength));
-            }
-          } else {
-            job.matched += keys.length;
-          }
-          job.scanned += keys.length;
-          if (batch.page.done || keys.length === 0) { job.resume = null; break; }
-          if (!batch.more || job.resultBytes >= r.resultBytesMax) { job.resume = batch.last!; break; }
+      for (let losses = 0; ; losses++) {
+        // A reduce run again carries the CPU its lost runs used: the budget is the job's, not a run's.
+        sandbox = await pool.startJob(job.request.hash, job.request.args, budget, sandbox?.cpuMs ?? 0);
+        job.kind = sandbox.kind;
+        try {
+          if (!await this.#pass(job, database, sandbox)) { this.#finish(job, 'cancelled'); return; }
+          break;
+        } catch (error) {
+          // A reduce's accumulator went with a process another job ended: run it again from the start.
+          if (!(error instanceof SandboxLost)) throw error;
+          if (losses >= SANDBOX_LOSSES_MAX) throw lostTooOften(losses + 1);
+          sandbox.dispose();
+          Object.assign(job, { scanned: 0, matched: 0, resume: null });
         }
-      } finally {
-        void pending?.catch(() => undefined);
-        void pages.return(undefined).catch(() => undefined);
       }
-      if (job.kind === 'reduce') job.acc = await sandbox.result();
       this.#finish(job, 'done');
     } catch (error) {
       job.error = errorToWire(error);
@@ -218,6 +180,68 @@ export class ProcedureJobs {
     } finally {
       sandbox?.dispose();
     }
+  }
+
+  /** One run of the job over its range (a reduce's result included); false if it was cancelled. */
+  async #pass(job: Job, database: Database, sandbox: ProcedureJob): Promise<boolean> {
+    const limits = this.#options.limits;
+    const r = job.request;
+    const batchMax = limits.procedureBatchEntriesMax;
+    let readEntries = 0;
+    // Each page is sized when it is read: at most a batch, and no more than the scan budget left.
+    const pages = pagesOf(r.range, r.reverse, (from) => database.scanPage(from,
+      { reverse: r.reverse, limit: Math.min(batchMax, r.scanEntriesMax - readEntries), pageBytes: limits.scanPageBytesMax, values: true }));
+    let pending: Promise<IteratorResult<ScanPage, void>> | undefined = pages.next();
+    const pipeline: SubmittedBatch[] = [];
+    try {
+      for (;;) {
+        // Pages are read ahead and handed to the sandbox before the previous batch's answer is
+        // back: its process queues them, so it never idles while a batch crosses over and the
+        // answer returns (LevelDB, this event loop and the isolate overlap).
+        while (pending !== undefined && pipeline.length < SANDBOX_CALLS_IN_FLIGHT) {
+          const next = await pending;
+          pending = undefined;
+          if (next.done === true) break;
+          const page = next.value;
+          const n = page.keys.length;
+          const last = page.keys[n - 1];
+          readEntries += n;
+          const more = !page.done && n > 0 && readEntries < r.scanEntriesMax;
+          // The next page is read from after this one's last key while this one is in the sandbox.
+          if (more) pending = pages.next();
+          const work = this.#submit(sandbox, { keys: page.keys, values: page.values! });
+          // A batch left behind (cancel, budget, failure) must not surface as an unhandled rejection.
+          work.catch(() => undefined);
+          pipeline.push({ page, last, more, work });
+        }
+        const batch = pipeline.shift()!;
+        if (job.cancelled) return false;
+        this.#absorb(job, batch.page, await batch.work);
+        if (batch.page.done || batch.page.keys.length === 0) { job.resume = null; break; }
+        if (!batch.more || job.resultBytes >= r.resultBytesMax) { job.resume = batch.last!; break; }
+      }
+    } finally {
+      void pending?.catch(() => undefined);
+      void pages.return(undefined).catch(() => undefined);
+    }
+    if (job.kind === 'reduce') job.acc = await sandbox.result();
+    return true;
+  }
+
+  /** Adds a batch's answer to the job: a filter's passing entries, a map's outputs, a reduce's count. */
+  #absorb(job: Job, page: ScanPage, answer: number[] | MapOutput[] | undefined): void {
+    const { keys, values } = page;
+    if (job.kind === 'filter') {
+      for (const i of answer as number[]) this.#keep(job, keys[i]!, values![i]!);
+    } else if (job.kind === 'map') {
+      for (const out of answer as MapOutput[]) {
+        this.#keep(job, out.key === null ? keys[out.index]! : Buffer.from(out.key.buffer, out.key.byteOffset, out.key.byteLength),
+          Buffer.from(out.value.buffer, out.value.byteOffset, out.value.byteLength));
+      }
+    } else {
+      job.matched += keys.length;
+    }
+    job.scanned += keys.length;
   }
 
   /**
