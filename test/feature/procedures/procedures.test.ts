@@ -179,7 +179,7 @@ test('an infinite loop fails with its typed error while another client is served
   await t.throwsAsync(client.execute({ kind: 'sort', source: 'x' } as unknown as ProcedureSpec), { instanceOf: HpckvError });
 });
 
-// Serial: a memory bomb ends the sandbox process it runs in, and with it the batches of other jobs running there.
+// Serial: a memory bomb ends the sandbox process it runs in; jobs of other tests there would run again (correct, but slower).
 test.serial('a memory bomb, deep recursion and a huge output each fail with a typed error while another client is served', async (t) => {
   const { client, group } = groups.range;
   const other = await Client.open(group.groupFile);
