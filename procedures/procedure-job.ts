@@ -46,6 +46,8 @@ export class SandboxJob implements ProcedureJob {
   private place: JobPlace;
   private moving: Promise<void> | undefined;
   private disposed = false;
+  /** What the job failed with: its later calls fail the same, so a culprit is never started again in a replacement. */
+  private failed: unknown;
 
   constructor(readonly kind: ProcedureKind, place: JobPlace, private readonly budget: JobBudget, private readonly restart: JobRestart) {
     this.place = place;
@@ -74,6 +76,7 @@ export class SandboxJob implements ProcedureJob {
   private async call(kind: ProcedureKind, op: CallOp, batch: PackedEntries | undefined): Promise<unknown> {
     if (this.disposed) throw new HpckvError(ErrorCodes.BAD_REQUEST, 'procedure job is disposed');
     if (kind !== this.kind) throw new HpckvError(ErrorCodes.BAD_REQUEST, `a ${this.kind} job has no ${op}`);
+    if (this.failed !== undefined) throw this.failed;
     for (let losses = 0; ; losses++) {
       const { process, jobId } = this.place;
       try {
@@ -85,6 +88,7 @@ export class SandboxJob implements ProcedureJob {
       } catch (error) {
         const cpuMs = (error as { cpuMs?: number }).cpuMs;
         if (typeof cpuMs === 'number' && cpuMs > 0) this.place.cpuMs = cpuMs;
+        if (!(error instanceof SandboxLost)) this.failed ??= error;
         if (!(error instanceof SandboxLost) || this.kind === 'reduce') throw error;
         if (losses >= SANDBOX_LOSSES_MAX) throw lostTooOften(losses + 1);
         await this.moveFrom(process);

@@ -1,5 +1,6 @@
 // One sandbox process dies under several jobs: only the culprit's job fails.
 import test from 'ava';
+import { HpckvError } from '../../../core/errors.js';
 import type { ProcedureSpec } from '../../../core/procedure-spec.js';
 import { SandboxLost, type JobBudget, type ProcedureJob, type SandboxPool } from '../../../procedures/sandbox-pool.js';
 import { BUDGET, bytes, newPool } from './helpers.js';
@@ -33,11 +34,13 @@ test('a memory bomb fails its own job; the filter and map queued behind it in th
   await t.throwsAsync(stepped, { instanceOf: SandboxLost, code: 'HPCKV_ERR_PROCEDURE_MEMORY' });
   await t.throwsAsync(stepsAfter, { instanceOf: SandboxLost });
   t.is(pool.stats.isolatesReplaced, 1);
-  // The bomb's job stays failed (in its process or the next); a new reduce runs in the replacement.
-  await t.throwsAsync(bomb.filter(ENTRIES), { code: 'HPCKV_ERR_PROCEDURE_MEMORY' });
+  // The bomb's job stays failed and is not started again in the replacement; a new reduce runs there.
+  await t.throwsAsync(bomb.filter(ENTRIES), { code: 'HPCKV_ERR_PROCEDURE_MEMORY', instanceOf: HpckvError });
+  t.false(await bomb.filter(ENTRIES).catch((error: unknown) => error instanceof SandboxLost));
   const again = await start(pool, SUM_OF_LENGTHS);
   await again.step(ENTRIES);
   t.is(await again.result(), 10);
+  t.is(pool.stats.isolatesReplaced, 1, 'the bomb did not go off again');
   for (const job of [bomb, filter, map, reduce, again]) job.dispose();
 });
 
