@@ -24,8 +24,8 @@ export interface ProcedureJob {
   dispose(): void;
 }
 
-/** Grace beyond a call's wallMsMax before the host stops waiting for its sandbox process. */
-const WATCHDOG_GRACE_MS = 10_000;
+/** Grace beyond a call's (or a start's, or a compile's) wall time before the host stops waiting for its sandbox process. */
+export const WATCHDOG_GRACE_MS = 10_000;
 
 /** Where a job runs: its sandbox process, its id there, and its CPU so far. */
 export interface JobPlace {

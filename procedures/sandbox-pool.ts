@@ -2,7 +2,7 @@ import { ErrorCodes, HpckvError } from '../core/errors.js';
 import { parseKeyType } from '../core/keys/index.js';
 import type { JobBudget } from './isolate-runner.js';
 import { LruMap } from './lru-map.js';
-import { SandboxJob, type JobPlace, type ProcedureJob } from './procedure-job.js';
+import { SandboxJob, WATCHDOG_GRACE_MS, type JobPlace, type ProcedureJob } from './procedure-job.js';
 import { checkProcedureSpec, procedureHash, type ProcedureSpec } from './procedure-spec.js';
 import type { SandboxProcessInit } from './sandbox-messages.js';
 import { lostTooOften, SANDBOX_LOSSES_MAX, SandboxLost } from './sandbox-lost.js';
@@ -108,8 +108,10 @@ export class SandboxPool {
       this.stats.registrationHits++;
       return hash;
     }
+    const timeoutMs = this.options.registerWallMsMax ?? 1000;
+    // Watched like a call: one stuck in a builtin that ignores its timeout would hold every request queued behind it.
     const answer = await this.inSlot(this.pickSlot(),
-      (process) => process.request({ op: 'compile', hash, spec: checked, timeoutMs: this.options.registerWallMsMax ?? 1000 }));
+      (process) => process.request({ op: 'compile', hash, spec: checked, timeoutMs }, timeoutMs + WATCHDOG_GRACE_MS));
     if (answer.compiled) this.stats.compiled++;
     this.specs.set(hash, { kind: checked.kind, source: checked.source });
     return hash;
@@ -139,7 +141,8 @@ export class SandboxPool {
     // The spec is captured here: a start again after a loss does not depend on the LRU keeping it.
     const start = (spent: number): Promise<JobPlace> => this.inSlot(slot, async (process) => {
       const jobId = this.nextJobId++;
-      const answer = await process.request({ op: 'start', jobId, hash, spec, args, budget: jobBudget, cpuMsSpent: spent });
+      const answer = await process.request({ op: 'start', jobId, hash, spec, args, budget: jobBudget, cpuMsSpent: spent },
+        jobBudget.wallMsMax + WATCHDOG_GRACE_MS);
       if (answer.compiled) this.stats.compiled++;
       return { process, jobId, cpuMs: answer.cpuMs };
     });

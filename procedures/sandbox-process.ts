@@ -145,7 +145,7 @@ export class SandboxProcess {
     clearTimeout(this.watchdog);
     const [running] = this.pending;
     if (running !== undefined && this.culprit === undefined) this.blame(running[0], lostError(why));
-    this.kill();
+    this.child.kill('SIGKILL'); // `kill` is a no-op once ended; a process that reported its isolate lost may linger
     this.onEnd(this);
     for (const { jobId, reject } of this.pending.values()) {
       reject(jobId !== undefined && jobId === this.culprit?.jobId ? this.culprit.error : new SandboxLost(why));
