@@ -107,7 +107,7 @@ export class Provider implements ValidationContext {
 
   /** The store of a database this server owns (HPCKV_ERR_UNKNOWN_DATABASE otherwise), for the region service. */
   database(name: string): Database {
-    return this.#db(checkDb(name, (owned) => this.#databases.has(owned)));
+    return this.#db(checkDb(name, this));
   }
 
   /**

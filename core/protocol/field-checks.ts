@@ -74,11 +74,12 @@ export function checkEntries(count: number, limits: Limits, what: string, extra:
 const DB_ECHO_CHARS_MAX = 100;
 
 /**
- * A database name this server owns: a name outside DATABASE_NAME_PATTERN or not among `owns`
- * is HPCKV_ERR_UNKNOWN_DATABASE (the name, cut to 100 characters, in the message and details).
+ * A database name this server owns: a name outside DATABASE_NAME_PATTERN or one `owner` does not
+ * own is HPCKV_ERR_UNKNOWN_DATABASE (the name, cut to 100 characters, in the message and details).
+ * The owner is passed as itself, not as a closure: every request's check runs this.
  */
-export function checkDb(name: string, owns: (name: string) => boolean): string {
-  if (DATABASE_NAME_PATTERN.test(name) && owns(name)) return name;
+export function checkDb(name: string, owner: { ownsDatabase(name: string): boolean }): string {
+  if (DATABASE_NAME_PATTERN.test(name) && owner.ownsDatabase(name)) return name;
   const echoed = name.slice(0, DB_ECHO_CHARS_MAX);
   throw new HpckvError(ErrorCodes.UNKNOWN_DATABASE, `this server has no database "${echoed}"`, { details: { db: echoed } });
 }

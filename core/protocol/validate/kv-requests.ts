@@ -117,7 +117,8 @@ export function validateStatRequest(body: unknown, context: ValidationContext): 
 /** getMany: keys as a msgpack array or a packed list; `packed` asks for a packed reply (one copy instead of a msgpack bin per value). */
 export function validateGetManyRequest(body: unknown, context: ValidationContext): ValidKeysRequest & { packed: boolean } {
   const packed = isPackedRequest(body);
-  return { ...validateKeysRequest(expandPackedLists(body, context.limits.batchEntriesMax), context), packed };
+  const { db, keys } = validateKeysRequest(expandPackedLists(body, context.limits.batchEntriesMax), context);
+  return { db, keys, packed };
 }
 
 /** putMany: keys and values as msgpack arrays or packed lists. */

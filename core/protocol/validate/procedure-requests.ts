@@ -1,5 +1,4 @@
 import { checkProcedureSpec, type ProcedureSpec } from '../../procedure-spec.js';
-import type { Limits } from '../../limits.js';
 import { badRequest, validateBody } from './request-fields.js';
 import { validateScanRequest } from './range-requests.js';
 import type { ValidationContext } from './request-fields.js';
@@ -31,7 +30,7 @@ function budget(value: unknown, field: string, max: number): number {
   return Math.min(value, max);
 }
 
-export function validateExecute(body: unknown, context: ValidationContext & { limits: Limits }): ValidExecute {
+export function validateExecute(body: unknown, context: ValidationContext): ValidExecute {
   const b = validateBody(body);
   const hash = b['hash'];
   if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw badRequest('field "hash" must be a SHA-256 hex digest', { field: 'hash' });

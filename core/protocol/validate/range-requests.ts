@@ -1,4 +1,3 @@
-import type { Limits } from '../../limits.js';
 import { badRequest, validateBody, validateDbName, validateKey, type ValidationContext } from './request-fields.js';
 
 /** A validated scan page request. Bounds are views of the request's bytes. */
@@ -34,7 +33,7 @@ export function pageSize(body: Record<string, unknown>, field: string, max: numb
   return Math.min(value, max);
 }
 
-export function validateScanRequest(body: unknown, context: ValidationContext & { limits: Limits }): ValidScanRequest {
+export function validateScanRequest(body: unknown, context: ValidationContext): ValidScanRequest {
   const b = validateBody(body);
   const db = validateDbName(b['db'], context);
   const range: ValidScanRequest['range'] = {};

@@ -4,7 +4,6 @@ import { unpackList } from '../../wire/packed-list.js';
 import { badRequest, validateBody, validateDbName, validateKey, validateSync, type ValidationContext } from './request-fields.js';
 import { asBuffer } from '../../wire/as-buffer.js';
 import { validateScanRequest } from './range-requests.js';
-import type { Limits } from '../../limits.js';
 
 /** Requests of client-memory operations (core/protocol/region-messages.ts), checked before any transfer or store access. */
 
@@ -33,7 +32,7 @@ export function validateRegionAttach(body: unknown): ValidRegionAttach {
   return { owner: b['owner'] };
 }
 
-export function validateRegionPut(body: unknown, context: ValidationContext & { limits: Limits }): ValidRegionPut {
+export function validateRegionPut(body: unknown, context: ValidationContext): ValidRegionPut {
   const b = validateBody(body);
   const db = validateDbName(b['db'], context);
   const region = checkRegionDescriptor(b['region']);
@@ -61,7 +60,7 @@ export function validateRegionPut(body: unknown, context: ValidationContext & { 
   return { db, region, indices, sync: validateSync(b), data: data instanceof Uint8Array ? asBuffer(data) : null };
 }
 
-export function validateRegionStage(body: unknown, context: ValidationContext & { limits: Limits }): ValidRegionStage {
+export function validateRegionStage(body: unknown, context: ValidationContext): ValidRegionStage {
   const b = validateBody(body);
   const db = validateDbName(b['db'], context);
   const bytesMax = b['bytesMax'];

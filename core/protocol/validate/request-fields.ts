@@ -42,7 +42,7 @@ export function validateDbName(value: unknown, context: ValidationContext): stri
   if (typeof value !== 'string') {
     throw badRequest(`field "db" must be a string, got ${describe(value)}`, { field: 'db', got: describe(value) });
   }
-  return checkDb(value, (name) => context.ownsDatabase(name));
+  return checkDb(value, context);
 }
 
 

@@ -46,12 +46,12 @@ test('entry counts and other limits read the same way', (t) => {
 
 test('checkDb: an owned name passes; a name outside the pattern or not owned is UNKNOWN_DATABASE, echoed at most 100 characters', (t) => {
   const owns = (name: string): boolean => name === 'default' || name === 'x'.repeat(64);
-  t.is(checkDb('default', owns), 'default');
+  t.is(checkDb('default', { ownsDatabase: owns }), 'default');
   for (const name of ['other', '', '.hidden', 'a/b', 'x'.repeat(65)]) {
-    const error = t.throws(() => checkDb(name, owns), { instanceOf: HpckvError });
+    const error = t.throws(() => checkDb(name, { ownsDatabase: owns }), { instanceOf: HpckvError });
     t.is(error?.code, ErrorCodes.UNKNOWN_DATABASE, name);
     t.deepEqual(error?.details, { db: name.slice(0, 100) });
   }
-  const long = t.throws(() => checkDb('y'.repeat(300), () => true), { instanceOf: HpckvError });
+  const long = t.throws(() => checkDb('y'.repeat(300), { ownsDatabase: () => true }), { instanceOf: HpckvError });
   t.is(long?.message, `this server has no database "${'y'.repeat(100)}"`);
 });
